@@ -1,0 +1,55 @@
+"""ocr-pdf: turn scanned PDFs into searchable PDFs without touching the original pages."""
+
+__version__ = "0.1.0"
+
+from ocr_pdf.engines import EngineConfig, OcrEngine, available_engines, get_engine  # noqa: E402
+from ocr_pdf.errors import (  # noqa: E402
+    AuthenticationError,
+    BadArgumentsError,
+    ConfigurationError,
+    EncryptedPdfError,
+    ExitCode,
+    FileAccessError,
+    InputFileError,
+    MissingDependencyError,
+    OcrEngineError,
+    OcrPdfError,
+    OutputInvalidError,
+    RateLimitError,
+    ServiceConfigurationError,
+    ServiceError,
+    ServiceResponseError,
+    ServiceUnavailableError,
+)
+from ocr_pdf.models import Line, PageText, Word  # noqa: E402
+from ocr_pdf.pipeline import ConversionResult, PageResult, make_searchable  # noqa: E402
+
+__all__ = [
+    "AuthenticationError",
+    "BadArgumentsError",
+    "ConfigurationError",
+    "ConversionResult",
+    "EncryptedPdfError",
+    "EngineConfig",
+    "ExitCode",
+    "FileAccessError",
+    "InputFileError",
+    "Line",
+    "MissingDependencyError",
+    "OcrEngine",
+    "OcrEngineError",
+    "OcrPdfError",
+    "OutputInvalidError",
+    "PageResult",
+    "PageText",
+    "RateLimitError",
+    "ServiceConfigurationError",
+    "ServiceError",
+    "ServiceResponseError",
+    "ServiceUnavailableError",
+    "Word",
+    "__version__",
+    "available_engines",
+    "get_engine",
+    "make_searchable",
+]

@@ -1,0 +1,97 @@
+"""The OCR engine interface and the registry that turns an engine name into an engine."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Protocol, runtime_checkable
+
+from PIL import Image
+
+from ocr_pdf.errors import ConfigurationError
+from ocr_pdf.models import PageText
+
+ENTRY_POINT_GROUP = "ocr_pdf.engines"
+"""Third-party engines register a factory ``(EngineConfig) -> OcrEngine`` under this group."""
+
+
+@runtime_checkable
+class OcrEngine(Protocol):
+    """Anything that reads the words on an image.
+
+    ``recognize`` gets a page image (Pillow, any size) and returns its words with quads in that
+    image's pixels (origin top-left, y down). Engines know nothing about PDFs."""
+
+    name: str
+
+    def recognize(self, image: Image.Image) -> PageText: ...
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Settings an engine may use; each engine reads the ones it understands.
+
+    ``language`` is the user's ``-l`` value (None = the engine's default). ``timeout`` is in
+    seconds per HTTP call. ``key`` is kept out of repr so that it never lands in a log."""
+
+    language: str | None = None
+    endpoint: str | None = None
+    api_version: str | None = None
+    timeout: float = 60.0
+    key: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_environment(cls, **overrides: object) -> EngineConfig:
+        """Fill endpoint and key from AZURE_VISION_ENDPOINT / AZURE_VISION_KEY when not given."""
+        values: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
+        values.setdefault("endpoint", os.environ.get("AZURE_VISION_ENDPOINT") or None)
+        values.setdefault("key", os.environ.get("AZURE_VISION_KEY") or None)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+EngineFactory = Callable[[EngineConfig], OcrEngine]
+
+# Built-in engines, imported only when chosen so that `import ocr_pdf` stays light.
+_BUILTIN: dict[str, str] = {
+    "azure-ocr": "ocr_pdf.engines.azure_ocr:create",
+}
+
+
+def available_engines() -> list[str]:
+    """Names of every engine that can be asked for (built-in and installed plug-ins)."""
+    names = set(_BUILTIN)
+    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(names)
+
+
+def _load_factory(name: str) -> EngineFactory:
+    if name in _BUILTIN:
+        module, _, attr = _BUILTIN[name].partition(":")
+        factory: EngineFactory = getattr(importlib.import_module(module), attr)
+        return factory
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == name:
+            loaded: EngineFactory = ep.load()
+            return loaded
+    raise ConfigurationError(
+        f"unknown OCR engine {name!r}; choose one of: {', '.join(available_engines())}"
+    )
+
+
+def default_engine_name(config: EngineConfig) -> str:
+    """The engine used when none is named: Azure when an endpoint is configured."""
+    if config.endpoint:
+        return "azure-ocr"
+    raise ConfigurationError(
+        "no OCR engine configured: set AZURE_VISION_ENDPOINT and AZURE_VISION_KEY "
+        "(or pass --endpoint), or choose one with --engine"
+    )
+
+
+def get_engine(name: str | None = None, config: EngineConfig | None = None) -> OcrEngine:
+    """Build the engine called ``name`` (None = the default) with ``config``."""
+    config = config or EngineConfig.from_environment()
+    return _load_factory(name or default_engine_name(config))(config)

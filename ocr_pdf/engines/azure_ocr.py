@@ -1,0 +1,198 @@
+"""Azure AI Vision legacy OCR (`POST /vision/{version}/ocr`): the request and its one parser."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PIL import Image
+
+from ocr_pdf.engines import EngineConfig
+from ocr_pdf.engines.http import AzureTransport, json_body
+from ocr_pdf.errors import ConfigurationError, ServiceConfigurationError, ServiceResponseError
+from ocr_pdf.geometry import order_blocks, rotate_quad, scale_quad
+from ocr_pdf.imaging import ImageLimits, encode_for_limits
+from ocr_pdf.models import Line, PageText, Quad, Word
+
+API_VERSIONS = ("v3.2", "v3.1", "v2.1", "v2.0")
+DEFAULT_API_VERSION = "v3.2"
+RETIRED_VERSIONS = {"v2.0": "13 Sep 2026", "v2.1": "13 Sep 2026", "v3.1": "13 Sep 2026"}
+
+# The service's language enum (identical in v2.1 and v3.2); "unk" asks it to detect.
+LANGUAGES = (
+    "unk", "zh-Hans", "zh-Hant", "cs", "da", "nl", "en", "fi", "fr", "de", "el", "hu", "it",
+    "ja", "ko", "nb", "pl", "pt", "ru", "es", "sv", "tr", "ar", "ro", "sr-Cyrl", "sr-Latn", "sk",
+)  # fmt: skip
+
+# 50..4200 px per side and under 4 MB (CONTRACT.md); 10 MP is the stricter figure some
+# revisions of the docs give, so we honour it too.
+LIMITS = ImageLimits(min_side=50, max_side=4200, max_bytes=4_000_000, max_pixels=10_000_000)
+
+# Where each corner of a box lies, by orientation, as the text's own (TL, TR, BR, BL), with the
+# box's corners numbered 0 = (x, y), 1 = (x+w, y), 2 = (x+w, y+h), 3 = (x, y+h).
+_CORNERS = {
+    "up": (0, 1, 2, 3),
+    "right": (1, 2, 3, 0),  # top of the text faces right: it reads downwards
+    "down": (2, 3, 0, 1),
+    "left": (3, 0, 1, 2),  # top faces left: it reads upwards
+}
+
+
+def _malformed(why: str) -> ServiceResponseError:
+    return ServiceResponseError(f"unexpected /ocr response: {why}")
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _malformed(f"{what} is not a number")
+    return float(value)
+
+
+def _box(value: Any) -> tuple[float, float, float, float]:
+    if not isinstance(value, str):
+        raise _malformed("boundingBox is not a string")
+    parts = value.split(",")
+    if len(parts) != 4:
+        raise _malformed(f"boundingBox {value[:40]!r} is not 'x,y,w,h'")
+    try:
+        x, y, w, h = (float(p) for p in parts)
+    except ValueError:
+        raise _malformed(f"boundingBox {value[:40]!r} is not 'x,y,w,h'") from None
+    if not all(math.isfinite(v) for v in (x, y, w, h)) or w < 0 or h < 0:
+        raise _malformed(f"boundingBox {value[:40]!r} is not a box")
+    return x, y, w, h
+
+
+def _list(parent: dict[str, Any], key: str) -> list[Any]:
+    value = parent.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _malformed(f"{key} is not a list")
+    return value
+
+
+def _dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _malformed(f"{what} is not an object")
+    return value
+
+
+def parse_ocr_result(payload: Any, width: int, height: int) -> PageText:
+    """Turn an ``OcrResult`` into a PageText in the pixels of the image that was sent
+    (``width`` x ``height``, origin top-left, y down).
+
+    Boxes are given in the image rotated clockwise about its centre by ``textAngle`` radians,
+    so each corner is turned back by -textAngle. ``orientation`` says where the top of the text
+    faces in that frame, which fixes which box corner is the text's own top-left. Regions come
+    in service order; they are returned in reading order."""
+    result = _dict(payload, "the body")
+    angle_rad = result.get("textAngle")
+    angle = 0.0 if angle_rad is None else math.degrees(_number(angle_rad, "textAngle"))
+    orientation = result.get("orientation") or "Up"
+    if not isinstance(orientation, str):
+        raise _malformed("orientation is not a string")
+    corners = _CORNERS.get(orientation.lower(), _CORNERS["up"])  # NotDetected: upright
+    centre = (width / 2, height / 2)
+
+    blocks: list[list[Line]] = []
+    for region in _list(result, "regions"):
+        lines: list[Line] = []
+        for line in _list(_dict(region, "a region"), "lines"):
+            words: list[Word] = []
+            for word in _list(_dict(line, "a line"), "words"):
+                word = _dict(word, "a word")
+                text = word.get("text")
+                if not isinstance(text, str):
+                    raise _malformed("a word's text is not a string")
+                x, y, w, h = _box(word.get("boundingBox"))
+                if not text.strip():
+                    continue
+                box = ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
+                quad: Quad = (box[corners[0]], box[corners[1]], box[corners[2]], box[corners[3]])
+                words.append(Word(text.strip(), rotate_quad(quad, -angle, centre)))
+            if words:
+                lines.append(Line(tuple(words)))
+        blocks.append(lines)
+    language = result.get("language")
+    return PageText(
+        width=width,
+        height=height,
+        lines=order_blocks(blocks),
+        angle=-angle,
+        language=language if isinstance(language, str) else None,
+    )
+
+
+def rescale(page: PageText, factor: float, width: int, height: int) -> PageText:
+    """A PageText measured on a scaled copy of an image, expressed on the original image."""
+    lines = tuple(
+        Line(tuple(Word(w.text, scale_quad(w.quad, factor, factor), w.confidence) for w in ln.words))
+        for ln in page.lines
+    )
+    return PageText(width, height, lines, page.angle, page.language)
+
+
+class AzureOcrEngine:
+    """Azure's legacy OCR endpoint, one synchronous call per page image."""
+
+    name = "azure-ocr"
+
+    def __init__(self, transport: AzureTransport, api_version: str, language: str) -> None:
+        self.transport = transport
+        self.api_version = api_version
+        self.language = language
+
+    def recognize(self, image: Image.Image) -> PageText:
+        sent = encode_for_limits(image, LIMITS)
+        path = f"/vision/{self.api_version}/ocr"
+        try:
+            response = self.transport.request(
+                "POST",
+                self.transport.url(path),
+                params={"language": self.language, "detectOrientation": "true"},
+                data=sent.data,
+                headers={"Content-Type": "application/octet-stream"},
+            )
+        except ServiceConfigurationError as err:
+            retired = RETIRED_VERSIONS.get(self.api_version)
+            if retired and err.status in (404, 410):
+                raise ServiceConfigurationError(
+                    f"API version {self.api_version} is gone (Microsoft retired it on {retired}); "
+                    f"use --api-version {DEFAULT_API_VERSION}",
+                    status=err.status,
+                    code=err.code,
+                    request_id=err.request_id,
+                ) from None
+            raise
+        page = parse_ocr_result(json_body(response, path), sent.width, sent.height)
+        return rescale(page, 1 / sent.scale, image.width, image.height)
+
+
+def create(config: EngineConfig) -> AzureOcrEngine:
+    """Factory for the registry: validates the settings before any page is rendered."""
+    if not config.endpoint:
+        raise ConfigurationError(
+            "azure-ocr needs an endpoint: set AZURE_VISION_ENDPOINT or pass --endpoint "
+            "(https://<resource>.cognitiveservices.azure.com)"
+        )
+    if not config.key:
+        raise ConfigurationError(
+            "azure-ocr needs a key: set AZURE_VISION_KEY to one of your resource's keys"
+        )
+    version = config.api_version or DEFAULT_API_VERSION
+    if version not in API_VERSIONS:
+        raise ConfigurationError(
+            f"unknown --api-version {version!r} for azure-ocr; choose one of {', '.join(API_VERSIONS)}"
+        )
+    language = config.language or "unk"
+    if language not in LANGUAGES:
+        matches = [lang for lang in LANGUAGES if lang.lower() == language.lower()]
+        if not matches:
+            raise ConfigurationError(
+                f"language {language!r} is not supported by azure-ocr; use one of "
+                f"{', '.join(LANGUAGES)}"
+            )
+        language = matches[0]
+    transport = AzureTransport(config.endpoint, config.key, timeout=config.timeout)
+    return AzureOcrEngine(transport, version, language)

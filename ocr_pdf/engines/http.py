@@ -1,0 +1,256 @@
+"""requests: the one HTTP transport of the Azure engines (pooling, retries, timeouts, errors)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import random
+import re
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from ocr_pdf import __version__
+from ocr_pdf.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    RateLimitError,
+    ServiceConfigurationError,
+    ServiceError,
+    ServiceResponseError,
+    ServiceUnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_WAIT = 120.0
+"""Longest single wait (seconds) we accept from a 429. Longer asks, such as the 86400 s a
+spent monthly quota names, fail at once instead of hanging a batch for a day."""
+
+RATE_LIMIT_RETRIES = 6
+"""How many 429s without a Retry-After header we ride out per call before giving up."""
+
+_WAIT_IN_MESSAGE = re.compile(r"(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*second", re.I)
+
+
+class _Retry(Retry):
+    """urllib3 retries for connection errors, 5xx and 429s that carry Retry-After.
+
+    A 429 without the header is left to :meth:`AzureTransport.request`, which reads the wait
+    from the message: urllib3 drains the body before it sleeps, so it cannot."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code == 429 and not has_retry_after:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
+        wait = self.get_retry_after(response)
+        if wait is not None and wait > MAX_RETRY_WAIT:
+            raise RateLimitError(
+                f"rate limit: the service asks to wait {wait:.0f} s, more than the "
+                f"{MAX_RETRY_WAIT:.0f} s we wait; the quota may be exhausted, try again later",
+                status=429,
+            )
+        return super().sleep_for_retry(response)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint: str) -> str:
+    """Validate an endpoint URL and return it without a trailing slash.
+
+    Plain http is refused except on loopback (a local stand-in server): the key must never
+    cross a network in clear text."""
+    parts = urlsplit(endpoint.strip())
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigurationError(
+            f"endpoint {endpoint!r} is not a URL; it looks like "
+            "https://<resource>.cognitiveservices.azure.com"
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError(
+            f"endpoint {endpoint!r} uses plain http; use https (http is allowed on loopback only)"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(f"endpoint {endpoint!r} must not have a query or fragment")
+    return endpoint.strip().rstrip("/")
+
+
+def _request_id(response: requests.Response, body: Any) -> str | None:
+    for header in ("apim-request-id", "x-ms-request-id", "request-id", "x-request-id"):
+        if response.headers.get(header):
+            return response.headers[header]
+    if isinstance(body, dict) and isinstance(body.get("requestId"), str):
+        return body["requestId"]
+    return None
+
+
+def parse_error(response: requests.Response) -> tuple[str | None, str, str | None]:
+    """(code, message, request id) from an Azure error reply, whichever envelope it uses:
+    ``{"error": {code, message, innererror?}}`` (v3.2, 4.0, gateway) or flat
+    ``{code, message, requestId}`` (v2.x). The inner code is the more specific one."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    code: str | None = response.headers.get("x-ms-error-code")
+    message = ""
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        err = body if isinstance(body, dict) else {}
+    if isinstance(err.get("message"), str):
+        message = err["message"]
+    if err.get("code") is not None:
+        code = str(err["code"])
+    inner = err.get("innererror")
+    if isinstance(inner, dict) and inner.get("code") is not None:
+        code = str(inner["code"])
+        if isinstance(inner.get("message"), str) and not message:
+            message = inner["message"]
+    if not message:
+        message = (response.text or response.reason or "").strip()[:200]
+    return code, " ".join(message.split()), _request_id(response, body)
+
+
+class AzureTransport:
+    """One pooled ``requests.Session`` to one Azure endpoint, authenticated by key header.
+
+    Every call has a timeout; connection errors, 5xx and 429 are retried a bounded number of
+    times; every failure becomes one of our :class:`ServiceError` subclasses carrying the status,
+    the service's error code and request id, and never the key."""
+
+    def __init__(self, endpoint: str, key: str, *, timeout: float = 60.0) -> None:
+        self.endpoint = check_endpoint(endpoint)
+        self.timeout = timeout
+        self.session = requests.Session()
+        retry = _Retry(
+            total=8,
+            connect=3,
+            read=2,
+            status=4,
+            other=0,
+            backoff_factor=0.5,
+            backoff_max=30,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=None,  # POSTs to OCR endpoints are safe to repeat
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update(
+            {"Ocp-Apim-Subscription-Key": key, "User-Agent": f"ocr-pdf/{__version__}"}
+        )
+
+    def url(self, path: str) -> str:
+        return self.endpoint + path
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Send, ride out 429s, and return a 2xx response or raise a ServiceError."""
+        kwargs.setdefault("timeout", (min(10.0, self.timeout), self.timeout))
+        where = urlsplit(url).path
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                response = self.session.request(method, url, **kwargs)
+            except requests.exceptions.RetryError as exc:
+                raise ServiceUnavailableError(
+                    f"{where}: the service kept failing after retries ({exc.__class__.__name__})"
+                ) from None
+            except requests.exceptions.Timeout:
+                raise ServiceUnavailableError(
+                    f"{where}: no answer within {self.timeout:.0f} s (timeout); try again later "
+                    "or raise --timeout"
+                ) from None
+            except requests.exceptions.ConnectionError as exc:
+                reason = str(exc.args[0]) if exc.args else exc.__class__.__name__
+                raise ServiceUnavailableError(
+                    f"cannot reach {self.endpoint}: {_short(reason)}; check --endpoint and the "
+                    "network"
+                ) from None
+            except requests.exceptions.RequestException as exc:
+                raise ServiceUnavailableError(f"{where}: {_short(str(exc))}") from None
+            if response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
+                break
+            code, message, _ = parse_error(response)
+            wait = _named_wait(message)
+            if wait is None:
+                wait = min(2.0**attempt, 30.0) * (0.5 + random.random() / 2)
+            if wait > MAX_RETRY_WAIT:
+                break
+            log.info("rate limited on %s; waiting %.1f s (%s)", where, wait, message)
+            time.sleep(wait)
+        if response.status_code >= 400:
+            raise self._error(response)
+        return response
+
+    def _error(self, response: requests.Response) -> ServiceError:
+        code, message, request_id = parse_error(response)
+        status = response.status_code
+        suffix = f" (HTTP {status}" + (f", code {code}" if code else "")
+        suffix += f", request id {request_id})" if request_id else ")"
+        kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
+        if status in (401, 403):
+            return AuthenticationError(
+                f"access denied by {self.endpoint}: {message}; check AZURE_VISION_KEY and "
+                f"that the key belongs to this endpoint{suffix}",
+                **kw,
+            )
+        if status in (404, 410):
+            return ServiceConfigurationError(
+                f"{urlsplit(response.url).path} not found on {self.endpoint}: {message}; check "
+                f"--endpoint (https://<resource>.cognitiveservices.azure.com){suffix}",
+                **kw,
+            )
+        if status == 429:
+            wait = _named_wait(message)
+            hint = (
+                f"the service asks to wait {wait:.0f} s; the quota may be exhausted"
+                if wait and wait > MAX_RETRY_WAIT
+                else "still rate limited after retries"
+            )
+            return RateLimitError(f"rate limit: {hint}: {message}{suffix}", **kw)
+        if status >= 500:
+            return ServiceUnavailableError(
+                f"service error after retries: {message}; try again later{suffix}", **kw
+            )
+        return ServiceError(f"request refused: {message}{suffix}", **kw)
+
+
+def json_body(response: requests.Response, what: str) -> Any:
+    """The decoded JSON of a 2xx reply, or ServiceResponseError naming ``what`` it should be."""
+    try:
+        return response.json()
+    except (ValueError, json.JSONDecodeError):
+        raise ServiceResponseError(
+            f"{what}: the service answered HTTP {response.status_code} with a body that is not "
+            f"JSON ({len(response.content)} bytes)",
+            status=response.status_code,
+            request_id=_request_id(response, None),
+        ) from None
+
+
+def _named_wait(message: str) -> float | None:
+    m = _WAIT_IN_MESSAGE.search(message)
+    return float(m.group(1)) if m else None
+
+
+def _short(text: str) -> str:
+    """Connection errors from urllib3 are long nested reprs; keep the most telling tail."""
+    text = " ".join(text.split())
+    m = re.search(r"\[Errno [^\]]+\] [^')\"]+|Connection refused|Connection reset[^')\"]*", text)
+    return m.group(0) if m else text[:160]

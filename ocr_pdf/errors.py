@@ -1,0 +1,130 @@
+"""Exceptions raised by the library and the exit codes the CLI maps them to (stdlib only)."""
+
+from __future__ import annotations
+
+import copy
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Process exit codes, numbered as OCRmyPDF numbers them so existing scripts read them."""
+
+    ok = 0
+    bad_args = 1
+    input_file = 2
+    missing_dependency = 3
+    invalid_output_pdf = 4
+    file_access_error = 5
+    already_done_ocr = 6
+    ocr_engine_error = 7
+    encrypted_pdf = 8
+    invalid_config = 9
+    other_error = 15
+    ctrl_c = 130
+
+
+class OcrPdfError(Exception):
+    """Base of every error this library raises on purpose. ``str(err)`` is one line that says
+    what went wrong and how to fix it."""
+
+    exit_code: ExitCode = ExitCode.other_error
+
+    def with_context(self, context: str) -> OcrPdfError:
+        """The same error (same class and attributes), its message prefixed with ``context``,
+        such as the page it happened on."""
+        clone = copy.copy(self)
+        clone.args = (f"{context}: {self}",)
+        return clone
+
+
+class BadArgumentsError(OcrPdfError):
+    """The call itself is wrong (bad page range, output equal to input, ...)."""
+
+    exit_code = ExitCode.bad_args
+
+
+class InputFileError(OcrPdfError):
+    """The input is missing, not a PDF, or damaged beyond repair."""
+
+    exit_code = ExitCode.input_file
+
+
+class MissingDependencyError(OcrPdfError):
+    """An optional package or program the chosen engine needs is not installed."""
+
+    exit_code = ExitCode.missing_dependency
+
+
+class OutputInvalidError(OcrPdfError):
+    """The PDF we produced failed its own check; nothing was written."""
+
+    exit_code = ExitCode.invalid_output_pdf
+
+
+class FileAccessError(OcrPdfError):
+    """A file could not be read or written (permissions, missing folder, full disk)."""
+
+    exit_code = ExitCode.file_access_error
+
+
+class EncryptedPdfError(OcrPdfError):
+    """The input is encrypted."""
+
+    exit_code = ExitCode.encrypted_pdf
+
+
+class ConfigurationError(OcrPdfError):
+    """Settings are missing or wrong: endpoint, key, engine name, language, API version."""
+
+    exit_code = ExitCode.invalid_config
+
+
+class OcrEngineError(OcrPdfError):
+    """The OCR engine failed to read a page."""
+
+    exit_code = ExitCode.ocr_engine_error
+
+
+class ServiceError(OcrEngineError):
+    """An OCR service answered with an error or could not be reached.
+
+    ``status`` is the HTTP status (None when no answer came), ``code`` the service's error
+    code, ``request_id`` the id the service gave the request (quote it to support)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+
+class ServiceUnavailableError(ServiceError):
+    """No usable answer: connection refused or reset, timeout, or 5xx after every retry."""
+
+
+class RateLimitError(ServiceError):
+    """HTTP 429 that retries could not ride out (or a wait too long to be worth it)."""
+
+
+class ServiceResponseError(ServiceError):
+    """The service answered 2xx with a body we cannot understand."""
+
+
+class AuthenticationError(ServiceError):
+    """HTTP 401/403: the key is wrong or not allowed to use this endpoint."""
+
+    exit_code = ExitCode.invalid_config
+
+
+class ServiceConfigurationError(ServiceError):
+    """The service says our settings are wrong: unknown path or retired API version (404/410),
+    unsupported language."""
+
+    exit_code = ExitCode.invalid_config

@@ -1,0 +1,74 @@
+"""The glyphless font of the text layer: every BMP character, no outlines, fixed width.
+
+The font ships generated in ``ocr_pdf/data``; ``python -m ocr_pdf.fonts`` rebuilds it (needs
+fontTools, which is a build-time dependency only) and the tests check that the shipped file is
+exactly what this code builds."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+FONT_NAME = "OcrPdfGlyphless"
+UNITS_PER_EM = 1000
+ADVANCE = 500
+"""Every glyph's advance width, in font units: a word of n characters at size s is n*s/2 wide
+before horizontal scaling, which the text layer then fits to the word's box."""
+ASCENT = 800
+DESCENT = -200
+"""Ascent minus descent is exactly one em, so a font size equal to a box's height fills it."""
+
+_FILE = "glyphless.ttf"
+_FIXED_TIMESTAMP = 0x7C259DC0  # head.created/modified: fixed so that builds are reproducible
+
+
+def font_path() -> Path:
+    """The shipped font file."""
+    return Path(str(resources.files("ocr_pdf") / "data" / _FILE))
+
+
+def _code_points() -> list[int]:
+    # All of the BMP from the space on, less the surrogates (not characters) and the two
+    # non-characters at its end. Private-use code points are kept: some engines emit them.
+    return [c for c in range(0x20, 0xFFFE) if not 0xD800 <= c <= 0xDFFF]
+
+
+def build_glyphless_font(path: Path) -> None:
+    """Write the font to ``path``. One empty glyph per code point keeps the cmap a handful of
+    format-4 segments (a shared glyph would need a 128 KB index array) and lets PDF writers
+    subset it to the few glyphs a page uses: ~250 KB on disk, ~2 KB in a document."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    codes = _code_points()
+    names = [".notdef"] + [f"u{c:04X}" for c in codes]
+    empty = TTGlyphPen(None).glyph()
+    fb = FontBuilder(UNITS_PER_EM, isTTF=True)
+    fb.setupGlyphOrder(names)
+    fb.setupCharacterMap({c: f"u{c:04X}" for c in codes})
+    fb.setupGlyf({n: empty for n in names})
+    fb.setupHorizontalMetrics({n: (ADVANCE, 0) for n in names})
+    fb.setupHorizontalHeader(ascent=ASCENT, descent=DESCENT)
+    fb.setupNameTable({"familyName": FONT_NAME, "styleName": "Regular"})
+    fb.setupOS2(
+        sTypoAscender=ASCENT,
+        sTypoDescender=DESCENT,
+        usWinAscent=ASCENT,
+        usWinDescent=-DESCENT,
+        achVendID="OPDF",
+    )
+    fb.setupPost(keepGlyphNames=False)
+    head = fb.font["head"]
+    head.created = head.modified = _FIXED_TIMESTAMP
+    # The font box is the em box, so that viewers that size selections by it get the word box.
+    head.xMin, head.yMin, head.xMax, head.yMax = 0, DESCENT, ADVANCE, ASCENT
+    fb.font.recalcBBoxes = False
+    fb.font.recalcTimestamp = False
+    fb.save(str(path))
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else font_path()
+    build_glyphless_font(target)
+    print(f"wrote {target} ({target.stat().st_size} bytes)")

@@ -1,0 +1,115 @@
+"""Plane geometry on image pixels: rotations about a centre and reading order (stdlib only)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ocr_pdf.models import Line, Point, Quad, Word, is_rtl, quad_angle, quad_bounds
+
+
+def rotate_point(p: Point, degrees: float, centre: Point) -> Point:
+    """Rotate ``p`` by ``degrees`` clockwise *as seen on a y-down image* about ``centre``."""
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    dx, dy = p[0] - centre[0], p[1] - centre[1]
+    return (centre[0] + dx * c - dy * s, centre[1] + dx * s + dy * c)
+
+
+def rotate_quad(q: Quad, degrees: float, centre: Point) -> Quad:
+    """Rotate every corner of ``q``; see :func:`rotate_point`."""
+    a, b, c, d = (rotate_point(p, degrees, centre) for p in q)
+    return (a, b, c, d)
+
+
+def scale_quad(q: Quad, sx: float, sy: float) -> Quad:
+    """Scale a quad from one image size to another (both origin top-left)."""
+    a, b, c, d = ((x * sx, y * sy) for x, y in q)
+    return (a, b, c, d)
+
+
+def dominant_angle(words: Sequence[Word]) -> float:
+    """The text direction of a page in degrees clockwise (circular mean of the baselines,
+    weighted by word length so that long words count more than stray marks)."""
+    sx = sy = 0.0
+    for w in words:
+        a = math.radians(quad_angle(w.quad))
+        weight = max(len(w.text), 1)
+        sx += math.cos(a) * weight
+        sy += math.sin(a) * weight
+    if sx == 0 and sy == 0:
+        return 0.0
+    return math.degrees(math.atan2(sy, sx))
+
+
+Box = tuple[float, float, float, float]
+
+
+def _upright_box(lines: Sequence[Line], angle: float) -> Box:
+    """Bounds of lines after turning the page so that its text is upright."""
+    pts = [rotate_point(p, -angle, (0.0, 0.0)) for ln in lines for w in ln.words for p in w.quad]
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def order_blocks(blocks: Sequence[Sequence[Line]]) -> tuple[Line, ...]:
+    """Put blocks of lines (an engine's regions or paragraphs) in reading order: columns left to
+    right, and top to bottom within a column, judged in the frame where the text is upright.
+
+    A block goes before another when they share a column (overlap horizontally) and it is
+    higher, or when they do not and it is further left. That relation is not always a total
+    order on odd layouts, so we take the blocks greedily: at each step, the first block (by
+    top, then left) that no remaining block must precede."""
+    blocks = [list(b) for b in blocks if any(ln.words for ln in b)]
+    if not blocks:
+        return ()
+    angle = dominant_angle([w for b in blocks for ln in b for w in ln.words])
+    boxes = [_upright_box(b, angle) for b in blocks]
+
+    def before(i: int, j: int) -> bool:
+        (l1, t1, r1, b1), (l2, t2, r2, b2) = boxes[i], boxes[j]
+        shared = _overlap(l1, r1, l2, r2)
+        if shared > 0.2 * min(r1 - l1, r2 - l2):
+            return (t1 + b1) < (t2 + b2) if _overlap(t1, b1, t2, b2) else t1 < t2
+        return l1 < l2
+
+    remaining = sorted(range(len(blocks)), key=lambda i: (boxes[i][1], boxes[i][0]))
+    ordered: list[int] = []
+    while remaining:
+        pick = next(
+            (i for i in remaining if not any(before(j, i) for j in remaining if j != i)),
+            remaining[0],
+        )
+        ordered.append(pick)
+        remaining.remove(pick)
+
+    lines: list[Line] = []
+    for i in ordered:
+        lines.extend(_order_lines(blocks[i], angle))
+    return tuple(lines)
+
+
+def _order_lines(lines: Sequence[Line], angle: float) -> list[Line]:
+    """Lines of one block top to bottom, each line's words along the baseline."""
+
+    def key_point(w: Word) -> Point:
+        left, top, right, bottom = quad_bounds(
+            tuple(rotate_point(p, -angle, (0.0, 0.0)) for p in w.quad)  # type: ignore[arg-type]
+        )
+        return ((left + right) / 2, (top + bottom) / 2)
+
+    out = []
+    for ln in lines:
+        if not ln.words:
+            continue
+        # Right-to-left lines read from the right: keep them in logical order too.
+        rtl = is_rtl("".join(w.text for w in ln.words))
+        words = sorted(ln.words, key=lambda w: key_point(w)[0], reverse=rtl)
+        out.append(Line(tuple(words)))
+    out.sort(key=lambda ln: sum(key_point(w)[1] for w in ln.words) / len(ln.words))
+    return out

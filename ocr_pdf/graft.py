@@ -1,0 +1,105 @@
+"""pikepdf: lay text-layer pages over original pages, leaving every original object as it was."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Dictionary, Name
+
+from ocr_pdf.errors import EncryptedPdfError, InputFileError
+
+log = logging.getLogger(__name__)
+
+_XOBJECT_PREFIX = "OcrPdfText"
+
+
+def _unclosed_saves(page: pikepdf.Page) -> int:
+    """How many ``q`` the page's content leaves open. Our closing ``Q``s must pop all of them,
+    or the layer would be drawn in whatever coordinate system the page content left behind."""
+    depth = 0
+    try:
+        for operands, operator in pikepdf.parse_content_stream(page, "q Q"):
+            if operator == pikepdf.Operator("q"):
+                depth += 1
+            elif operator == pikepdf.Operator("Q"):
+                depth = max(0, depth - 1)
+    except pikepdf.PdfError:
+        log.debug("cannot parse the content of a page; assuming balanced q/Q")
+        return 0
+    return depth
+
+
+def _own_resources(page: pikepdf.Page) -> pikepdf.Dictionary:
+    """The page's /Resources as a dictionary of its own, with an /XObject dictionary of its own.
+
+    Resources may be inherited from the page tree or shared with other pages; adding our entry
+    to a shared dictionary would touch every page that uses it. Copies are shallow: the fonts,
+    images and forms they point to are the original objects."""
+    node: pikepdf.Object = page.obj
+    inherited = None
+    while node is not None:
+        if Name.Resources in node:
+            inherited = node.Resources
+            break
+        node = node.get(Name.Parent)
+    own = Dictionary({k: v for k, v in inherited.items()}) if inherited is not None else Dictionary()
+    xobjects = own.get(Name.XObject)
+    own[Name.XObject] = Dictionary({k: v for k, v in xobjects.items()}) if xobjects else Dictionary()
+    page.obj[Name.Resources] = own
+    return own
+
+
+def open_original(path: Path) -> pikepdf.Pdf:
+    """Open the input for grafting; a file qpdf has to repair is used as repaired, with a warning."""
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PasswordError:
+        raise EncryptedPdfError(f"{path}: the PDF is encrypted with a password; decrypt it first") from None
+    except pikepdf.PdfError as exc:
+        raise InputFileError(f"{path}: the PDF is damaged and cannot be repaired ({exc})") from None
+    if pdf.is_encrypted:
+        pdf.close()
+        raise EncryptedPdfError(
+            f"{path}: the PDF is encrypted (owner password); writing a text layer would drop its "
+            "restrictions, so decrypt it yourself first (qpdf --decrypt in.pdf out.pdf)"
+        )
+    return pdf
+
+
+def graft(
+    original: pikepdf.Pdf,
+    layers_pdf: bytes,
+    placements: Sequence[tuple[int, int, tuple[float, float]]],
+    output: io.BufferedIOBase | Path,
+) -> None:
+    """Draw layer page ``j`` over original page ``i`` for each ``(i, j, (x0, y0))`` and save.
+
+    ``(x0, y0)`` is the MediaBox's bottom-left corner of page ``i``: layers are drawn relative to
+    it. The original content streams stay as they are; we add one stream before them (``q``) and
+    one after (enough ``Q`` to restore the initial state, then the layer as a form XObject).
+    Streams are written without decoding or recompressing, so their bytes are kept exactly."""
+    with pikepdf.open(io.BytesIO(layers_pdf)) if placements else pikepdf.new() as layers:
+        for page_index, layer_index, (x0, y0) in placements:
+            page = original.pages[page_index]
+            form = original.copy_foreign(layers.pages[layer_index].as_form_xobject())
+            xobjects = _own_resources(page)[Name.XObject]
+            n = 0
+            while Name(f"/{_XOBJECT_PREFIX}{n}") in xobjects:
+                n += 1
+            name = Name(f"/{_XOBJECT_PREFIX}{n}")
+            xobjects[name] = form
+            closing = b"Q\n" * (_unclosed_saves(page) + 1)
+            page.contents_add(pikepdf.Stream(original, b"q\n"), prepend=True)
+            draw = f"q 1 0 0 1 {x0:g} {y0:g} cm {name} Do Q\n".encode()
+            page.contents_add(pikepdf.Stream(original, b"\n" + closing + draw))
+        original.save(
+            output,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.none,
+            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+            fix_metadata_version=False,
+        )

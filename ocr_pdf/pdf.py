@@ -1,0 +1,131 @@
+"""pypdfium2: open and check PDFs, read page geometry, render pages as displayed."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+from PIL import Image
+
+from ocr_pdf.errors import EncryptedPdfError, FileAccessError, InputFileError, OutputInvalidError
+from ocr_pdf.models import PageGeometry
+
+log = logging.getLogger(__name__)
+
+MAX_RENDER_PIXELS = 60_000_000
+"""A page is rendered at a lower resolution rather than above this many pixels (a 200-inch
+drawing at 300 dpi would need gigabytes); OCR services take at most about 10-100 MP anyway."""
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            return f.read(1024)
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputFileError(f"{path}: is a folder, not a PDF file") from None
+    except PermissionError:
+        raise FileAccessError(f"{path}: permission denied; check the file's permissions") from None
+    except OSError as exc:
+        raise FileAccessError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+class Document:
+    """An input PDF opened for reading with PDFium. PDFium is not thread-safe: use one
+    Document from one thread only."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        head = _read_head(path)
+        if not head:
+            raise InputFileError(f"{path}: the file is empty, not a PDF")
+        if b"%PDF-" not in head:
+            raise InputFileError(f"{path}: not a PDF file (no %PDF header)")
+        try:
+            self._doc = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            code = getattr(exc, "err_code", None)
+            if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+                raise EncryptedPdfError(
+                    f"{path}: the PDF is encrypted with a password; decrypt it first "
+                    "(e.g. qpdf --decrypt --password=... in.pdf out.pdf)"
+                ) from None
+            raise InputFileError(
+                f"{path}: the PDF is damaged and cannot be read ({exc}); try repairing it "
+                "with qpdf or re-exporting it"
+            ) from None
+        if len(self._doc) == 0:
+            self.close()
+            raise InputFileError(f"{path}: the PDF has no pages")
+
+    def __len__(self) -> int:
+        return len(self._doc)
+
+    def close(self) -> None:
+        self._doc.close()
+
+    def __enter__(self) -> Document:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def geometry(self, index: int) -> PageGeometry:
+        """Boxes and rotation of page ``index`` (0-based)."""
+        page = self._doc[index]
+        try:
+            return PageGeometry(
+                mediabox=tuple(page.get_mediabox()),  # type: ignore[arg-type]
+                cropbox=tuple(page.get_cropbox()),  # type: ignore[arg-type]
+                rotation=page.get_rotation() % 360,
+            )
+        finally:
+            page.close()
+
+    def render(self, index: int, dpi: float) -> Image.Image:
+        """Page ``index`` as displayed (/Rotate and CropBox applied), 8-bit grayscale, at ``dpi``
+        or lower if that would exceed MAX_RENDER_PIXELS."""
+        page = self._doc[index]
+        try:
+            w, h = page.get_size()
+            scale = dpi / 72
+            if w * h * scale * scale > MAX_RENDER_PIXELS:
+                scale = (MAX_RENDER_PIXELS / (w * h)) ** 0.5
+                log.info("page %d is large; rendering at %.0f dpi", index + 1, scale * 72)
+            bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=False)
+            image: Image.Image = bitmap.to_pil()
+            # Detach from PDFium's buffer so the bitmap can be freed now.
+            return image.copy() if image.mode == "L" else image.convert("L")
+        except pdfium.PdfiumError as exc:
+            raise InputFileError(f"{self.path}: page {index + 1} cannot be rendered ({exc})") from None
+        finally:
+            page.close()
+
+
+def check_output(path: Path, expected_pages: int) -> None:
+    """Re-open a PDF we wrote and make sure every page loads and renders; raise
+    OutputInvalidError otherwise. Rendering at a tiny scale keeps this cheap."""
+    try:
+        doc = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError as exc:
+        raise OutputInvalidError(f"the output PDF does not open ({exc}); nothing was written") from None
+    try:
+        if len(doc) != expected_pages:
+            raise OutputInvalidError(
+                f"the output has {len(doc)} pages instead of {expected_pages}; nothing was written"
+            )
+        for i in range(len(doc)):
+            page = doc[i]
+            try:
+                page.render(scale=0.05, grayscale=True).close()
+            except pdfium.PdfiumError as exc:
+                raise OutputInvalidError(
+                    f"page {i + 1} of the output does not render ({exc}); nothing was written"
+                ) from None
+            finally:
+                page.close()
+    finally:
+        doc.close()

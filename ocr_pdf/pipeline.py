@@ -1,0 +1,173 @@
+"""make_searchable(): the order of the steps, from input PDF to searchable output PDF."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ocr_pdf import graft, pdf, textlayer
+from ocr_pdf.engines import EngineConfig, OcrEngine, get_engine
+from ocr_pdf.errors import BadArgumentsError, FileAccessError, OcrPdfError
+from ocr_pdf.models import Line, PageText, Word, apply
+from ocr_pdf.pages import parse_pages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What happened to one page (``number`` is 1-based). ``status`` is ``"ocr"`` when the page
+    got a text layer from the engine, ``"skipped"`` when it was copied untouched (not selected).
+    ``text`` is what the layer holds, lines separated by newlines; ``seconds`` is wall time
+    spent in the OCR call."""
+
+    number: int
+    status: str
+    words: int = 0
+    text: str = ""
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    """The outcome of one conversion: output path, one PageResult per page in page order,
+    total wall time in seconds and bytes the text layers added to the file."""
+
+    output: Path
+    pages: tuple[PageResult, ...]
+    seconds: float
+    bytes_added: int
+
+    @property
+    def pages_ocred(self) -> int:
+        return sum(p.status == "ocr" for p in self.pages)
+
+
+ProgressCallback = Callable[[int, int], None]
+"""Called with (pages done, pages to do) after each page is OCRed."""
+
+
+def _reserve_output(output: Path) -> tuple[int, Path]:
+    """Create the temporary file the output is written to, next to the output so that the
+    final rename is atomic. Done first, so that an unwritable output fails before any paid call."""
+    folder = output.parent
+    if not folder.is_dir():
+        raise FileAccessError(f"{output}: the folder {folder} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".ocr-pdf.tmp", dir=folder)
+    except OSError as exc:
+        raise FileAccessError(f"{output}: cannot write in {folder} ({exc.strerror})") from None
+    return fd, Path(tmp)
+
+
+def _publish(tmp: Path, output: Path) -> None:
+    """Give the finished file normal permissions (mkstemp makes it private) and move it into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise FileAccessError(f"{output}: cannot write ({exc.strerror})") from None
+
+
+def _to_layer_page(text: PageText, geometry_matrix: tuple[float, ...], origin: tuple[float, float],
+                   size: tuple[float, float]) -> textlayer.LayerPage:
+    """Move a page's words from image pixels to points relative to the MediaBox origin."""
+    m = geometry_matrix
+    ox, oy = origin
+    lines = []
+    for line in text.lines:
+        words = []
+        for w in line.words:
+            pts = [apply(m, p) for p in w.quad]  # type: ignore[arg-type]
+            a, b, c, d = ((x - ox, y - oy) for x, y in pts)
+            words.append(Word(w.text, (a, b, c, d), w.confidence))
+        lines.append(Line(tuple(words)))
+    return textlayer.LayerPage(size[0], size[1], tuple(lines))
+
+
+def make_searchable(
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    *,
+    engine: str | OcrEngine | None = None,
+    language: str | None = None,
+    endpoint: str | None = None,
+    api_version: str | None = None,
+    dpi: float = 300,
+    pages: str | None = None,
+    timeout: float = 60.0,
+    progress: ProgressCallback | None = None,
+) -> ConversionResult:
+    """Write a copy of ``input_path`` to ``output_path`` with an invisible text layer on the
+    selected pages (``pages`` like ``"1-3,7"``; None = all). The original page content is kept
+    byte for byte; other pages are copied untouched. The input is never modified, and the
+    output appears only when complete (atomic rename).
+
+    ``engine`` is an engine name (``"azure-ocr"``; None picks the default: Azure when an
+    endpoint is configured) or a ready OcrEngine. ``endpoint``/``api_version``/``language``
+    override the environment (AZURE_VISION_ENDPOINT; the key is read from AZURE_VISION_KEY).
+    Raises OcrPdfError subclasses; each carries the exit code the CLI uses."""
+    started = time.monotonic()
+    src, dst = Path(input_path), Path(output_path)
+    if dpi < 30 or dpi > 1200:
+        raise BadArgumentsError(f"--dpi {dpi:g} is out of range (30 to 1200)")
+    if dst.exists() and src.exists() and os.path.samefile(src, dst) or src.resolve() == dst.resolve():
+        raise BadArgumentsError(f"{dst}: the output must not be the input file")
+    with pdf.Document(src) as doc:
+        selected = parse_pages(pages, len(doc)) if pages else list(range(len(doc)))
+        if not isinstance(engine, str) and engine is not None:
+            ocr = engine
+        else:
+            config = EngineConfig.from_environment(
+                language=language, endpoint=endpoint, api_version=api_version, timeout=timeout
+            )
+            ocr = get_engine(engine, config)
+        original = graft.open_original(src)
+        fd, tmp = _reserve_output(dst)
+        try:
+            with original, os.fdopen(fd, "wb") as out:
+                results: dict[int, PageResult] = {}
+                layers: list[textlayer.LayerPage] = []
+                placements: list[tuple[int, int, tuple[float, float]]] = []
+                for done, index in enumerate(selected, 1):
+                    geometry = doc.geometry(index)
+                    image = doc.render(index, dpi)
+                    t0 = time.monotonic()
+                    try:
+                        text = ocr.recognize(image)
+                    except OcrPdfError as err:
+                        raise err.with_context(f"page {index + 1}") from None
+                    elapsed = time.monotonic() - t0
+                    matrix = geometry.image_to_user(image.width, image.height)
+                    mx0, my0, mx1, my1 = geometry.mediabox
+                    if text.words:
+                        placements.append((index, len(layers), (mx0, my0)))
+                        layers.append(
+                            _to_layer_page(text, matrix, (mx0, my0), (mx1 - mx0, my1 - my0))
+                        )
+                    results[index] = PageResult(
+                        index + 1, "ocr", len(text.words), text.text, elapsed
+                    )
+                    log.info("page %d: %d words in %.2f s", index + 1, len(text.words), elapsed)
+                    if progress:
+                        progress(done, len(selected))
+                graft.graft(original, textlayer.build_layers(layers), placements, out)
+            pdf.check_output(tmp, len(doc))
+            _publish(tmp, dst)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        page_results = tuple(results.get(i, PageResult(i + 1, "skipped")) for i in range(len(doc)))
+    return ConversionResult(
+        output=dst,
+        pages=page_results,
+        seconds=time.monotonic() - started,
+        bytes_added=dst.stat().st_size - src.stat().st_size,
+    )
