@@ -58,40 +58,44 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 
 
 def order_blocks(blocks: Sequence[Sequence[Line]]) -> tuple[Line, ...]:
-    """Put blocks of lines (an engine's regions or paragraphs) in reading order: columns left to
-    right, and top to bottom within a column, judged in the frame where the text is upright.
-
-    A block goes before another when they share a column (overlap horizontally) and it is
-    higher, or when they do not and it is further left. That relation is not always a total
-    order on odd layouts, so we take the blocks greedily: at each step, the first block (by
-    top, then left) that no remaining block must precede."""
-    blocks = [list(b) for b in blocks if any(ln.words for ln in b)]
-    if not blocks:
+    """Put blocks of lines (an engine's regions or paragraphs) in reading order, judged in the
+    frame where the page's text is upright: bands separated by horizontal white space top to
+    bottom, and within a band, columns separated by vertical white space left to right
+    (recursive XY-cut). A header or footer thus comes before or after all the columns, and
+    each column is read to its end before the next."""
+    kept = [list(b) for b in blocks if any(ln.words for ln in b)]
+    if not kept:
         return ()
-    angle = dominant_angle([w for b in blocks for ln in b for w in ln.words])
-    boxes = [_upright_box(b, angle) for b in blocks]
-
-    def before(i: int, j: int) -> bool:
-        (l1, t1, r1, b1), (l2, t2, r2, b2) = boxes[i], boxes[j]
-        shared = _overlap(l1, r1, l2, r2)
-        if shared > 0.2 * min(r1 - l1, r2 - l2):
-            return (t1 + b1) < (t2 + b2) if _overlap(t1, b1, t2, b2) else t1 < t2
-        return l1 < l2
-
-    remaining = sorted(range(len(blocks)), key=lambda i: (boxes[i][1], boxes[i][0]))
-    ordered: list[int] = []
-    while remaining:
-        pick = next(
-            (i for i in remaining if not any(before(j, i) for j in remaining if j != i)),
-            remaining[0],
-        )
-        ordered.append(pick)
-        remaining.remove(pick)
-
+    angle = dominant_angle([w for b in kept for ln in b for w in ln.words])
+    boxes = [_upright_box(b, angle) for b in kept]
     lines: list[Line] = []
-    for i in ordered:
-        lines.extend(_order_lines(blocks[i], angle))
+    for i in _xy_cut(list(range(len(kept))), boxes):
+        lines.extend(_order_lines(kept[i], angle))
     return tuple(lines)
+
+
+def _split(items: list[int], boxes: Sequence[Box], lo: int, hi: int) -> list[list[int]]:
+    """Groups of items separated by gaps along one axis (lo/hi: indexes of the box's edges)."""
+    items = sorted(items, key=lambda i: boxes[i][lo])
+    groups = [[items[0]]]
+    reach = boxes[items[0]][hi]
+    for i in items[1:]:
+        if boxes[i][lo] >= reach:
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+        reach = max(reach, boxes[i][hi])
+    return groups
+
+
+def _xy_cut(items: list[int], boxes: Sequence[Box]) -> list[int]:
+    if len(items) <= 1:
+        return items
+    for lo, hi in ((1, 3), (0, 2)):  # bands (top/bottom) first, then columns (left/right)
+        groups = _split(items, boxes, lo, hi)
+        if len(groups) > 1:
+            return [i for g in groups for i in _xy_cut(g, boxes)]
+    return sorted(items, key=lambda i: (boxes[i][1], boxes[i][0]))
 
 
 def _order_lines(lines: Sequence[Line], angle: float) -> list[Line]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -86,6 +87,9 @@ def graft(
         for page_index, layer_index, (x0, y0) in placements:
             page = original.pages[page_index]
             form = original.copy_foreign(layers.pages[layer_index].as_form_xobject())
+            # as_form_xobject() stores the page's content decoded; compress it ourselves, since
+            # the document is saved without recompressing anything.
+            form.write(zlib.compress(form.read_bytes(), 9), filter=Name.FlateDecode)
             xobjects = _own_resources(page)[Name.XObject]
             n = 0
             while Name(f"/{_XOBJECT_PREFIX}{n}") in xobjects:

@@ -13,7 +13,7 @@ from pathlib import Path
 from ocr_pdf import graft, pdf, textlayer
 from ocr_pdf.engines import EngineConfig, OcrEngine, get_engine
 from ocr_pdf.errors import BadArgumentsError, FileAccessError, OcrPdfError
-from ocr_pdf.models import Line, PageText, Word, apply
+from ocr_pdf.models import Line, PageGeometry, PageText, Word, apply
 from ocr_pdf.pages import parse_pages
 
 log = logging.getLogger(__name__)
@@ -76,11 +76,12 @@ def _publish(tmp: Path, output: Path) -> None:
         raise FileAccessError(f"{output}: cannot write ({exc.strerror})") from None
 
 
-def _to_layer_page(text: PageText, geometry_matrix: tuple[float, ...], origin: tuple[float, float],
-                   size: tuple[float, float]) -> textlayer.LayerPage:
-    """Move a page's words from image pixels to points relative to the MediaBox origin."""
-    m = geometry_matrix
-    ox, oy = origin
+def _to_layer_page(text: PageText, geometry: PageGeometry, width: int, height: int
+                   ) -> textlayer.LayerPage:
+    """Move a page's words from the pixels of its ``width`` x ``height`` image to points
+    relative to the page's MediaBox origin."""
+    m = geometry.image_to_user(width, height)
+    ox, oy, x1, y1 = geometry.mediabox
     lines = []
     for line in text.lines:
         words = []
@@ -89,7 +90,7 @@ def _to_layer_page(text: PageText, geometry_matrix: tuple[float, ...], origin: t
             a, b, c, d = ((x - ox, y - oy) for x, y in pts)
             words.append(Word(w.text, (a, b, c, d), w.confidence))
         lines.append(Line(tuple(words)))
-    return textlayer.LayerPage(size[0], size[1], tuple(lines))
+    return textlayer.LayerPage(x1 - ox, y1 - oy, tuple(lines), geometry.rotation)
 
 
 def make_searchable(
@@ -145,13 +146,9 @@ def make_searchable(
                     except OcrPdfError as err:
                         raise err.with_context(f"page {index + 1}") from None
                     elapsed = time.monotonic() - t0
-                    matrix = geometry.image_to_user(image.width, image.height)
-                    mx0, my0, mx1, my1 = geometry.mediabox
                     if text.words:
-                        placements.append((index, len(layers), (mx0, my0)))
-                        layers.append(
-                            _to_layer_page(text, matrix, (mx0, my0), (mx1 - mx0, my1 - my0))
-                        )
+                        placements.append((index, len(layers), geometry.mediabox[:2]))
+                        layers.append(_to_layer_page(text, geometry, image.width, image.height))
                     results[index] = PageResult(
                         index + 1, "ocr", len(text.words), text.text, elapsed
                     )

@@ -33,6 +33,12 @@ MAX_RETRY_WAIT = 120.0
 """Longest single wait (seconds) we accept from a 429. Longer asks, such as the 86400 s a
 spent monthly quota names, fail at once instead of hanging a batch for a day."""
 
+BACKOFF_FACTOR = 0.5
+"""Exponential backoff base in seconds (urllib3's backoff_factor), used when the service names
+no wait."""
+BACKOFF_CAP = 30.0
+"""Longest backoff between two tries, in seconds."""
+
 RATE_LIMIT_RETRIES = 6
 """How many 429s without a Retry-After header we ride out per call before giving up."""
 
@@ -143,8 +149,8 @@ class AzureTransport:
             read=2,
             status=4,
             other=0,
-            backoff_factor=0.5,
-            backoff_max=30,
+            backoff_factor=BACKOFF_FACTOR,
+            backoff_max=BACKOFF_CAP,
             status_forcelist=(429, 500, 502, 503, 504),
             allowed_methods=None,  # POSTs to OCR endpoints are safe to repeat
             respect_retry_after_header=True,
@@ -189,7 +195,7 @@ class AzureTransport:
             code, message, _ = parse_error(response)
             wait = _named_wait(message)
             if wait is None:
-                wait = min(2.0**attempt, 30.0) * (0.5 + random.random() / 2)
+                wait = min(BACKOFF_FACTOR * 2.0**attempt, BACKOFF_CAP) * (0.5 + random.random() / 2)
             if wait > MAX_RETRY_WAIT:
                 break
             log.info("rate limited on %s; waiting %.1f s (%s)", where, wait, message)

@@ -1,0 +1,147 @@
+"""What a user sees in an output PDF, measured the way a user would: extracted text, where each
+word's characters sit (pypdfium2 character boxes), how pages render, which bytes survived."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+import pypdfium2 as pdfium
+
+from ocr_pdf.models import join_words
+from tests.pagegen import QuadT, TruthPage, TruthWord
+
+Box = tuple[float, float, float, float]  # left, bottom, right, top in PDF user space
+
+
+def page_text(path: Path, index: int) -> str:
+    """pypdfium2's text of a page, whitespace folded to single spaces and newlines."""
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        tp = doc[index].get_textpage()
+        raw = tp.get_text_range()
+    finally:
+        doc.close()
+    lines = [" ".join(ln.split()) for ln in raw.replace("\r\n", "\n").split("\n")]
+    return "\n".join(ln for ln in lines if ln)
+
+
+def expected_text(truth: TruthPage) -> str:
+    return "\n".join(join_words([w.text for w in ln]) for ln in truth.lines)
+
+
+def char_boxes(path: Path, index: int) -> list[tuple[str, Box]]:
+    """Every non-space character on a page with its loose box (font ascent to descent)."""
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        tp = doc[index].get_textpage()
+        out = []
+        for i in range(tp.count_chars()):
+            ch = tp.get_text_range(i, 1)
+            if ch.strip():
+                out.append((ch, tp.get_charbox(i, loose=True)))
+        return out
+    finally:
+        doc.close()
+
+
+def quad_box(q: QuadT) -> Box:
+    xs, ys = [p[0] for p in q], [p[1] for p in q]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def iou(a: Box, b: Box) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def inside(p: tuple[float, float], q: QuadT, tolerance: float) -> bool:
+    """Whether p lies in the convex quad q grown by ``tolerance`` points."""
+    sign = 0.0
+    for i in range(4):
+        (x0, y0), (x1, y1) = q[i], q[(i + 1) % 4]
+        edge = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
+        cross = ((x1 - x0) * (p[1] - y0) - (y1 - y0) * (p[0] - x0)) / edge
+        if sign == 0.0:
+            sign = 1.0 if cross >= 0 else -1.0
+        if cross * sign < -tolerance:
+            return False
+    return True
+
+
+@dataclass
+class WordPlacement:
+    word: TruthWord
+    box: Box  # union of the word's character boxes in the output
+    iou: float
+    centres_inside: bool
+
+
+def word_placements(path: Path, index: int, truth: TruthPage) -> list[WordPlacement]:
+    """Pair each truth word, in reading order, with its characters in the output."""
+    chars = char_boxes(path, index)
+    expected = "".join(w.text for w in truth.words)
+    got = "".join(c for c, _ in chars)
+    assert got == expected, f"characters differ:\n{got}\n{expected}"
+    out, i = [], 0
+    for word in truth.words:
+        boxes = [b for _, b in chars[i : i + len(word.text)]]
+        i += len(word.text)
+        union = (
+            min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes),
+        )
+        height = max(quad_box(word.user_quad)[3] - quad_box(word.user_quad)[1], 1.0)
+        centres = all(
+            inside(((b[0] + b[2]) / 2, (b[1] + b[3]) / 2), word.user_quad, 0.15 * height)
+            for b in boxes
+        )
+        out.append(WordPlacement(word, union, iou(union, quad_box(word.user_quad)), centres))
+    return out
+
+
+def render(path: Path, index: int, dpi: float = 50) -> bytes:
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        return doc[index].render(scale=dpi / 72, grayscale=True).to_pil().tobytes()
+    finally:
+        doc.close()
+
+
+def original_streams_kept(src: Path, out: Path) -> None:
+    """Assert that every page's original content streams appear, raw bytes unchanged and in
+    order, in the output page's contents, and that every image is byte-identical."""
+    with pikepdf.open(src) as a, pikepdf.open(out) as b:
+        assert len(a.pages) == len(b.pages)
+        for pa, pb in zip(a.pages, b.pages):
+            def streams(page: pikepdf.Page) -> list[bytes]:
+                c = page.obj.get("/Contents")
+                if c is None:
+                    return []
+                items = list(c) if isinstance(c, pikepdf.Array) else [c]
+                return [s.read_raw_bytes() for s in items]
+
+            sa, sb = streams(pa), streams(pb)
+            joined = b"\x00".join(sb)
+            assert b"\x00".join(sa) in joined, "original content streams were changed"
+
+            def images(page: pikepdf.Page) -> set[str]:
+                return {hashlib.sha256(im.read_raw_bytes()).hexdigest() for im in page.images.values()}
+
+            assert images(pa) == images(pb)
+
+
+def cer(got: str, expected: str) -> float:
+    """Character error rate: Levenshtein distance over the expected length."""
+    prev = list(range(len(expected) + 1))
+    for i, cg in enumerate(got, 1):
+        cur = [i]
+        for j, ce in enumerate(expected, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (cg != ce)))
+        prev = cur
+    return prev[-1] / max(len(expected), 1)

@@ -1,0 +1,96 @@
+"""Shared fixtures: cassette settings, the OCR service (stand-in or replay), sample PDFs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+from tests.pagegen import TruthPage
+from tests.standin import Fault, StandIn
+
+ROOT = Path(__file__).resolve().parent.parent
+CASSETTES = ROOT / "cassettes"
+REFERENCE = ROOT.parent / "shared" / "azure-reference"
+FAKE_KEY = "fake-key-0123456789abcdef"
+REPLAY_ENDPOINT = "http://127.0.0.1:9"  # never contacted: vcrpy answers before any socket
+RECORDED_HOST = "endpoint.invalid"  # what cassettes say instead of the real host and port
+
+
+def scrub_request(request: Any) -> Any:
+    """Cassettes keep no page image and no host: the body becomes its SHA-256, which is also
+    what a replayed request is matched on (vcrpy scrubs live requests the same way)."""
+    body = request.body
+    if isinstance(body, str):
+        body = body.encode()
+    if body and not body.startswith(b"sha256:"):
+        request.body = b"sha256:" + hashlib.sha256(body).hexdigest().encode()
+    parts = urlsplit(request.uri)
+    request.uri = urlunsplit((parts.scheme, RECORDED_HOST, parts.path, parts.query, ""))
+    return request
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    return {
+        "filter_headers": [("Ocp-Apim-Subscription-Key", "<redacted>"), ("Authorization", None)],
+        "before_record_request": scrub_request,
+        "match_on": ["method", "path", "query", "body"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request: pytest.FixtureRequest) -> str:
+    return str(CASSETTES / request.module.__name__.rsplit(".", 1)[-1])
+
+
+@dataclass
+class Service:
+    """The OCR service a test talks to: a loopback stand-in while recording, nothing at all
+    while replaying (vcrpy answers), or a real resource when OCR_PDF_RECORD_ENDPOINT is set.
+    ``register``/``fault`` only matter while recording against the stand-in."""
+
+    endpoint: str
+    key: str
+    standin: StandIn | None = None
+    pages: list[TruthPage] = field(default_factory=list)
+
+    def register(self, pages: list[TruthPage]) -> None:
+        if self.standin is not None:
+            self.standin.pages.extend(pages)
+
+    def fault(self, *faults: Fault) -> None:
+        if self.standin is not None:
+            self.standin.faults.extend(faults)
+
+
+@pytest.fixture
+def service(record_mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Service]:
+    monkeypatch.delenv("AZURE_VISION_ENDPOINT", raising=False)
+    if record_mode == "none":
+        monkeypatch.setenv("AZURE_VISION_KEY", FAKE_KEY)
+        yield Service(REPLAY_ENDPOINT, FAKE_KEY)
+        return
+    real = os.environ.get("OCR_PDF_RECORD_ENDPOINT")
+    if real:
+        yield Service(real, os.environ["AZURE_VISION_KEY"])
+        return
+    with StandIn(key=FAKE_KEY) as standin:
+        monkeypatch.setenv("AZURE_VISION_KEY", FAKE_KEY)
+        yield Service(standin.endpoint, FAKE_KEY, standin)
+
+
+@pytest.fixture
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry waits shrunk to milliseconds: the tests check that we retry, not that we sleep."""
+    from ocr_pdf.engines import http
+
+    monkeypatch.setattr(http, "BACKOFF_FACTOR", 0.001)
+    monkeypatch.setattr(http, "BACKOFF_CAP", 0.01)
