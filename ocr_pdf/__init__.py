@@ -2,8 +2,8 @@
 
 __version__ = "0.1.0"
 
-from ocr_pdf.engines import EngineConfig, OcrEngine, available_engines, get_engine  # noqa: E402
-from ocr_pdf.errors import (  # noqa: E402
+from ocr_pdf.engines import EngineConfig, OcrEngine, available_engines, get_engine
+from ocr_pdf.errors import (
     AuthenticationError,
     BadArgumentsError,
     ConfigurationError,
@@ -21,8 +21,8 @@ from ocr_pdf.errors import (  # noqa: E402
     ServiceResponseError,
     ServiceUnavailableError,
 )
-from ocr_pdf.models import Line, PageText, Word  # noqa: E402
-from ocr_pdf.pipeline import ConversionResult, PageResult, make_searchable  # noqa: E402
+from ocr_pdf.models import Line, PageText, Word
+from ocr_pdf.pipeline import ConversionResult, PageResult, make_searchable
 
 __all__ = [
     "AuthenticationError",

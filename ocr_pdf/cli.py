@@ -43,16 +43,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("input", metavar="INPUT", help="the scanned PDF (never modified)")
     p.add_argument("output", metavar="OUTPUT", help="where to write the searchable PDF")
-    p.add_argument("--engine", help=f"OCR engine: {', '.join(available_engines())} "
-                   "(default: azure-ocr when AZURE_VISION_ENDPOINT is set)")
+    p.add_argument(
+        "--engine",
+        help=f"OCR engine: {', '.join(available_engines())} "
+        "(default: azure-ocr when AZURE_VISION_ENDPOINT is set)",
+    )
     p.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
     p.add_argument("--api-version", help="azure-ocr API version: v3.2 (default), v3.1, v2.1, v2.0")
     p.add_argument("-l", "--language", help="language of the text (azure-ocr: unk = detect)")
-    p.add_argument("--dpi", type=float, default=300, help="resolution pages are rendered at "
-                   "for OCR (default 300)")
+    p.add_argument(
+        "--dpi",
+        type=float,
+        default=300,
+        help="resolution pages are rendered at for OCR (default 300)",
+    )
     p.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each "
-                   "service call (default 60)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds to wait for each service call (default 60)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     p.add_argument("-v", "--verbose", action="store_true", help="print details and tracebacks")
     p.add_argument("--version", action="version", version=f"ocr-pdf {__version__}")
@@ -60,13 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _configure_logging(verbose: bool, quiet: bool) -> None:
-    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    """Our messages at WARNING (ERROR with -q, DEBUG with -v); other libraries' only with -v,
+    at INFO, so that urllib3's retry notices do not clutter a normal run."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("ocr-pdf: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING if not verbose else logging.DEBUG)
-    log.setLevel(level)
+    root.setLevel(logging.INFO if verbose else logging.ERROR)
+    log.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,6 +7,7 @@ import logging
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import pikepdf
 from pikepdf import Dictionary, Name
@@ -23,10 +24,10 @@ def _unclosed_saves(page: pikepdf.Page) -> int:
     or the layer would be drawn in whatever coordinate system the page content left behind."""
     depth = 0
     try:
-        for operands, operator in pikepdf.parse_content_stream(page, "q Q"):
-            if operator == pikepdf.Operator("q"):
+        for instruction in pikepdf.parse_content_stream(page, "q Q"):
+            if instruction.operator == pikepdf.Operator("q"):
                 depth += 1
-            elif operator == pikepdf.Operator("Q"):
+            elif instruction.operator == pikepdf.Operator("Q"):
                 depth = max(0, depth - 1)
     except pikepdf.PdfError:
         log.debug("cannot parse the content of a page; assuming balanced q/Q")
@@ -40,28 +41,38 @@ def _own_resources(page: pikepdf.Page) -> pikepdf.Dictionary:
     Resources may be inherited from the page tree or shared with other pages; adding our entry
     to a shared dictionary would touch every page that uses it. Copies are shallow: the fonts,
     images and forms they point to are the original objects."""
-    node: pikepdf.Object = page.obj
+    node: pikepdf.Object | None = page.obj
     inherited = None
     while node is not None:
         if Name.Resources in node:
             inherited = node.Resources
             break
         node = node.get(Name.Parent)
-    own = Dictionary({k: v for k, v in inherited.items()}) if inherited is not None else Dictionary()
+    own = (
+        Dictionary({k: v for k, v in inherited.items()}) if inherited is not None else Dictionary()
+    )
     xobjects = own.get(Name.XObject)
-    own[Name.XObject] = Dictionary({k: v for k, v in xobjects.items()}) if xobjects else Dictionary()
+    own[Name.XObject] = (
+        Dictionary({k: v for k, v in xobjects.items()}) if xobjects else Dictionary()
+    )
     page.obj[Name.Resources] = own
     return own
 
 
 def open_original(path: Path) -> pikepdf.Pdf:
-    """Open the input for grafting; a file qpdf has to repair is used as repaired, with a warning."""
+    """Open the input for grafting. A file qpdf can repair (a broken cross-reference table, say)
+    is used as repaired, with a warning; one it cannot is an input error."""
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise EncryptedPdfError(f"{path}: the PDF is encrypted with a password; decrypt it first") from None
+        raise EncryptedPdfError(
+            f"{path}: the PDF is encrypted with a password; decrypt it first"
+        ) from None
     except pikepdf.PdfError as exc:
         raise InputFileError(f"{path}: the PDF is damaged and cannot be repaired ({exc})") from None
+    warnings = pdf.get_warnings()
+    if warnings:
+        log.warning("%s: the PDF is damaged; repaired it (%s)", path, warnings[0])
     if pdf.is_encrypted:
         pdf.close()
         raise EncryptedPdfError(
@@ -75,7 +86,7 @@ def graft(
     original: pikepdf.Pdf,
     layers_pdf: bytes,
     placements: Sequence[tuple[int, int, tuple[float, float]]],
-    output: io.BufferedIOBase | Path,
+    output: BinaryIO | Path,
 ) -> None:
     """Draw layer page ``j`` over original page ``i`` for each ``(i, j, (x0, y0))`` and save.
 

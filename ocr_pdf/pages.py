@@ -24,9 +24,7 @@ def parse_pages(spec: str, page_count: int) -> list[int]:
         if first < 1 or last < first:
             raise BadArgumentsError(f"--pages {spec!r}: {part!r} is not a valid range")
         if last > page_count:
-            raise BadArgumentsError(
-                f"--pages {spec!r}: the document has only {page_count} page(s)"
-            )
+            raise BadArgumentsError(f"--pages {spec!r}: the document has only {page_count} page(s)")
         chosen.update(range(first - 1, last))
     if not chosen:
         raise BadArgumentsError(f"--pages {spec!r} selects no page")

@@ -77,9 +77,11 @@ class Document:
         """Boxes and rotation of page ``index`` (0-based)."""
         page = self._doc[index]
         try:
+            x0, y0, x1, y1 = page.get_mediabox()
+            cx0, cy0, cx1, cy1 = page.get_cropbox()
             return PageGeometry(
-                mediabox=tuple(page.get_mediabox()),  # type: ignore[arg-type]
-                cropbox=tuple(page.get_cropbox()),  # type: ignore[arg-type]
+                mediabox=(x0, y0, x1, y1),
+                cropbox=(cx0, cy0, cx1, cy1),
                 rotation=page.get_rotation() % 360,
             )
         finally:
@@ -100,7 +102,9 @@ class Document:
             # Detach from PDFium's buffer so the bitmap can be freed now.
             return image.copy() if image.mode == "L" else image.convert("L")
         except pdfium.PdfiumError as exc:
-            raise InputFileError(f"{self.path}: page {index + 1} cannot be rendered ({exc})") from None
+            raise InputFileError(
+                f"{self.path}: page {index + 1} cannot be rendered ({exc})"
+            ) from None
         finally:
             page.close()
 
@@ -111,7 +115,9 @@ def check_output(path: Path, expected_pages: int) -> None:
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
-        raise OutputInvalidError(f"the output PDF does not open ({exc}); nothing was written") from None
+        raise OutputInvalidError(
+            f"the output PDF does not open ({exc}); nothing was written"
+        ) from None
     try:
         if len(doc) != expected_pages:
             raise OutputInvalidError(

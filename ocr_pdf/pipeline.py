@@ -6,9 +6,11 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ocr_pdf import graft, pdf, textlayer
 from ocr_pdf.engines import EngineConfig, OcrEngine, get_engine
@@ -52,21 +54,28 @@ ProgressCallback = Callable[[int, int], None]
 """Called with (pages done, pages to do) after each page is OCRed."""
 
 
-def _reserve_output(output: Path) -> tuple[int, Path]:
-    """Create the temporary file the output is written to, next to the output so that the
-    final rename is atomic. Done first, so that an unwritable output fails before any paid call."""
+@contextmanager
+def _temporary_output(output: Path) -> Iterator[tuple[BinaryIO, Path]]:
+    """A temporary file beside ``output`` (so that the final rename is atomic), removed if the
+    run fails. Made first thing, so that an unwritable output fails before any paid call."""
     folder = output.parent
     if not folder.is_dir():
         raise FileAccessError(f"{output}: the folder {folder} does not exist")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".ocr-pdf.tmp", dir=folder)
+        fd, name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".ocr-pdf.tmp", dir=folder)
     except OSError as exc:
         raise FileAccessError(f"{output}: cannot write in {folder} ({exc.strerror})") from None
-    return fd, Path(tmp)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream, tmp
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _publish(tmp: Path, output: Path) -> None:
-    """Give the finished file normal permissions (mkstemp makes it private) and move it into place."""
+    """Give the finished file normal permissions (mkstemp makes it private), move it in place."""
     umask = os.umask(0)
     os.umask(umask)
     try:
@@ -76,8 +85,9 @@ def _publish(tmp: Path, output: Path) -> None:
         raise FileAccessError(f"{output}: cannot write ({exc.strerror})") from None
 
 
-def _to_layer_page(text: PageText, geometry: PageGeometry, width: int, height: int
-                   ) -> textlayer.LayerPage:
+def _to_layer_page(
+    text: PageText, geometry: PageGeometry, width: int, height: int
+) -> textlayer.LayerPage:
     """Move a page's words from the pixels of its ``width`` x ``height`` image to points
     relative to the page's MediaBox origin."""
     m = geometry.image_to_user(width, height)
@@ -86,7 +96,7 @@ def _to_layer_page(text: PageText, geometry: PageGeometry, width: int, height: i
     for line in text.lines:
         words = []
         for w in line.words:
-            pts = [apply(m, p) for p in w.quad]  # type: ignore[arg-type]
+            pts = [apply(m, p) for p in w.quad]
             a, b, c, d = ((x - ox, y - oy) for x, y in pts)
             words.append(Word(w.text, (a, b, c, d), w.confidence))
         lines.append(Line(tuple(words)))
@@ -119,48 +129,41 @@ def make_searchable(
     src, dst = Path(input_path), Path(output_path)
     if dpi < 30 or dpi > 1200:
         raise BadArgumentsError(f"--dpi {dpi:g} is out of range (30 to 1200)")
-    if dst.exists() and src.exists() and os.path.samefile(src, dst) or src.resolve() == dst.resolve():
+    if src.resolve() == dst.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
         raise BadArgumentsError(f"{dst}: the output must not be the input file")
-    with pdf.Document(src) as doc:
+    with ExitStack() as stack:
+        doc = stack.enter_context(pdf.Document(src))
+        original = stack.enter_context(graft.open_original(src))
         selected = parse_pages(pages, len(doc)) if pages else list(range(len(doc)))
-        if not isinstance(engine, str) and engine is not None:
-            ocr = engine
-        else:
+        out, tmp = stack.enter_context(_temporary_output(dst))
+        if isinstance(engine, str) or engine is None:
             config = EngineConfig.from_environment(
                 language=language, endpoint=endpoint, api_version=api_version, timeout=timeout
             )
-            ocr = get_engine(engine, config)
-        original = graft.open_original(src)
-        fd, tmp = _reserve_output(dst)
-        try:
-            with original, os.fdopen(fd, "wb") as out:
-                results: dict[int, PageResult] = {}
-                layers: list[textlayer.LayerPage] = []
-                placements: list[tuple[int, int, tuple[float, float]]] = []
-                for done, index in enumerate(selected, 1):
-                    geometry = doc.geometry(index)
-                    image = doc.render(index, dpi)
-                    t0 = time.monotonic()
-                    try:
-                        text = ocr.recognize(image)
-                    except OcrPdfError as err:
-                        raise err.with_context(f"page {index + 1}") from None
-                    elapsed = time.monotonic() - t0
-                    if text.words:
-                        placements.append((index, len(layers), geometry.mediabox[:2]))
-                        layers.append(_to_layer_page(text, geometry, image.width, image.height))
-                    results[index] = PageResult(
-                        index + 1, "ocr", len(text.words), text.text, elapsed
-                    )
-                    log.info("page %d: %d words in %.2f s", index + 1, len(text.words), elapsed)
-                    if progress:
-                        progress(done, len(selected))
-                graft.graft(original, textlayer.build_layers(layers), placements, out)
-            pdf.check_output(tmp, len(doc))
-            _publish(tmp, dst)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+            engine = get_engine(engine, config)
+        results: dict[int, PageResult] = {}
+        layers: list[textlayer.LayerPage] = []
+        placements: list[tuple[int, int, tuple[float, float]]] = []
+        for done, index in enumerate(selected, 1):
+            geometry = doc.geometry(index)
+            image = doc.render(index, dpi)
+            t0 = time.monotonic()
+            try:
+                text = engine.recognize(image)
+            except OcrPdfError as err:
+                raise err.with_context(f"page {index + 1}") from None
+            elapsed = time.monotonic() - t0
+            if text.words:
+                placements.append((index, len(layers), geometry.mediabox[:2]))
+                layers.append(_to_layer_page(text, geometry, image.width, image.height))
+            results[index] = PageResult(index + 1, "ocr", len(text.words), text.text, elapsed)
+            log.info("page %d: %d words in %.2f s", index + 1, len(text.words), elapsed)
+            if progress:
+                progress(done, len(selected))
+        graft.graft(original, textlayer.build_layers(layers), placements, out)
+        out.close()
+        pdf.check_output(tmp, len(doc))
+        _publish(tmp, dst)
         page_results = tuple(results.get(i, PageResult(i + 1, "skipped")) for i in range(len(doc)))
     return ConversionResult(
         output=dst,

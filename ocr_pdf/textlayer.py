@@ -83,14 +83,15 @@ def _write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
         _write_as_one_string(text, words, spans, (cos, sin, baseline, size))
         return
     space = pdfmetrics.stringWidth(" ", fonts.FONT_NAME, size)
-    for i, (word, (start, end)) in enumerate(zip(words, spans)):
+    for i, (word, (start, end)) in enumerate(zip(words, spans, strict=True)):
         # RTL words are written in visual order: extractors put glyphs back into logical order
         # by position, so logical order on the page would come out reversed.
         shown = word.text[::-1] if is_rtl(word.text) else word.text
         natural = pdfmetrics.stringWidth(shown, fonts.FONT_NAME, size)
         width = max(end - start, 0.01 * size)
-        text.setTextTransform(cos, sin, -sin, cos, start * cos - baseline * sin,
-                              start * sin + baseline * cos)
+        text.setTextTransform(
+            cos, sin, -sin, cos, start * cos - baseline * sin, start * sin + baseline * cos
+        )
         text.setHorizScale(100 * width / natural)
         text.textOut(shown)
         if i + 1 < len(words) and needs_space(word.text, words[i + 1].text):
@@ -120,19 +121,21 @@ def _write_as_one_string(
     widths = [max(e - s, 0.01 * size) for s, e in spans]
     # The widest word sets the scale, so that every offset below pulls characters together:
     # PDFium reads a gap between characters as a space, but not an overlap.
-    scale = max(w / pdfmetrics.stringWidth(t, fonts.FONT_NAME, size) for w, t in zip(widths, shown))
+    naturals = [float(pdfmetrics.stringWidth(t, fonts.FONT_NAME, size)) for t in shown]
+    scale = max(w / n for w, n in zip(widths, naturals, strict=True))
     start = spans[0][0]
-    text.setTextTransform(cos, sin, -sin, cos, start * cos - baseline * sin,
-                          start * sin + baseline * cos)
+    text.setTextTransform(
+        cos, sin, -sin, cos, start * cos - baseline * sin, start * sin + baseline * cos
+    )
     text.setHorizScale(100 * scale)
 
     def advance_to(glyph: str, step: float) -> float:
         """The TJ offset that makes ``glyph`` advance the pen by ``step`` points."""
-        natural = pdfmetrics.stringWidth(glyph, fonts.FONT_NAME, size) * scale
+        natural = float(pdfmetrics.stringWidth(glyph, fonts.FONT_NAME, size)) * scale
         return (natural - step) * 1000 / (size * scale)
 
     items: list[tuple[int, bytes] | float] = []
-    for i, (word, t) in enumerate(zip(words, shown)):
+    for i, (word, t) in enumerate(zip(words, shown, strict=True)):
         step = widths[i] / len(t)
         for ch in t:
             items.extend(font.splitString(ch, doc))

@@ -93,8 +93,10 @@ def word_placements(path: Path, index: int, truth: TruthPage) -> list[WordPlacem
         boxes = [b for _, b in chars[i : i + len(word.text)]]
         i += len(word.text)
         union = (
-            min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[2] for b in boxes), max(b[3] for b in boxes),
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
         )
         height = max(quad_box(word.user_quad)[3] - quad_box(word.user_quad)[1], 1.0)
         centres = all(
@@ -118,7 +120,8 @@ def original_streams_kept(src: Path, out: Path) -> None:
     order, in the output page's contents, and that every image is byte-identical."""
     with pikepdf.open(src) as a, pikepdf.open(out) as b:
         assert len(a.pages) == len(b.pages)
-        for pa, pb in zip(a.pages, b.pages):
+        for pa, pb in zip(a.pages, b.pages, strict=True):
+
             def streams(page: pikepdf.Page) -> list[bytes]:
                 c = page.obj.get("/Contents")
                 if c is None:
@@ -131,7 +134,9 @@ def original_streams_kept(src: Path, out: Path) -> None:
             assert b"\x00".join(sa) in joined, "original content streams were changed"
 
             def images(page: pikepdf.Page) -> set[str]:
-                return {hashlib.sha256(im.read_raw_bytes()).hexdigest() for im in page.images.values()}
+                return {
+                    hashlib.sha256(im.read_raw_bytes()).hexdigest() for im in page.images.values()
+                }
 
             assert images(pa) == images(pb)
 

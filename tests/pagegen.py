@@ -166,10 +166,12 @@ def make_page(spec: PageSpec, pdf: pikepdf.Pdf) -> TruthPage:
     for lines in blocks:
         tb = []
         for words in lines:
-            tb.append([
-                TruthWord(text, tuple(map(to_display, q)), tuple(map(to_user, q)))  # type: ignore[arg-type]
-                for text, q in words
-            ])
+            tb.append(
+                [
+                    TruthWord(text, tuple(map(to_display, q)), tuple(map(to_user, q)))  # type: ignore[arg-type]
+                    for text, q in words
+                ]
+            )
         truth.blocks.append(tb)
     truth.thumbnail = thumbnail(display)
 
@@ -239,8 +241,16 @@ def geometry_specs() -> list[PageSpec]:
         PageSpec("upside-down-text", cols, turn=180, **wide),
         PageSpec("sideways-left-text", cols, turn=270, skew=2.0, **wide),
         PageSpec("dirty-ctm", cols, dirty_ctm=True, **wide),
-        PageSpec("everything", cols, rotate=90, skew=-2.5, crop_origin=(-40, 55), margin=12,
-                 dirty_ctm=True, **wide),
+        PageSpec(
+            "everything",
+            cols,
+            rotate=90,
+            skew=-2.5,
+            crop_origin=(-40, 55),
+            margin=12,
+            dirty_ctm=True,
+            **wide,
+        ),
         PageSpec(
             "cyrillic-cjk",
             (

@@ -17,6 +17,7 @@ recorded against it say so."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
@@ -65,11 +66,14 @@ class StandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 status, payload, headers = standin.handle(self.path, dict(self.headers), body)
-                data = json.dumps(payload).encode() if payload is not None else b""
+                if isinstance(payload, bytes):  # a fault's raw body, e.g. broken JSON
+                    data = payload
+                else:
+                    data = json.dumps(payload).encode() if payload is not None else b""
                 self.send_response(status)
                 self.send_header(*STAND_IN_HEADER)
                 self.send_header("apim-request-id", str(uuid.uuid4()))
@@ -78,7 +82,9 @@ class StandIn:
                 for k, v in headers.items():
                     self.send_header(k, v)
                 self.end_headers()
-                self.wfile.write(data)
+                # The client may have given up (timeout tests): nothing to tell it then.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(data)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -98,25 +104,52 @@ class StandIn:
 
     # -- the contract -------------------------------------------------------------------
 
-    def _error(self, version: str, status: int, code: str, message: str) -> tuple[int, Any, dict[str, str]]:
+    def _error(
+        self, version: str, status: int, code: str, message: str
+    ) -> tuple[int, Any, dict[str, str]]:
         if version.startswith("v2"):
             return status, {"code": code, "message": message, "requestId": str(uuid.uuid4())}, {}
         outer = "InvalidArgument" if status == 400 else "InvalidRequest"
-        return status, {"error": {"code": outer, "innererror": {"code": code, "message": message},
-                                  "message": message}}, {}
+        return (
+            status,
+            {
+                "error": {
+                    "code": outer,
+                    "innererror": {"code": code, "message": message},
+                    "message": message,
+                }
+            },
+            {},
+        )
 
-    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.calls.append({"path": parts.path, "query": query, "bytes": len(body)})
         if headers.get("Ocp-Apim-Subscription-Key") != self.key:
-            return 401, {"error": {"code": "401", "message": "Access denied due to invalid "
-                         "subscription key or wrong API endpoint. Make sure to provide a valid key "
-                         "for an active subscription and use a correct regional API endpoint for "
-                         "your resource."}}, {}
+            return (
+                401,
+                {
+                    "error": {
+                        "code": "401",
+                        "message": "Access denied due to invalid "
+                        "subscription key or wrong API endpoint. Make sure to provide a valid key "
+                        "for an active subscription and use a correct regional API endpoint for "
+                        "your resource.",
+                    }
+                },
+                {},
+            )
         segments = parts.path.strip("/").split("/")
-        if len(segments) != 3 or segments[0] != "vision" or segments[2] != "ocr" \
-                or segments[1] not in VERSIONS or segments[1] in self.retired:
+        if (
+            len(segments) != 3
+            or segments[0] != "vision"
+            or segments[2] != "ocr"
+            or segments[1] not in VERSIONS
+            or segments[1] in self.retired
+        ):
             return 404, {"error": {"code": "404", "message": "Resource not found"}}, {}
         version = segments[1]
         if self.faults:
@@ -126,33 +159,44 @@ class StandIn:
             return fault.status, fault.body, fault.headers
         language = query.get("language", "unk")
         if language not in LANGUAGES:
-            return self._error(version, 400, "NotSupportedLanguage",
-                               "The provided language is not supported.")
+            return self._error(
+                version, 400, "NotSupportedLanguage", "The provided language is not supported."
+            )
         if "octet-stream" not in headers.get("Content-Type", ""):
             return self._error(version, 400, "InvalidImageUrl", "Image URL is badly formatted.")
         if len(body) >= 4 * 1024 * 1024:
-            return self._error(version, 400, "InvalidImageSize",
-                               "Input image is too large. Refer to documentation for maximum file size.")
+            return self._error(
+                version,
+                400,
+                "InvalidImageSize",
+                "Input image is too large. Refer to documentation for maximum file size.",
+            )
         try:
             image = Image.open(io.BytesIO(body))
             image.load()
         except Exception:
-            return self._error(version, 400, "InvalidImageFormat",
-                               "Input data is not a valid image.")
+            return self._error(
+                version, 400, "InvalidImageFormat", "Input data is not a valid image."
+            )
         if image.format not in ("JPEG", "PNG", "GIF", "BMP"):
-            return self._error(version, 400, "InvalidImageFormat", "Input data is not a valid image.")
+            return self._error(
+                version, 400, "InvalidImageFormat", "Input data is not a valid image."
+            )
         w, h = image.size
         if min(w, h) < 50 or max(w, h) > 4200:
-            return self._error(version, 400, "InvalidImageSize",
-                               "Image must be at least 50 pixels in width and height and at most "
-                               "4200 pixels.")
+            return self._error(
+                version,
+                400,
+                "InvalidImageSize",
+                "Image must be at least 50 pixels in width and height and at most 4200 pixels.",
+            )
         return 200, self.recognise(image), {}
 
     def _match(self, image: Image.Image) -> TruthPage | None:
         thumb = thumbnail(image)
         best, best_score = None, float("inf")
         for page in self.pages:
-            score = sum(abs(a - b) for a, b in zip(thumb, page.thumbnail)) / len(thumb)
+            score = sum(abs(a - b) for a, b in zip(thumb, page.thumbnail, strict=True)) / len(thumb)
             if score < best_score:
                 best, best_score = page, score
         return best if best_score < 12 else None
@@ -174,15 +218,24 @@ class StandIn:
         orientation = {0: "Up", 1: "Right", 2: "Down", 3: "Left"}[quarter % 4]
 
         def box(words: list[Any]) -> str:
-            pts = [_rot((x * w, y * h), angle, (w / 2, h / 2)) for wd in words for x, y in wd.display_quad]
+            pts = [
+                _rot((x * w, y * h), angle, (w / 2, h / 2))
+                for wd in words
+                for x, y in wd.display_quad
+            ]
             x0, y0 = math.floor(min(p[0] for p in pts)), math.floor(min(p[1] for p in pts))
             x1, y1 = math.ceil(max(p[0] for p in pts)), math.ceil(max(p[1] for p in pts))
             return f"{x0},{y0},{x1 - x0},{y1 - y0}"
 
         regions = []
         for block in reversed(page.blocks):  # service order is not reading order
-            lines = [{"boundingBox": box(ln), "words": [{"boundingBox": box([wd]), "text": wd.text}
-                                                         for wd in ln]} for ln in block]
+            lines = [
+                {
+                    "boundingBox": box(ln),
+                    "words": [{"boundingBox": box([wd]), "text": wd.text} for wd in ln],
+                }
+                for ln in block
+            ]
             regions.append({"boundingBox": box([wd for ln in block for wd in ln]), "lines": lines})
         return {
             "language": "en",

@@ -17,11 +17,25 @@ from tests.pagegen import geometry_specs, make_pdf
 SPECS = {s.name: s for s in geometry_specs()}
 
 
-def convert(service: Service, tmp_path: Path, pdf_bytes: bytes, *extra: str) -> tuple[int, Path, Path]:
+def convert(
+    service: Service, tmp_path: Path, pdf_bytes: bytes, *extra: str
+) -> tuple[int, Path, Path]:
     src, out = tmp_path / "scan.pdf", tmp_path / "out.pdf"
     src.write_bytes(pdf_bytes)
-    rc = main([str(src), str(out), "--engine", "azure-ocr", "--endpoint", service.endpoint,
-               "--dpi", "150", "-q", *extra])
+    rc = main(
+        [
+            str(src),
+            str(out),
+            "--engine",
+            "azure-ocr",
+            "--endpoint",
+            service.endpoint,
+            "--dpi",
+            "150",
+            "-q",
+            *extra,
+        ]
+    )
     return rc, src, out
 
 
@@ -52,10 +66,14 @@ def test_words_land_on_their_ink(name: str, service: Service, tmp_path: Path) ->
 
 @pytest.mark.vcr
 def test_mixed_sizes_and_page_selection(service: Service, tmp_path: Path) -> None:
-    specs = [SPECS["upright"], SPECS["rotate90"],
-             SPECS["upright"].__class__(**{**SPECS["upright"].__dict__, "name": "tall",
-                                           "width_in": 3.0, "height_in": 6.0}),
-             SPECS["offset-boxes"]]
+    specs = [
+        SPECS["upright"],
+        SPECS["rotate90"],
+        SPECS["upright"].__class__(
+            **{**SPECS["upright"].__dict__, "name": "tall", "width_in": 3.0, "height_in": 6.0}
+        ),
+        SPECS["offset-boxes"],
+    ]
     data, truths = make_pdf(specs)
     service.register(truths)
     rc, src, out = convert(service, tmp_path, data, "--pages", "2-3")

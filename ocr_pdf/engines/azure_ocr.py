@@ -127,7 +127,9 @@ def parse_ocr_result(payload: Any, width: int, height: int) -> PageText:
 def rescale(page: PageText, factor: float, width: int, height: int) -> PageText:
     """A PageText measured on a scaled copy of an image, expressed on the original image."""
     lines = tuple(
-        Line(tuple(Word(w.text, scale_quad(w.quad, factor, factor), w.confidence) for w in ln.words))
+        Line(
+            tuple(Word(w.text, scale_quad(w.quad, factor, factor), w.confidence) for w in ln.words)
+        )
         for ln in page.lines
     )
     return PageText(width, height, lines, page.angle, page.language)
@@ -183,7 +185,8 @@ def create(config: EngineConfig) -> AzureOcrEngine:
     version = config.api_version or DEFAULT_API_VERSION
     if version not in API_VERSIONS:
         raise ConfigurationError(
-            f"unknown --api-version {version!r} for azure-ocr; choose one of {', '.join(API_VERSIONS)}"
+            f"unknown --api-version {version!r} for azure-ocr; "
+            f"choose one of {', '.join(API_VERSIONS)}"
         )
     language = config.language or "unk"
     if language not in LANGUAGES:

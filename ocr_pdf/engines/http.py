@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
@@ -57,7 +58,10 @@ class _Retry(Retry):
         return super().is_retry(method, status_code, has_retry_after)
 
     def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
-        wait = self.get_retry_after(response)
+        # Read the header ourselves: recent urllib3 silently caps Retry-After at 6 hours, which
+        # would hide the day-long wait of a spent monthly quota.
+        header = (response.headers.get("Retry-After") or "").strip()
+        wait = float(header) if header.isdigit() else self.get_retry_after(response)
         if wait is not None and wait > MAX_RETRY_WAIT:
             raise RateLimitError(
                 f"rate limit: the service asks to wait {wait:.0f} s, more than the "
@@ -98,10 +102,11 @@ def check_endpoint(endpoint: str) -> str:
 
 def _request_id(response: requests.Response, body: Any) -> str | None:
     for header in ("apim-request-id", "x-ms-request-id", "request-id", "x-request-id"):
-        if response.headers.get(header):
-            return response.headers[header]
+        value = response.headers.get(header)
+        if value:
+            return str(value)
     if isinstance(body, dict) and isinstance(body.get("requestId"), str):
-        return body["requestId"]
+        return str(body["requestId"])
     return None
 
 
@@ -177,22 +182,32 @@ class AzureTransport:
                 raise ServiceUnavailableError(
                     f"{where}: the service kept failing after retries ({exc.__class__.__name__})"
                 ) from None
-            except requests.exceptions.Timeout:
-                raise ServiceUnavailableError(
-                    f"{where}: no answer within {self.timeout:.0f} s (timeout); try again later "
-                    "or raise --timeout"
-                ) from None
             except requests.exceptions.ConnectionError as exc:
+                reason = getattr(exc.args[0], "reason", None) if exc.args else None
+                # NewConnectionError (refused) subclasses ConnectTimeoutError in urllib3 2.
+                timed_out = isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
+                    reason, urllib3.exceptions.NewConnectionError
+                )
+                if timed_out or isinstance(exc, requests.exceptions.ConnectTimeout):
+                    raise ServiceUnavailableError(
+                        f"{where}: no answer within {self.timeout:g} s (timeout), retries "
+                        "included; try again later or raise --timeout"
+                    ) from None
                 reason = str(exc.args[0]) if exc.args else exc.__class__.__name__
                 raise ServiceUnavailableError(
                     f"cannot reach {self.endpoint}: {_short(reason)}; check --endpoint and the "
                     "network"
                 ) from None
+            except requests.exceptions.Timeout:  # a read timeout on the last try
+                raise ServiceUnavailableError(
+                    f"{where}: no answer within {self.timeout:g} s (timeout), retries included; "
+                    "try again later or raise --timeout"
+                ) from None
             except requests.exceptions.RequestException as exc:
                 raise ServiceUnavailableError(f"{where}: {_short(str(exc))}") from None
             if response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
                 break
-            code, message, _ = parse_error(response)
+            message = parse_error(response)[1]
             wait = _named_wait(message)
             if wait is None:
                 wait = min(BACKOFF_FACTOR * 2.0**attempt, BACKOFF_CAP) * (0.5 + random.random() / 2)
@@ -220,6 +235,12 @@ class AzureTransport:
             return ServiceConfigurationError(
                 f"{urlsplit(response.url).path} not found on {self.endpoint}: {message}; check "
                 f"--endpoint (https://<resource>.cognitiveservices.azure.com){suffix}",
+                **kw,
+            )
+        if status == 400 and code == "NotSupportedLanguage":
+            return ServiceConfigurationError(
+                f"the service does not support this language: {message}; pass another -l, or "
+                f"-l unk to let it detect the language{suffix}",
                 **kw,
             )
         if status == 429:
