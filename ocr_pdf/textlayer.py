@@ -64,9 +64,14 @@ def build_layers(pages: Sequence[LayerPage]) -> bytes:
     return buf.getvalue()
 
 
+Place = tuple[float, float, float]
+"""Where a word goes: start and end along the line's direction, and its baseline across it
+(points, in the frame of that direction)."""
+
+
 def _write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
-    """Write one line: one baseline and one font size for all its words (extractors join words
-    into lines by baseline and size), each word stretched over its own extent along it."""
+    """Write one line: one font size for all its words (extractors join words into lines by
+    baseline and size), each word stretched over its own extent along the line."""
     words = [w for w in line.words if w.text]
     frame = _line_frame(words)
     if frame is None:
@@ -74,19 +79,62 @@ def _write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
     cos, sin, bottom, size = frame
     if size < _MIN_SIZE:
         return
-    text.setFont(fonts.FONT_NAME, size)
     baseline = bottom + _DESCENT_FRACTION * size
-    spans = [_span(w, cos, sin) for w in words]
+    places = [(*_span(w, cos, sin), baseline) for w in words]
     # Direction as displayed: /Rotate turns the page clockwise.
     r = math.radians(rotation)
-    if cos * math.cos(r) + sin * math.sin(r) < 0:
-        _write_as_one_string(text, words, spans, (cos, sin, baseline, size))
-        return
+    leftwards = cos * math.cos(r) + sin * math.sin(r) < 0
+    snapped = None if leftwards else _snap(cos, sin)
+    if snapped:
+        # A slightly skewed line is written axis-aligned, each word centred on its own ink:
+        # poppler (pdftotext, Evince, paperless) splits words whose characters climb, so
+        # "Report" at 4.5 degrees came out as "Repo" and "rt". Words are short, so each
+        # box still sits on its word.
+        cos, sin = snapped
+        lengths = [end - start for start, end, _ in places]  # along the true, skewed baseline
+        places = []
+        for word, length in zip(words, lengths, strict=True):
+            cx = sum(p[0] for p in word.quad) / 4
+            cy = sum(p[1] for p in word.quad) / 4
+            along, across = cx * cos + cy * sin, -cx * sin + cy * cos
+            baseline = across + (_DESCENT_FRACTION - 0.5) * size
+            places.append((along - length / 2, along + length / 2, baseline))
+    places = _close_unspaced(words, places)
+    text.setFont(fonts.FONT_NAME, size)
+    if leftwards:
+        _write_as_one_string(text, words, places, cos, sin, size)
+    else:
+        _write_word_by_word(text, words, places, cos, sin, size)
+
+
+def _close_unspaced(words: list[Word], places: list[Place]) -> list[Place]:
+    """Stretch each word that is not followed by a space (CJK characters) up to the next one:
+    poppler reads any visible gap between characters as a space."""
+    out = list(places)
+    for i in range(len(words) - 1):
+        if not needs_space(words[i].text, words[i + 1].text):
+            start, end, base = out[i]
+            out[i] = (start, max(end, out[i + 1][0]), base)
+    return out
+
+
+def _shown(word: Word) -> str:
+    # RTL words are written in visual order: extractors put glyphs back into logical order by
+    # position, so logical order on the page would come out reversed.
+    return word.text[::-1] if is_rtl(word.text) else word.text
+
+
+def _write_word_by_word(
+    text: PDFTextObject,
+    words: list[Word],
+    places: list[Place],
+    cos: float,
+    sin: float,
+    size: float,
+) -> None:
     space = pdfmetrics.stringWidth(" ", fonts.FONT_NAME, size)
-    for i, (word, (start, end)) in enumerate(zip(words, spans, strict=True)):
-        # RTL words are written in visual order: extractors put glyphs back into logical order
-        # by position, so logical order on the page would come out reversed.
-        shown = word.text[::-1] if is_rtl(word.text) else word.text
+    for i, (word, (start, end, baseline)) in enumerate(zip(words, places, strict=True)):
+        shown = _shown(word)
         natural = pdfmetrics.stringWidth(shown, fonts.FONT_NAME, size)
         width = max(end - start, 0.01 * size)
         text.setTextTransform(
@@ -97,7 +145,7 @@ def _write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
         if i + 1 < len(words) and needs_space(word.text, words[i + 1].text):
             # The space spans the gap to the next word (a sliver when words touch), so that it
             # neither overlaps the next word nor leaves a hole in a selection.
-            gap = spans[i + 1][0] - end
+            gap = places[i + 1][0] - end
             text.setHorizScale(100 * max(gap, 0.02 * size) / space)
             text.textOut(" ")
 
@@ -105,50 +153,54 @@ def _write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
 def _write_as_one_string(
     text: PDFTextObject,
     words: list[Word],
-    spans: list[tuple[float, float]],
-    frame: tuple[float, float, float, float],
+    places: list[Place],
+    cos: float,
+    sin: float,
+    size: float,
 ) -> None:
-    """Write a line that runs leftwards on the displayed page (upside-down text) as a single TJ.
+    """Write a line that runs leftwards on the displayed page (upside-down text) as one TJ.
 
     PDFium orders separately positioned pieces of text by their position on the page, so an
     upside-down line written word by word comes out in reverse word order; the characters of
-    one string keep theirs. One string means one horizontal scale for the line (the widest
-    word's); TJ offsets after each character then spread every word exactly over its box."""
-    cos, sin, baseline, size = frame
+    one string keep theirs. One string means one horizontal scale for the whole line: the
+    widest word's, so that characters of narrower words overlap rather than leave gaps (PDFium
+    reads a gap inside a word as a space). TJ offsets put each character in place, the last
+    one of a word ending exactly at the word's end (poppler reads the gap to the next word)."""
     font = pdfmetrics.getFont(fonts.FONT_NAME)
     doc = text._canvas._doc
-    shown = [w.text[::-1] if is_rtl(w.text) else w.text for w in words]
-    widths = [max(e - s, 0.01 * size) for s, e in spans]
-    # The widest word sets the scale, so that every offset below pulls characters together:
-    # PDFium reads a gap between characters as a space, but not an overlap.
+    shown = [_shown(w) for w in words]
     naturals = [float(pdfmetrics.stringWidth(t, fonts.FONT_NAME, size)) for t in shown]
-    scale = max(w / n for w, n in zip(widths, naturals, strict=True))
-    start = spans[0][0]
+    scale = max(max(e - s, 0.01 * size) / n for (s, e, _), n in zip(places, naturals, strict=True))
+    start, _, baseline = places[0]
     text.setTextTransform(
         cos, sin, -sin, cos, start * cos - baseline * sin, start * sin + baseline * cos
     )
     text.setHorizScale(100 * scale)
 
-    def advance_to(glyph: str, step: float) -> float:
-        """The TJ offset that makes ``glyph`` advance the pen by ``step`` points."""
-        natural = float(pdfmetrics.stringWidth(glyph, fonts.FONT_NAME, size)) * scale
-        return (natural - step) * 1000 / (size * scale)
-
     items: list[tuple[int, bytes] | float] = []
-    for i, (word, t) in enumerate(zip(words, shown, strict=True)):
-        step = widths[i] / len(t)
-        for ch in t:
-            items.extend(font.splitString(ch, doc))
-            items.append(advance_to(ch, step))
-        if i + 1 < len(words):
-            gap = spans[i + 1][0] - (spans[i][0] + widths[i])
-            if needs_space(word.text, words[i + 1].text):
-                items.extend(font.splitString(" ", doc))
-                items.append(advance_to(" ", gap))
-            else:
-                items.append(-gap * 1000 / (size * scale))
+    pen = start
+
+    def move_to(target: float) -> None:
+        nonlocal pen
+        if abs(target - pen) > 1e-3:
+            items.append((pen - target) * 1000 / (size * scale))
+        pen = target
+
+    def show(char: str) -> None:
+        nonlocal pen
+        items.extend(font.splitString(char, doc))
+        pen += float(pdfmetrics.stringWidth(char, fonts.FONT_NAME, size)) * scale
+
+    for i, (word, t, (begin, end, _)) in enumerate(zip(words, shown, places, strict=True)):
+        last = float(pdfmetrics.stringWidth(t[-1], fonts.FONT_NAME, size)) * scale
+        step = (end - begin - last) / (len(t) - 1) if len(t) > 1 else 0.0
+        for k, char in enumerate(t):
+            move_to(begin + k * step)
+            show(char)
+        if i + 1 < len(words) and needs_space(word.text, words[i + 1].text):
+            move_to(end)
+            show(" ")
     # One TJ per font subset run (a subset holds 256 characters; most lines need one).
-    canvas = text._canvas
     ops: list[str] = []
     array: list[str] = []
     subset = None
@@ -162,10 +214,25 @@ def _write_as_one_string(
                 array = []
             subset = item[0]
             ops.append(f"{font.getSubsetInternalName(subset, doc)} {size:.4f} Tf")
-        array.append(f"({canvas._escape(item[1])})")
+        array.append(f"({text._canvas._escape(item[1])})")
     if array:
         ops.append(f"[{' '.join(array)}] TJ")
     text._code.append(" ".join(ops))
+
+
+SNAP_DEGREES = 8.0
+"""Lines within this angle of horizontal or vertical are written axis-aligned."""
+
+
+def _snap(cos: float, sin: float) -> tuple[float, float] | None:
+    """The axis direction nearest to (cos, sin) when the line is skewed by at most
+    SNAP_DEGREES from it (None when already on an axis or skewed further)."""
+    angle = math.degrees(math.atan2(sin, cos))
+    axis = round(angle / 90) * 90
+    if angle == axis or abs(angle - axis) > SNAP_DEGREES:
+        return None
+    a = math.radians(axis)
+    return round(math.cos(a)), round(math.sin(a))
 
 
 def _line_frame(words: list[Word]) -> tuple[float, float, float, float] | None:

@@ -4,6 +4,8 @@ word's characters sit (pypdfium2 character boxes), how pages render, which bytes
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,19 @@ def page_text(path: Path, index: int) -> str:
         doc.close()
     lines = [" ".join(ln.split()) for ln in raw.replace("\r\n", "\n").split("\n")]
     return "\n".join(ln for ln in lines if ln)
+
+
+def pdftotext(path: Path, index: int) -> str | None:
+    """poppler's text of a page (what pdftotext, Evince and paperless-ngx see), or None when
+    poppler-utils is not installed."""
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        return None
+    page = str(index + 1)
+    done = subprocess.run(
+        [exe, "-f", page, "-l", page, str(path), "-"], capture_output=True, text=True, check=True
+    )
+    return done.stdout
 
 
 def expected_text(truth: TruthPage) -> str:

@@ -192,20 +192,26 @@ class StandIn:
             )
         return 200, self.recognise(image), {}
 
-    def _match(self, image: Image.Image) -> TruthPage | None:
-        thumb = thumbnail(image)
+    def _match(self, image: Image.Image) -> tuple[TruthPage, int, int] | None:
+        """The registered page the image shows, and the width and height of the part of the
+        image it covers: a client may pad a small image at the right and bottom."""
         best, best_score = None, float("inf")
         for page in self.pages:
+            pw, ph = page.display_size
+            w = min(image.width, round(image.height * pw / ph))
+            h = min(image.height, round(image.width * ph / pw))
+            thumb = thumbnail(image.crop((0, 0, w, h)))
             score = sum(abs(a - b) for a, b in zip(thumb, page.thumbnail, strict=True)) / len(thumb)
             if score < best_score:
-                best, best_score = page, score
+                best, best_score = (page, w, h), score
         return best if best_score < 12 else None
 
     def recognise(self, image: Image.Image) -> dict[str, Any]:
-        page = self._match(image)
-        if page is None or not page.words:
+        match = self._match(image)
+        if match is None or not match[0].words:
             return {"language": "unk", "orientation": "NotDetected", "regions": []}
-        w, h = image.size
+        page, w, h = match
+        cx, cy = image.width / 2, image.height / 2
         # Baseline direction of the page's text, clockwise degrees on the y-down image.
         sx = sy = 0.0
         for word in page.words:
@@ -219,9 +225,7 @@ class StandIn:
 
         def box(words: list[Any]) -> str:
             pts = [
-                _rot((x * w, y * h), angle, (w / 2, h / 2))
-                for wd in words
-                for x, y in wd.display_quad
+                _rot((x * w, y * h), angle, (cx, cy)) for wd in words for x, y in wd.display_quad
             ]
             x0, y0 = math.floor(min(p[0] for p in pts)), math.floor(min(p[1] for p in pts))
             x1, y1 = math.ceil(max(p[0] for p in pts)), math.ceil(max(p[1] for p in pts))

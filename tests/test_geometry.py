@@ -50,7 +50,15 @@ def test_words_land_on_their_ink(name: str, service: Service, tmp_path: Path) ->
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before, "the input was modified"
 
     truth = truths[0]
-    assert checks.page_text(out, 0) == checks.expected_text(truth)
+    if SPECS[name].skew:
+        # Skewed lines are written axis-aligned word by word (see textlayer.SNAP_DEGREES), so an
+        # extractor may break a line between two words: the words and their order must hold.
+        assert checks.page_text(out, 0).split() == checks.expected_text(truth).split()
+    else:
+        assert checks.page_text(out, 0) == checks.expected_text(truth)
+    poppler = checks.pdftotext(out, 0)
+    if poppler is not None:  # poppler-utils installed: every word comes out whole
+        assert [w for w in checks.expected_text(truth).split() if w not in poppler.split()] == []
     placements = checks.word_placements(out, 0, truth)
     off = [p.word.text for p in placements if not p.centres_inside]
     assert not off, f"characters off their word: {off}"
