@@ -133,21 +133,47 @@ def _write_word_by_word(
     size: float,
 ) -> None:
     space = pdfmetrics.stringWidth(" ", fonts.FONT_NAME, size)
+    line_start: tuple[float, float] | None = None
     for i, (word, (start, end, baseline)) in enumerate(zip(words, places, strict=True)):
         shown = _shown(word)
         natural = pdfmetrics.stringWidth(shown, fonts.FONT_NAME, size)
         width = max(end - start, 0.01 * size)
-        text.setTextTransform(
-            cos, sin, -sin, cos, start * cos - baseline * sin, start * sin + baseline * cos
-        )
-        text.setHorizScale(100 * width / natural)
+        if line_start is None:
+            _set_matrix(text, cos, sin, start, baseline)
+        else:
+            # Td moves from the previous word's start in the line's own frame: shorter than a
+            # new Tm for every word.
+            dx, dy = start - line_start[0], baseline - line_start[1]
+            text._code.append(f"{_num(dx, 2)} {_num(dy, 2)} Td")
+        line_start = (start, baseline)
+        _set_scale(text, 100 * width / natural)
         text.textOut(shown)
         if i + 1 < len(words) and needs_space(word.text, words[i + 1].text):
             # The space spans the gap to the next word (a sliver when words touch), so that it
             # neither overlaps the next word nor leaves a hole in a selection.
             gap = places[i + 1][0] - end
-            text.setHorizScale(100 * max(gap, 0.02 * size) / space)
+            _set_scale(text, 100 * max(gap, 0.02 * size) / space)
             text.textOut(" ")
+
+
+def _num(value: float, places: int) -> str:
+    """A PDF number with at most ``places`` decimals and no trailing zeros: reportlab writes
+    five, which costs ~30% of a text layer's size for precision far below a pixel."""
+    out = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    return "0" if out in ("-0", "") else out
+
+
+def _set_matrix(text: PDFTextObject, cos: float, sin: float, along: float, across: float) -> None:
+    """Text matrix for direction (cos, sin) with its origin at (along, across) in that
+    direction's frame (points): a hundredth of a point, a ten-thousandth of the direction."""
+    x, y = along * cos - across * sin, along * sin + across * cos
+    c, s = _num(cos, 4), _num(sin, 4)
+    ns = "0" if s == "0" else (s[1:] if s.startswith("-") else "-" + s)
+    text._code.append(f"{c} {s} {ns} {c} {_num(x, 2)} {_num(y, 2)} Tm")
+
+
+def _set_scale(text: PDFTextObject, percent: float) -> None:
+    text._code.append(f"{_num(percent, 1)} Tz")
 
 
 def _write_as_one_string(
@@ -172,10 +198,8 @@ def _write_as_one_string(
     naturals = [float(pdfmetrics.stringWidth(t, fonts.FONT_NAME, size)) for t in shown]
     scale = max(max(e - s, 0.01 * size) / n for (s, e, _), n in zip(places, naturals, strict=True))
     start, _, baseline = places[0]
-    text.setTextTransform(
-        cos, sin, -sin, cos, start * cos - baseline * sin, start * sin + baseline * cos
-    )
-    text.setHorizScale(100 * scale)
+    _set_matrix(text, cos, sin, start, baseline)
+    _set_scale(text, 100 * scale)
 
     items: list[tuple[int, bytes] | float] = []
     pen = start
@@ -206,7 +230,7 @@ def _write_as_one_string(
     subset = None
     for item in items:
         if isinstance(item, float):
-            array.append(f"{item:.2f}")
+            array.append(_num(item, 1))
             continue
         if item[0] != subset:
             if array:
