@@ -69,6 +69,8 @@ class Service:
     def fault(self, *faults: Fault) -> None:
         if self.standin is not None:
             self.standin.faults.extend(faults)
+        elif not self.endpoint.startswith(REPLAY_ENDPOINT):
+            pytest.skip("faults can only be injected into the stand-in, not a real resource")
 
 
 @pytest.fixture
@@ -80,6 +82,7 @@ def service(record_mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servi
         return
     real = os.environ.get("OCR_PDF_RECORD_ENDPOINT")
     if real:
+        monkeypatch.setenv("AZURE_VISION_KEY", os.environ["AZURE_VISION_KEY"])
         yield Service(real, os.environ["AZURE_VISION_KEY"])
         return
     with StandIn(key=FAKE_KEY) as standin:

@@ -206,6 +206,7 @@ BUSY = {"error": {"code": "InternalServerError", "message": "An internal error h
 
 
 @pytest.mark.vcr
+@pytest.mark.azure
 @pytest.mark.parametrize(
     "name,faults,args,code,needle",
     [
@@ -264,6 +265,7 @@ def test_service_errors(
 
 
 @pytest.mark.vcr
+@pytest.mark.azure
 def test_wrong_key(
     service: Service,
     scan: tuple[Path, list],
@@ -282,6 +284,7 @@ def test_wrong_key(
 
 
 @pytest.mark.vcr
+@pytest.mark.azure
 @pytest.mark.parametrize(
     "version,needle", [("v2.1", "retired it on 13 Sep 2026"), ("v3.2", "check --endpoint")]
 )
@@ -309,6 +312,7 @@ def test_not_found(
 
 
 @pytest.mark.vcr
+@pytest.mark.azure
 @pytest.mark.parametrize(
     "name,faults",
     [

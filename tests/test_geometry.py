@@ -40,6 +40,7 @@ def convert(
 
 
 @pytest.mark.vcr
+@pytest.mark.azure
 @pytest.mark.parametrize("name", list(SPECS))
 def test_words_land_on_their_ink(name: str, service: Service, tmp_path: Path) -> None:
     data, truths = make_pdf([SPECS[name]])
@@ -73,6 +74,7 @@ def test_words_land_on_their_ink(name: str, service: Service, tmp_path: Path) ->
 
 
 @pytest.mark.vcr
+@pytest.mark.azure
 def test_mixed_sizes_and_page_selection(service: Service, tmp_path: Path) -> None:
     specs = [
         SPECS["upright"],

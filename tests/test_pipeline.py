@@ -72,6 +72,7 @@ def test_limits_on_extreme_images() -> None:
 
 
 @pytest.mark.vcr
+@pytest.mark.azure
 def test_drawing_and_receipt_fit_the_service(service: Service, tmp_path: Path) -> None:
     """A 24x36 inch drawing at 300 dpi and a receipt strip under 50 px tall: both are sent
     within the service's limits (the stand-in refuses anything else) and both get their text."""
