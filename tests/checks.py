@@ -150,7 +150,8 @@ def original_streams_kept(src: Path, out: Path) -> None:
 
             def images(page: pikepdf.Page) -> set[str]:
                 return {
-                    hashlib.sha256(im.read_raw_bytes()).hexdigest() for im in page.get_images().values()
+                    hashlib.sha256(im.read_raw_bytes()).hexdigest()
+                    for im in page.get_images().values()
                 }
 
             assert images(pa) == images(pb)

@@ -151,3 +151,51 @@ def test_cassettes_hold_no_key_and_no_image() -> None:
             assert interaction["request"]["headers"]["Ocp-Apim-Subscription-Key"] == ["<redacted>"]
             headers = {k.lower() for k in interaction["response"]["headers"]}
             assert "x-stand-in" in headers, f"{path} does not say it was recorded on the stand-in"
+
+
+class ScriptsEngine:
+    """Reads one line per script, as an engine would report them (logical order)."""
+
+    name = "scripts"
+    LINES = (
+        ("Latin", "naïve", "café"),
+        ("Ελληνικά", "κόσμε"),
+        ("Привет", "мир"),
+        ("東", "京", "都"),
+        ("مرحبا", "بالعالم"),
+        ("שלום", "עולם"),
+    )
+
+    def recognize(self, image: Image.Image) -> PageText:
+        w, h = image.size
+        lines = []
+        for row, texts in enumerate(self.LINES):
+            y = h * (0.1 + 0.12 * row)
+            rtl = row >= 4
+            words = []
+            x = w * (0.9 if rtl else 0.1)
+            for text in texts:
+                width = len(text) * w * 0.02
+                left = x - width if rtl else x
+                words.append(Word(text, quad_from_box(left, y, width, h * 0.04)))
+                gap = 0.0 if text == "東" or text == "京" else w * 0.012
+                x = left - gap if rtl else left + width + gap
+            lines.append(Line(tuple(words)))
+        return PageText(w, h, tuple(lines))
+
+
+def test_every_script_comes_back_as_recognised(tmp_path: Path) -> None:
+    data, _ = make_pdf([PageSpec("blank", (), width_in=6, height_in=6)])
+    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    src.write_bytes(data)
+    make_searchable(src, out, engine=ScriptsEngine(), dpi=72)
+    expected = [" ".join(t) if t[0] != "東" else "".join(t) for t in ScriptsEngine.LINES]
+    assert checks.page_text(out, 0).split("\n") == expected
+    poppler = checks.pdftotext(out, 0)
+    if poppler is not None:
+        lines = [
+            " ".join(ln.replace("\u202b", "").replace("\u202c", "").split())
+            for ln in poppler.splitlines()
+            if ln.strip()
+        ]
+        assert lines == expected
