@@ -117,3 +117,36 @@ def _order_lines(lines: Sequence[Line], angle: float) -> list[Line]:
         out.append(Line(tuple(words)))
     out.sort(key=lambda ln: sum(key_point(w)[1] for w in ln.words) / len(ln.words))
     return out
+
+
+def group_lines(lines: Sequence[Line]) -> tuple[Line, ...]:
+    """Reading order for engines that report lines but no blocks: lines that share a column
+    (overlap horizontally) and follow each other closely (a gap under 1.5 line heights) form a
+    block, then the blocks are ordered by :func:`order_blocks`."""
+    lines = [ln for ln in lines if ln.words]
+    if not lines:
+        return ()
+    angle = dominant_angle([w for ln in lines for w in ln.words])
+    boxes = [_upright_box([ln], angle) for ln in lines]
+    height = sorted(b[3] - b[1] for b in boxes)[len(boxes) // 2]
+    parent = list(range(len(lines)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(lines)), key=lambda i: boxes[i][1])
+    for n, i in enumerate(order):
+        li, _, ri, bi = boxes[i]
+        for j in order[n + 1 :]:
+            lj, tj, rj, _ = boxes[j]
+            if tj - bi > 1.5 * height:
+                break  # sorted by top: every later line is further down
+            if _overlap(li, ri, lj, rj) > 0.3 * min(ri - li, rj - lj):
+                parent[root(j)] = root(i)
+    blocks: dict[int, list[Line]] = {}
+    for i in range(len(lines)):
+        blocks.setdefault(root(i), []).append(lines[i])
+    return order_blocks(list(blocks.values()))

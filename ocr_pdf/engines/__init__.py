@@ -57,6 +57,8 @@ EngineFactory = Callable[[EngineConfig], OcrEngine]
 # Built-in engines, imported only when chosen so that `import ocr_pdf` stays light.
 _BUILTIN: dict[str, str] = {
     "azure-ocr": "ocr_pdf.engines.azure_ocr:create",
+    "local": "ocr_pdf.engines.local:create",
+    "tesseract": "ocr_pdf.engines.tesseract:create",
 }
 
 
