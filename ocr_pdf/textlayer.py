@@ -269,7 +269,7 @@ def _snap(cos: float, sin: float) -> tuple[float, float] | None:
     """The axis direction nearest to (cos, sin) when the line is skewed by at most
     SNAP_DEGREES from it (None when already on an axis or skewed further)."""
     angle = math.degrees(math.atan2(sin, cos))
-    axis = round(angle / 90) * 90
+    axis = float(round(angle / 90) * 90)
     if angle == axis or abs(angle - axis) > SNAP_DEGREES:
         return None
     if axis % 180:
