@@ -60,9 +60,9 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 def order_blocks(blocks: Sequence[Sequence[Line]]) -> tuple[Line, ...]:
     """Put blocks of lines (an engine's regions or paragraphs) in reading order, judged in the
     frame where the page's text is upright: bands separated by horizontal white space top to
-    bottom, and within a band, columns separated by vertical white space left to right
-    (recursive XY-cut). A header or footer thus comes before or after all the columns, and
-    each column is read to its end before the next."""
+    bottom, columns separated by vertical white space left to right, recursively, cutting first
+    where the white space is widest (XY-cut). A header or footer thus comes before or after all
+    the columns, and each column is read to its end before the next."""
     kept = [list(b) for b in blocks if any(ln.words for ln in b)]
     if not kept:
         return ()
@@ -74,27 +74,31 @@ def order_blocks(blocks: Sequence[Sequence[Line]]) -> tuple[Line, ...]:
     return tuple(lines)
 
 
-def _split(items: list[int], boxes: Sequence[Box], lo: int, hi: int) -> list[list[int]]:
-    """Groups of items separated by gaps along one axis (lo/hi: indexes of the box's edges)."""
+def _widest_cut(
+    items: list[int], boxes: Sequence[Box], lo: int, hi: int
+) -> tuple[list[int], list[int], float]:
+    """The items before and after the widest white space along one axis (lo/hi: indexes of
+    the box's edges on that axis), and its width (0 and nothing after when there is none)."""
     items = sorted(items, key=lambda i: boxes[i][lo])
-    groups = [[items[0]]]
-    reach = boxes[items[0]][hi]
-    for i in items[1:]:
-        if boxes[i][lo] >= reach:
-            groups.append([i])
-        else:
-            groups[-1].append(i)
+    reach, widest, at = boxes[items[0]][hi], 0.0, len(items)
+    for n, i in enumerate(items[1:], 1):
+        if boxes[i][lo] - reach > widest:
+            widest, at = boxes[i][lo] - reach, n
         reach = max(reach, boxes[i][hi])
-    return groups
+    return items[:at], items[at:], widest
 
 
 def _xy_cut(items: list[int], boxes: Sequence[Box]) -> list[int]:
+    """Recursive XY-cut, one cut at a time where the white space is widest, across either
+    axis: a column gutter is wider than the gaps between paragraphs, and a page's header or
+    footer stands further off than its columns are apart."""
     if len(items) <= 1:
         return items
-    for lo, hi in ((1, 3), (0, 2)):  # bands (top/bottom) first, then columns (left/right)
-        groups = _split(items, boxes, lo, hi)
-        if len(groups) > 1:
-            return [i for g in groups for i in _xy_cut(g, boxes)]
+    top, bottom, band_gap = _widest_cut(items, boxes, 1, 3)
+    left, right, column_gap = _widest_cut(items, boxes, 0, 2)
+    first, second = (left, right) if column_gap > band_gap else (top, bottom)
+    if second:
+        return _xy_cut(first, boxes) + _xy_cut(second, boxes)
     return sorted(items, key=lambda i: (boxes[i][1], boxes[i][0]))
 
 
@@ -119,14 +123,32 @@ def _order_lines(lines: Sequence[Line], angle: float) -> list[Line]:
     return out
 
 
+def _split_at_gutters(line: Line, angle: float) -> list[Line]:
+    """A line cut where the gap between two words exceeds twice the line's height: engines
+    (Tesseract most of all) run lines across the gutter between two columns."""
+    boxes = [_upright_box([Line((w,))], angle) for w in line.words]
+    height = max(b[3] - b[1] for b in boxes)
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
+    if any(is_rtl(w.text) for w in line.words):
+        return [line]  # right-to-left lines keep the engine's order
+    parts: list[list[Word]] = [[line.words[order[0]]]]
+    for prev, cur in zip(order, order[1:], strict=False):
+        if boxes[cur][0] - boxes[prev][2] > 2 * height:
+            parts.append([])
+        parts[-1].append(line.words[cur])
+    return [Line(tuple(p)) for p in parts]
+
+
 def group_lines(lines: Sequence[Line]) -> tuple[Line, ...]:
-    """Reading order for engines that report lines but no blocks: lines that share a column
+    """Reading order for engines that report lines but no blocks: lines are cut at column
+    gutters (gaps over twice their height), then lines that share a column
     (overlap horizontally) and follow each other closely (a gap under 1.5 line heights) form a
     block, then the blocks are ordered by :func:`order_blocks`."""
     lines = [ln for ln in lines if ln.words]
     if not lines:
         return ()
     angle = dominant_angle([w for ln in lines for w in ln.words])
+    lines = [part for ln in lines for part in _split_at_gutters(ln, angle)]
     boxes = [_upright_box([ln], angle) for ln in lines]
     height = sorted(b[3] - b[1] for b in boxes)[len(boxes) // 2]
     parent = list(range(len(lines)))
