@@ -132,10 +132,12 @@ def _split_at_gutters(line: Line, angle: float) -> list[Line]:
     if any(is_rtl(w.text) for w in line.words):
         return [line]  # right-to-left lines keep the engine's order
     parts: list[list[Word]] = [[line.words[order[0]]]]
-    for prev, cur in zip(order, order[1:], strict=False):
-        if boxes[cur][0] - boxes[prev][2] > 2 * height:
+    reach = boxes[order[0]][2]
+    for cur in order[1:]:
+        if boxes[cur][0] - reach > 2 * height:
             parts.append([])
         parts[-1].append(line.words[cur])
+        reach = max(reach, boxes[cur][2])
     return [Line(tuple(p)) for p in parts]
 
 
