@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--engine",
         help=f"OCR engine: {', '.join(available_engines())} "
-        "(default: azure-ocr when AZURE_VISION_ENDPOINT is set)",
+        "(default: azure-ocr when AZURE_VISION_ENDPOINT is set, else local when installed)",
     )
     p.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
     p.add_argument("--api-version", help="azure-ocr API version: v3.2 (default), v3.1, v2.1, v2.0")
@@ -58,6 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="resolution pages are rendered at for OCR (default 300)",
     )
     p.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        help="pages read at once (default: the engine's: 4 for Azure, 1 for local, "
+        "the number of cores for tesseract)",
+    )
+    p.add_argument(
+        "--rotate-pages",
+        action="store_true",
+        help="turn pages whose text is sideways or upside down upright "
+        "(sets /Rotate; the content is untouched)",
+    )
     p.add_argument(
         "--timeout",
         type=float,
@@ -98,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             api_version=args.api_version,
             dpi=args.dpi,
             pages=args.pages,
+            jobs=args.jobs,
+            rotate_pages=args.rotate_pages,
             timeout=args.timeout,
         )
     except KeyboardInterrupt:

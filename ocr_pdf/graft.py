@@ -7,7 +7,7 @@ import logging
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import pikepdf
 from pikepdf import Dictionary, Name
@@ -82,21 +82,33 @@ def open_original(path: Path) -> pikepdf.Pdf:
     return pdf
 
 
+class Placement(NamedTuple):
+    """Layer page ``layer`` goes over original page ``page`` (0-based indexes), drawn relative
+    to ``origin``, the MediaBox's bottom-left corner (points); ``rotation`` is the /Rotate the
+    page is to have (a change turns the page as displayed, never its content)."""
+
+    page: int
+    layer: int
+    origin: tuple[float, float]
+    rotation: int
+
+
 def graft(
     original: pikepdf.Pdf,
     layers_pdf: bytes,
-    placements: Sequence[tuple[int, int, tuple[float, float]]],
+    placements: Sequence[Placement],
     output: BinaryIO | Path,
 ) -> None:
-    """Draw layer page ``j`` over original page ``i`` for each ``(i, j, (x0, y0))`` and save.
+    """Draw each placement's layer page over its original page and save.
 
-    ``(x0, y0)`` is the MediaBox's bottom-left corner of page ``i``: layers are drawn relative to
-    it. The original content streams stay as they are; we add one stream before them (``q``) and
+    The original content streams stay as they are; we add one stream before them (``q``) and
     one after (enough ``Q`` to restore the initial state, then the layer as a form XObject).
     Streams are written without decoding or recompressing, so their bytes are kept exactly."""
     with pikepdf.open(io.BytesIO(layers_pdf)) if placements else pikepdf.new() as layers:
-        for page_index, layer_index, (x0, y0) in placements:
+        for page_index, layer_index, (x0, y0), rotation in placements:
             page = original.pages[page_index]
+            if rotation != page.obj.get(Name.Rotate, 0) % 360:
+                page.obj[Name.Rotate] = rotation
             form = original.copy_foreign(layers.pages[layer_index].as_form_xobject())
             # as_form_xobject() stores the page's content decoded; compress it ourselves, since
             # the document is saved without recompressing anything.

@@ -6,15 +6,20 @@ import logging
 import os
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
+
+from PIL import Image
 
 from ocr_pdf import graft, pdf, textlayer
-from ocr_pdf.engines import EngineConfig, OcrEngine, get_engine
+from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine
 from ocr_pdf.errors import BadArgumentsError, FileAccessError, OcrPdfError
+from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, PageGeometry, PageText, Word, apply
 from ocr_pdf.pages import parse_pages
 
@@ -26,13 +31,15 @@ class PageResult:
     """What happened to one page (``number`` is 1-based). ``status`` is ``"ocr"`` when the page
     got a text layer from the engine, ``"skipped"`` when it was copied untouched (not selected).
     ``text`` is what the layer holds, lines separated by newlines; ``seconds`` is wall time
-    spent in the OCR call."""
+    spent in the OCR call. ``turned`` is how many degrees clockwise --rotate-pages turned the
+    page to set its text upright (0 when it did not)."""
 
     number: int
     status: str
     words: int = 0
     text: str = ""
     seconds: float = 0.0
+    turned: int = 0
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,7 @@ def _publish(tmp: Path, output: Path) -> None:
 
 
 def _to_layer_page(
-    text: PageText, geometry: PageGeometry, width: int, height: int
+    text: PageText, geometry: PageGeometry, width: int, height: int, rotation: int
 ) -> textlayer.LayerPage:
     """Move a page's words from the pixels of its ``width`` x ``height`` image to points
     relative to the page's MediaBox origin."""
@@ -100,7 +107,22 @@ def _to_layer_page(
             a, b, c, d = ((x - ox, y - oy) for x, y in pts)
             words.append(Word(w.text, (a, b, c, d), w.confidence))
         lines.append(Line(tuple(words)))
-    return textlayer.LayerPage(x1 - ox, y1 - oy, tuple(lines), geometry.rotation)
+    return textlayer.LayerPage(x1 - ox, y1 - oy, tuple(lines), rotation)
+
+
+def _read(engine: OcrEngine, image: Image.Image) -> tuple[PageText, float]:
+    """Run the engine on one page image (in a worker thread) and time it."""
+    started = time.monotonic()
+    return engine.recognize(image), time.monotonic() - started
+
+
+def _upright_turn(text: PageText) -> int:
+    """Clockwise degrees that would turn the page so that its text reads upright (0, 90, 180
+    or 270), from the direction most of its words run in."""
+    if not text.words:
+        return 0
+    quarter = round(dominant_angle(text.words) / 90) % 4
+    return (360 - 90 * quarter) % 360
 
 
 def make_searchable(
@@ -113,6 +135,8 @@ def make_searchable(
     api_version: str | None = None,
     dpi: float = 300,
     pages: str | None = None,
+    jobs: int | None = None,
+    rotate_pages: bool = False,
     timeout: float = 60.0,
     progress: ProgressCallback | None = None,
 ) -> ConversionResult:
@@ -121,14 +145,20 @@ def make_searchable(
     byte for byte; other pages are copied untouched. The input is never modified, and the
     output appears only when complete (atomic rename).
 
-    ``engine`` is an engine name (``"azure-ocr"``; None picks the default: Azure when an
-    endpoint is configured) or a ready OcrEngine. ``endpoint``/``api_version``/``language``
-    override the environment (AZURE_VISION_ENDPOINT; the key is read from AZURE_VISION_KEY).
+    ``engine`` is an engine name (``"azure-ocr"``, ``"local"``, ``"tesseract"``; None picks
+    the default: Azure when an endpoint is configured, else ``local`` when installed) or a ready
+    OcrEngine. ``endpoint``/``api_version``/``language`` override the environment
+    (AZURE_VISION_ENDPOINT; the key is read from AZURE_VISION_KEY). ``jobs`` pages are read at
+    once (None = the engine's default); all PDF work stays on this thread. With
+    ``rotate_pages``, pages whose text is sideways or upside down are turned upright by their
+    /Rotate (their content is untouched).
     Raises OcrPdfError subclasses; each carries the exit code the CLI uses."""
     started = time.monotonic()
     src, dst = Path(input_path), Path(output_path)
     if dpi < 30 or dpi > 1200:
         raise BadArgumentsError(f"--dpi {dpi:g} is out of range (30 to 1200)")
+    if jobs is not None and jobs < 1:
+        raise BadArgumentsError(f"--jobs {jobs} must be at least 1")
     if src.resolve() == dst.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
         raise BadArgumentsError(f"{dst}: the output must not be the input file")
     with ExitStack() as stack:
@@ -141,25 +171,41 @@ def make_searchable(
                 language=language, endpoint=endpoint, api_version=api_version, timeout=timeout
             )
             engine = get_engine(engine, config)
+        workers = jobs or default_jobs(engine)
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
+        stack.callback(pool.shutdown, cancel_futures=True)
         results: dict[int, PageResult] = {}
         layers: list[textlayer.LayerPage] = []
-        placements: list[tuple[int, int, tuple[float, float]]] = []
-        for done, index in enumerate(selected, 1):
-            geometry = doc.geometry(index)
-            image = doc.render(index, dpi)
-            t0 = time.monotonic()
+        placements: list[graft.Placement] = []
+        in_flight: deque[tuple[int, PageGeometry, tuple[int, int], Future[Any]]] = deque()
+
+        def collect() -> None:
+            index, geometry, (width, height), future = in_flight.popleft()
             try:
-                text = engine.recognize(image)
+                text, elapsed = future.result()
             except OcrPdfError as err:
                 raise err.with_context(f"page {index + 1}") from None
-            elapsed = time.monotonic() - t0
+            turn = _upright_turn(text) if rotate_pages else 0
+            rotation = (geometry.rotation + turn) % 360
             if text.words:
-                placements.append((index, len(layers), geometry.mediabox[:2]))
-                layers.append(_to_layer_page(text, geometry, image.width, image.height))
-            results[index] = PageResult(index + 1, "ocr", len(text.words), text.text, elapsed)
+                placements.append(
+                    graft.Placement(index, len(layers), geometry.mediabox[:2], rotation)
+                )
+                layers.append(_to_layer_page(text, geometry, width, height, rotation))
+            results[index] = PageResult(index + 1, "ocr", len(text.words), text.text, elapsed, turn)
             log.info("page %d: %d words in %.2f s", index + 1, len(text.words), elapsed)
             if progress:
-                progress(done, len(selected))
+                progress(len(results), len(selected))
+
+        for index in selected:
+            geometry = doc.geometry(index)
+            image = doc.render(index, dpi)
+            in_flight.append((index, geometry, image.size, pool.submit(_read, engine, image)))
+            del image  # the worker holds the only reference: freed once read
+            if len(in_flight) >= workers:
+                collect()
+        while in_flight:
+            collect()
         graft.graft(original, textlayer.build_layers(layers), placements, out)
         out.close()
         pdf.check_output(tmp, len(doc))

@@ -166,3 +166,25 @@ def cer(got: str, expected: str) -> float:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (cg != ce)))
         prev = cur
     return prev[-1] / max(len(expected), 1)
+
+
+def share_on_words(path: Path, index: int, truth: TruthPage) -> float:
+    """Share of the page's characters whose box centre lies on one of the truth words (grown
+    by a fifth of its height): robust to a real engine's reading errors and word splits."""
+    chars = char_boxes(path, index)
+    if not chars:
+        return 0.0
+    quads = [(w.user_quad, quad_box(w.user_quad)) for w in truth.words]
+    hits = 0
+    for _, b in chars:
+        centre = ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+        for q, qb in quads:
+            if inside(centre, q, 0.2 * min(qb[2] - qb[0], qb[3] - qb[1])):
+                hits += 1
+                break
+    return hits / len(chars)
+
+
+def rotation(path: Path, index: int) -> int:
+    with pikepdf.open(path) as pdf:
+        return int(pdf.pages[index].obj.get("/Rotate", 0)) % 360

@@ -119,7 +119,6 @@ def test_output_is_input(
 @pytest.mark.parametrize(
     "args,code,needle",
     [
-        ([], ExitCode.invalid_config, "AZURE_VISION_ENDPOINT"),
         (["--engine", "azure-ocr"], ExitCode.invalid_config, "needs an endpoint"),
         (["--endpoint", "http://ocr.example.com"], ExitCode.invalid_config, "plain http"),
         (["--endpoint", "not a url"], ExitCode.invalid_config, "not a URL"),
@@ -383,4 +382,26 @@ def test_nothing_listening(
     )
     assert_clean_failure(
         rc, err, ExitCode.ocr_engine_error, tmp_path, digest(scan[0]), "cannot reach"
+    )
+
+
+def test_no_engine_available(
+    scan: tuple[Path, list],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ocr_pdf import engines
+
+    monkeypatch.delenv("AZURE_VISION_ENDPOINT", raising=False)
+    monkeypatch.setattr(engines, "local_engine_installed", lambda: False)
+    rc, err = run(capsys, str(scan[0]), str(tmp_path / "out.pdf"))
+    assert_clean_failure(
+        rc,
+        err,
+        ExitCode.missing_dependency,
+        tmp_path,
+        digest(scan[0]),
+        "ocr-pdf[local]",
+        "AZURE_VISION_ENDPOINT",
     )

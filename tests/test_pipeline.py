@@ -199,3 +199,8 @@ def test_every_script_comes_back_as_recognised(tmp_path: Path) -> None:
             if ln.strip()
         ]
         assert lines == expected
+
+
+def create_scripted(config: object) -> ScriptedEngine:
+    """An entry-point style factory: (EngineConfig) -> engine."""
+    return ScriptedEngine()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
-from ocr_pdf.errors import ConfigurationError
+from ocr_pdf.errors import ConfigurationError, MissingDependencyError
 from ocr_pdf.models import PageText
 
 ENTRY_POINT_GROUP = "ocr_pdf.engines"
@@ -28,6 +29,13 @@ class OcrEngine(Protocol):
     name: str
 
     def recognize(self, image: Image.Image) -> PageText: ...
+
+
+def default_jobs(engine: OcrEngine) -> int:
+    """How many pages an engine should read at once: its ``default_jobs`` attribute if it has
+    one (network engines wait, CPU engines compete for cores), else 1."""
+    jobs = getattr(engine, "default_jobs", 1)
+    return jobs if isinstance(jobs, int) and jobs > 0 else 1
 
 
 @dataclass(frozen=True)
@@ -83,13 +91,22 @@ def _load_factory(name: str) -> EngineFactory:
     )
 
 
+def local_engine_installed() -> bool:
+    """Whether the offline engine's extra (``ocr-pdf[local]``) is installed."""
+    return importlib.util.find_spec("rapidocr") is not None
+
+
 def default_engine_name(config: EngineConfig) -> str:
-    """The engine used when none is named: Azure when an endpoint is configured."""
+    """The engine used when none is named: Azure when an endpoint is configured, else the
+    bundled offline engine when its extra is installed."""
     if config.endpoint:
         return "azure-ocr"
-    raise ConfigurationError(
-        "no OCR engine configured: set AZURE_VISION_ENDPOINT and AZURE_VISION_KEY "
-        "(or pass --endpoint), or choose one with --engine"
+    if local_engine_installed():
+        return "local"
+    raise MissingDependencyError(
+        "no OCR engine available: install the offline engine with pip install 'ocr-pdf[local]', "
+        "or set AZURE_VISION_ENDPOINT and AZURE_VISION_KEY to use Azure "
+        "(--engine tesseract uses an installed Tesseract)"
     )
 
 

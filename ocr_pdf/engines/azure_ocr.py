@@ -139,6 +139,7 @@ class AzureOcrEngine:
     """Azure's legacy OCR endpoint, one synchronous call per page image."""
 
     name = "azure-ocr"
+    default_jobs = 4  # calls wait on the network, not on our CPU
 
     def __init__(self, transport: AzureTransport, api_version: str, language: str) -> None:
         self.transport = transport

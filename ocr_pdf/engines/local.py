@@ -10,7 +10,8 @@ from typing import Any
 
 from PIL import Image
 
-from ocr_pdf.engines import EngineConfig
+from ocr_pdf.engines import EngineConfig, OcrEngine
+from ocr_pdf.engines.orientation import OrientationCorrected
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Quad, Word
@@ -56,6 +57,7 @@ class RapidOcrEngine:
     :mod:`ocr_pdf.engines.orientation` around this engine instead."""
 
     name = "local"
+    default_jobs = 1  # onnxruntime already spreads one page over every core
 
     def __init__(self, threads: int = 0) -> None:
         models = _models_dir()
@@ -109,11 +111,11 @@ class RapidOcrEngine:
         return PageText(image.width, image.height, group_lines(lines))
 
 
-def create(config: EngineConfig) -> RapidOcrEngine:
+def create(config: EngineConfig) -> OcrEngine:
     language = (config.language or "unk").lower()
     if language not in LANGUAGES:
         raise ConfigurationError(
             f"the local engine's model does not read language {config.language!r} (it reads "
             "Latin-script languages, Chinese and Japanese); use --engine tesseract -l ... or Azure"
         )
-    return RapidOcrEngine()
+    return OrientationCorrected(RapidOcrEngine())

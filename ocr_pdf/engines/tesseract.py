@@ -11,7 +11,8 @@ from functools import lru_cache
 
 from PIL import Image
 
-from ocr_pdf.engines import EngineConfig
+from ocr_pdf.engines import EngineConfig, OcrEngine
+from ocr_pdf.engines.orientation import OrientationCorrected
 from ocr_pdf.errors import MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Word, quad_from_box
@@ -110,7 +111,7 @@ class TesseractEngine:
         return parse_tsv(done.stdout.decode("utf-8", errors="replace"), image.width, image.height)
 
 
-def create(config: EngineConfig) -> TesseractEngine:
+def create(config: EngineConfig) -> OcrEngine:
     exe = shutil.which("tesseract")
     if exe is None:
         raise MissingDependencyError(
@@ -125,4 +126,4 @@ def create(config: EngineConfig) -> TesseractEngine:
             f"Tesseract has no language data for {', '.join(missing)}; install it (Debian: "
             f"apt-get install {packages}); installed: {', '.join(sorted(have)) or 'none'}"
         )
-    return TesseractEngine(exe, languages)
+    return OrientationCorrected(TesseractEngine(exe, languages))

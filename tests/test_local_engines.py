@@ -1,0 +1,161 @@
+"""The offline engines on real renderings: `local` (RapidOCR, models from its wheel) and
+`tesseract` (skipped where the program is absent), including pages turned inside the scan."""
+
+from __future__ import annotations
+
+import runpy
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from ocr_pdf import ExitCode, make_searchable
+from ocr_pdf.cli import main
+from ocr_pdf.engines import EngineConfig, available_engines, default_engine_name
+from ocr_pdf.engines.tesseract import parse_tsv, tesseract_languages
+from tests import checks
+from tests.conftest import ROOT
+from tests.pagegen import Block, PageSpec, make_pdf
+
+SAMPLES = ROOT / "samples"
+LETTER = " ".join(runpy.run_path(str(ROOT / "scripts" / "make_samples.py"))["LETTER"].split())
+
+has_local = pytest.mark.skipif(
+    not __import__("importlib").util.find_spec("rapidocr"), reason="ocr-pdf[local] not installed"
+)
+has_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
+ENGINES = [pytest.param("local", marks=has_local), pytest.param("tesseract", marks=has_tesseract)]
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a connection fails the test (on top of --block-network)."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_reads_the_sample_letter_offline(engine: str, tmp_path: Path, no_network: None) -> None:
+    out = tmp_path / "letter.pdf"
+    result = make_searchable(SAMPLES / "letter.pdf", out, engine=engine)
+    text = " ".join(checks.page_text(out, 0).split())
+    assert checks.cer(text, LETTER) < 0.02, text
+    assert result.pages[0].words > 90
+    assert checks.render(out, 0) == checks.render(SAMPLES / "letter.pdf", 0)
+    checks.original_streams_kept(SAMPLES / "letter.pdf", out)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_two_columns_read_column_by_column(engine: str, tmp_path: Path) -> None:
+    out = tmp_path / "minutes.pdf"
+    make_searchable(SAMPLES / "minutes-two-columns.pdf", out, engine=engine)
+    for page in (0, 1):  # page 2 displays upright through /Rotate 90
+        text = " ".join(checks.page_text(out, page).split())
+        left, right = text.find("Minutes of the meeting"), text.find("The garden committee")
+        assert 0 < left < text.find("third quarter") < right < text.find("nine in the evening")
+
+
+TURNED = (
+    Block(60, 50, ("Quarterly Report Summary",), 40),
+    Block(60, 170, ("The quick brown fox jumps", "over the lazy dog while", "wizards hex"), 30),
+    Block(640, 170, ("Invoice number 4471 due", "on delivery of goods to", "Main Street"), 30),
+)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_sideways_and_upside_down_scans(engine: str, turn: int, tmp_path: Path) -> None:
+    spec = PageSpec(f"turned{turn}", TURNED, width_in=6, height_in=4.5, dpi=200, turn=turn)
+    data, truths = make_pdf([spec])
+    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    src.write_bytes(data)
+    result = make_searchable(src, out, engine=engine, rotate_pages=True)
+    expected = checks.expected_text(truths[0]).split()
+    got = checks.page_text(out, 0).split()
+    assert checks.cer(" ".join(got), " ".join(expected)) < 0.05, got
+    assert checks.share_on_words(out, 0, truths[0]) > 0.95
+    assert result.pages[0].turned == (360 - turn) % 360
+    assert checks.rotation(out, 0) == (360 - turn) % 360
+    checks.original_streams_kept(src, out)
+
+
+@has_local
+def test_local_is_the_default_without_azure(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AZURE_VISION_ENDPOINT", raising=False)
+    assert default_engine_name(EngineConfig.from_environment()) == "local"
+    monkeypatch.setenv("AZURE_VISION_ENDPOINT", "https://x.cognitiveservices.azure.com")
+    assert default_engine_name(EngineConfig.from_environment()) == "azure-ocr"
+
+
+@has_local
+def test_local_refuses_a_language_its_model_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = main(
+        [str(SAMPLES / "letter.pdf"), str(tmp_path / "o.pdf"), "--engine", "local", "-l", "ru"]
+    )
+    assert rc == ExitCode.invalid_config
+    assert "--engine tesseract" in capsys.readouterr().err
+    assert not (tmp_path / "o.pdf").exists()
+
+
+def test_local_missing_models_are_refused_not_downloaded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("rapidocr")
+    from ocr_pdf.engines import local
+
+    monkeypatch.setattr(local, "_models_dir", lambda: tmp_path)
+    with pytest.raises(local.MissingDependencyError, match="never downloads"):
+        local.RapidOcrEngine()
+
+
+def test_tesseract_missing_program_or_language(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [str(SAMPLES / "letter.pdf"), str(tmp_path / "o.pdf"), "--engine", "tesseract"]
+    if shutil.which("tesseract"):
+        assert main([*args, "-l", "xx_nonexistent"]) == ExitCode.missing_dependency
+        assert "language data" in capsys.readouterr().err
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert main(args) == ExitCode.missing_dependency
+    assert "apt-get install tesseract-ocr" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tesseract_language_codes() -> None:
+    assert tesseract_languages(None) == "eng"
+    assert tesseract_languages("de") == "deu"
+    assert tesseract_languages("zh-Hans") == "chi_sim"
+    assert tesseract_languages("deu+en") == "deu+eng"
+    assert tesseract_languages("rus") == "rus"
+
+
+def test_tesseract_tsv_parser() -> None:
+    tsv = (
+        "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+        "1\t1\t0\t0\t0\t0\t0\t0\t500\t200\t-1\t\n"
+        "5\t1\t1\t1\t1\t1\t10\t20\t40\t12\t96.5\tHello\n"
+        "5\t1\t1\t1\t1\t2\t60\t21\t50\t12\t91\tworld\n"
+        "5\t1\t1\t1\t1\t3\t120\t21\t50\t12\t-1\t \n"
+    )
+    page = parse_tsv(tsv, 500, 200)
+    assert page.text == "Hello world"
+    assert page.words[0].quad == ((10, 20), (50, 20), (50, 32), (10, 32))
+    assert page.words[0].confidence == pytest.approx(0.965)
+
+
+def test_plugin_engines_come_from_the_entry_point_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import EntryPoint
+
+    from ocr_pdf import engines, get_engine
+
+    ep = EntryPoint("scripted", "tests.test_pipeline:create_scripted", engines.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(engines, "entry_points", lambda group: [ep])
+    assert "scripted" in available_engines()
+    assert get_engine("scripted", EngineConfig()).name == "scripted"
