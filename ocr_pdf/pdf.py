@@ -87,6 +87,23 @@ class Document:
         finally:
             page.close()
 
+    def native_dpi(self, index: int) -> float | None:
+        """The resolution of the sharpest image drawn on page ``index`` (pixels per inch as
+        drawn), or None when the page draws no image."""
+        page = self._doc[index]
+        try:
+            best = None
+            for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+                meta = obj.get_metadata()
+                dpi = max(meta.horizontal_dpi, meta.vertical_dpi)
+                if dpi > 0 and (best is None or dpi > best):
+                    best = float(dpi)
+            return best
+        except pdfium.PdfiumError:
+            return None
+        finally:
+            page.close()
+
     def render(self, index: int, dpi: float) -> Image.Image:
         """Page ``index`` as displayed (/Rotate and CropBox applied), 8-bit grayscale, at ``dpi``
         or lower if that would exceed MAX_RENDER_PIXELS."""

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from PIL import Image
 
 from ocr_pdf import graft, pdf, textlayer
-from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine
+from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine, render_dpi
 from ocr_pdf.errors import BadArgumentsError, FileAccessError, OcrPdfError
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, PageGeometry, PageText, Word, apply
@@ -133,7 +133,7 @@ def make_searchable(
     language: str | None = None,
     endpoint: str | None = None,
     api_version: str | None = None,
-    dpi: float = 300,
+    dpi: float | None = None,
     pages: str | None = None,
     jobs: int | None = None,
     rotate_pages: bool = False,
@@ -147,7 +147,8 @@ def make_searchable(
 
     ``engine`` is an engine name (``"azure-ocr"``, ``"local"``, ``"tesseract"``; None picks
     the default: Azure when an endpoint is configured, else ``local`` when installed) or a ready
-    OcrEngine. ``endpoint``/``api_version``/``language`` override the environment
+    OcrEngine. ``dpi`` is the rendering resolution (None: 300 for Azure, the scan's own for
+    local engines). ``endpoint``/``api_version``/``language`` override the environment
     (AZURE_VISION_ENDPOINT; the key is read from AZURE_VISION_KEY). ``jobs`` pages are read at
     once (None = the engine's default); all PDF work stays on this thread. With
     ``rotate_pages``, pages whose text is sideways or upside down are turned upright by their
@@ -155,7 +156,7 @@ def make_searchable(
     Raises OcrPdfError subclasses; each carries the exit code the CLI uses."""
     started = time.monotonic()
     src, dst = Path(input_path), Path(output_path)
-    if dpi < 30 or dpi > 1200:
+    if dpi is not None and (dpi < 30 or dpi > 1200):
         raise BadArgumentsError(f"--dpi {dpi:g} is out of range (30 to 1200)")
     if jobs is not None and jobs < 1:
         raise BadArgumentsError(f"--jobs {jobs} must be at least 1")
@@ -199,7 +200,7 @@ def make_searchable(
 
         for index in selected:
             geometry = doc.geometry(index)
-            image = doc.render(index, dpi)
+            image = doc.render(index, dpi or render_dpi(engine, doc.native_dpi(index)))
             in_flight.append((index, geometry, image.size, pool.submit(_read, engine, image)))
             del image  # the worker holds the only reference: freed once read
             if len(in_flight) >= workers:

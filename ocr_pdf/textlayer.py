@@ -160,8 +160,12 @@ def _write_word_by_word(
         else:
             # Td moves from the previous word's start in the line's own frame: shorter than a
             # new Tm for every word.
-            dx, dy = start - line_start[0], baseline - line_start[1]
-            text._code.append(f"{_num(dx, 2)} {_num(dy, 2)} Td")
+            # Rounded to 0.1 pt, measured from where the rounded moves put the previous word, so
+            # that rounding never accumulates along a line.
+            dx = round(start - line_start[0], 1)
+            dy = round(baseline - line_start[1], 1)
+            text._code.append(f"{_num(dx, 1)} {_num(dy, 1)} Td")
+            start, baseline = line_start[0] + dx, line_start[1] + dy
         line_start = (start, baseline)
         _set_scale(text, 100 * width / natural)
         text.textOut(shown)
@@ -169,7 +173,7 @@ def _write_word_by_word(
             # The space spans the gap to the next word, so that a selection has no hole, and
             # is a tenth of an em at least where words touch: PDFium drops thinner ones.
             gap = places[i + 1][0] - end
-            _set_scale(text, 100 * max(gap, 0.1 * size) / space)
+            _set_scale(text, 100 * max(gap, 0.1 * size) / space, places=0)
             text.textOut(" ")
 
 
@@ -189,8 +193,8 @@ def _set_matrix(text: PDFTextObject, cos: float, sin: float, along: float, acros
     text._code.append(f"{c} {s} {ns} {c} {_num(x, 2)} {_num(y, 2)} Tm")
 
 
-def _set_scale(text: PDFTextObject, percent: float) -> None:
-    text._code.append(f"{_num(percent, 1)} Tz")
+def _set_scale(text: PDFTextObject, percent: float, places: int = 1) -> None:
+    text._code.append(f"{_num(percent, places)} Tz")
 
 
 def _write_as_one_string(

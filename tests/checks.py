@@ -188,3 +188,16 @@ def share_on_words(path: Path, index: int, truth: TruthPage) -> float:
 def rotation(path: Path, index: int) -> int:
     with pikepdf.open(path) as pdf:
         return int(pdf.pages[index].obj.get("/Rotate", 0)) % 360
+
+
+def char_boxes_with_spaces(path: Path, index: int) -> list[tuple[str, Box]]:
+    """Every character of a page, spaces and line breaks included, with its loose box."""
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        tp = doc[index].get_textpage()
+        return [
+            (tp.get_text_range(i, 1), tp.get_charbox(i, loose=True))
+            for i in range(tp.count_chars())
+        ]
+    finally:
+        doc.close()

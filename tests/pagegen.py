@@ -30,6 +30,7 @@ class Block:
     lines: tuple[str, ...]
     size: int = 22
     cjk: bool = False  # characters are words, no spaces (as Azure reports CJK)
+    font: str | None = None  # a TrueType file; None = Pillow's bundled font (reproducible)
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ class TruthPage:
         return [ln for b in self.blocks for ln in b]
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    font = ImageFont.load_default(size)
+def _font(size: int, path: str | None = None) -> ImageFont.FreeTypeFont:
+    font = ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
     assert isinstance(font, ImageFont.FreeTypeFont)
     return font
 
@@ -108,7 +109,7 @@ def _draw(spec: PageSpec) -> tuple[Image.Image, list[list[list[tuple[str, QuadT]
     draw = ImageDraw.Draw(img)
     blocks = []
     for block in spec.blocks:
-        font = _font(block.size)
+        font = _font(block.size, block.font)
         lines = []
         y = block.top
         for text in block.lines:

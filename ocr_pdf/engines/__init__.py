@@ -31,6 +31,22 @@ class OcrEngine(Protocol):
     def recognize(self, image: Image.Image) -> PageText: ...
 
 
+NATIVE_DPI_RANGE = (150.0, 400.0)
+"""Bounds on "the scan's own resolution": below, small print gets too few pixels; above, time
+grows with no gain in accuracy."""
+
+
+def render_dpi(engine: OcrEngine, native: float | None) -> float:
+    """The resolution to render a page at for ``engine``: its ``render_dpi`` attribute when it
+    has one (Azure: 300), else the page's own image resolution within NATIVE_DPI_RANGE (300
+    for a page without images)."""
+    preferred = getattr(engine, "render_dpi", None)
+    if isinstance(preferred, (int, float)) and preferred > 0:
+        return float(preferred)
+    low, high = NATIVE_DPI_RANGE
+    return min(max(native or 300.0, low), high)
+
+
 def default_jobs(engine: OcrEngine) -> int:
     """How many pages an engine should read at once: its ``default_jobs`` attribute if it has
     one (network engines wait, CPU engines compete for cores), else 1."""

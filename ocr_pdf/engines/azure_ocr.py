@@ -140,6 +140,7 @@ class AzureOcrEngine:
 
     name = "azure-ocr"
     default_jobs = 4  # calls wait on the network, not on our CPU
+    render_dpi = 300.0
 
     def __init__(self, transport: AzureTransport, api_version: str, language: str) -> None:
         self.transport = transport

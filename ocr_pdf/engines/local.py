@@ -58,6 +58,7 @@ class RapidOcrEngine:
 
     name = "local"
     default_jobs = 1  # onnxruntime already spreads one page over every core
+    render_dpi = None  # the scan's own resolution: recognition rescales every crop anyway
 
     def __init__(self, threads: int = 0) -> None:
         models = _models_dir()

@@ -78,6 +78,7 @@ class OrientationCorrected:
         self.engine = engine
         self.name = engine.name
         self.default_jobs: int = getattr(engine, "default_jobs", 1)
+        self.render_dpi: float | None = getattr(engine, "render_dpi", None)
 
     def recognize(self, image: Image.Image) -> PageText:
         page = self.engine.recognize(image)
