@@ -203,7 +203,9 @@ def make_searchable(
             image = doc.render(index, dpi or render_dpi(engine, doc.native_dpi(index)))
             in_flight.append((index, geometry, image.size, pool.submit(_read, engine, image)))
             del image  # the worker holds the only reference: freed once read
-            if len(in_flight) >= workers:
+            # One page more than there are workers is in flight: the next page renders here
+            # while the workers read, and memory holds at most workers + 1 page images.
+            if len(in_flight) > workers:
                 collect()
         while in_flight:
             collect()
