@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
     p.add_argument("--api-version", help="azure-ocr API version: v3.2 (default), v3.1, v2.1, v2.0")
+    p.add_argument("--model-version", help="azure-read/azure-vision model version (default latest)")
+    p.add_argument("--reading-order", choices=("basic", "natural"), help="azure-read reading order")
     p.add_argument("-l", "--language", help="language of the text (azure-ocr: unk = detect)")
     p.add_argument(
         "--dpi",
@@ -109,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             language=args.language,
             endpoint=args.endpoint,
             api_version=args.api_version,
+            model_version=args.model_version,
+            reading_order=args.reading_order,
             dpi=args.dpi,
             pages=args.pages,
             jobs=args.jobs,

@@ -117,6 +117,10 @@ class ServiceResponseError(ServiceError):
     """The service answered 2xx with a body we cannot understand."""
 
 
+class OperationFailedError(ServiceError):
+    """An asynchronous operation (Read, Document Intelligence) ended with status "failed"."""
+
+
 class AuthenticationError(ServiceError):
     """HTTP 401/403: the key is wrong or not allowed to use this endpoint."""
 

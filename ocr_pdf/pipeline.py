@@ -133,6 +133,8 @@ def make_searchable(
     language: str | None = None,
     endpoint: str | None = None,
     api_version: str | None = None,
+    model_version: str | None = None,
+    reading_order: str | None = None,
     dpi: float | None = None,
     pages: str | None = None,
     jobs: int | None = None,
@@ -169,7 +171,12 @@ def make_searchable(
         out, tmp = stack.enter_context(_temporary_output(dst))
         if isinstance(engine, str) or engine is None:
             config = EngineConfig.from_environment(
-                language=language, endpoint=endpoint, api_version=api_version, timeout=timeout
+                language=language,
+                endpoint=endpoint,
+                api_version=api_version,
+                model_version=model_version,
+                reading_order=reading_order,
+                timeout=timeout,
             )
             engine = get_engine(engine, config)
         workers = jobs or default_jobs(engine)

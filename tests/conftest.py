@@ -36,11 +36,25 @@ def scrub_request(request: Any) -> Any:
     return request
 
 
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Operation-Location points at the recording server; replays poll the replay endpoint."""
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() == "operation-location":
+            parts = urlsplit(headers[name][0])
+            replay = urlsplit(REPLAY_ENDPOINT)
+            headers[name] = [
+                urlunsplit((replay.scheme, replay.netloc, parts.path, parts.query, ""))
+            ]
+    return response
+
+
 @pytest.fixture(scope="module")
 def vcr_config() -> dict[str, Any]:
     return {
         "filter_headers": [("Ocp-Apim-Subscription-Key", "<redacted>"), ("Authorization", None)],
         "before_record_request": scrub_request,
+        "before_record_response": scrub_response,
         "match_on": ["method", "path", "query", "body"],
         "decode_compressed_response": True,
     }
@@ -97,3 +111,4 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(http, "BACKOFF_FACTOR", 0.001)
     monkeypatch.setattr(http, "BACKOFF_CAP", 0.01)
+    monkeypatch.setattr(http, "POLL_INTERVAL", 0.0)

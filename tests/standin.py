@@ -1,5 +1,6 @@
-"""A loopback stand-in for Azure AI Vision's legacy OCR endpoint, for recording cassettes and
-fault tests. It is NOT Azure: it follows ../shared/azure-reference/CONTRACT.md.
+"""A loopback stand-in for Azure's OCR endpoints (legacy /ocr, Read 3.2, Image Analysis 4.0,
+Document Intelligence prebuilt-read), for recording cassettes and fault tests. It is NOT Azure:
+it follows ../shared/azure-reference/CONTRACT.md.
 
 It cannot read text. Tests register the truth of the pages they generated (tests/pagegen.py);
 the server recognises which page an uploaded image shows by its thumbnail and answers with
@@ -58,6 +59,9 @@ class StandIn:
     retired: set[str] = field(default_factory=set)
     faults: deque[Fault] = field(default_factory=deque)
     calls: list[dict[str, Any]] = field(default_factory=list)
+    running_polls: int = 1  # "running" answers before an operation succeeds
+    fail_operations: bool = False  # operations end with status "failed"
+    operations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         standin = self
@@ -66,10 +70,15 @@ class StandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_GET(self) -> None:
+                self._answer(*standin.handle_get(self.path, dict(self.headers)))
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status, payload, headers = standin.handle(self.path, dict(self.headers), body)
+                self._answer(*standin.handle(self.path, dict(self.headers), body))
+
+            def _answer(self, status: int, payload: Any, headers: dict[str, str]) -> None:
                 if isinstance(payload, bytes):  # a fault's raw body, e.g. broken JSON
                     data = payload
                 else:
@@ -142,16 +151,11 @@ class StandIn:
                 },
                 {},
             )
-        segments = parts.path.strip("/").split("/")
-        if (
-            len(segments) != 3
-            or segments[0] != "vision"
-            or segments[2] != "ocr"
-            or segments[1] not in VERSIONS
-            or segments[1] in self.retired
-        ):
+        kind = _route(parts.path)
+        legacy = kind is not None and kind not in ("read", "vision", "di")
+        if kind is None or kind in self.retired or (legacy and kind not in VERSIONS):
             return 404, {"error": {"code": "404", "message": "Resource not found"}}, {}
-        version = segments[1]
+        version = kind if legacy and kind else "v3.2"
         if self.faults:
             fault = self.faults.popleft()
             if fault.delay:
@@ -162,7 +166,9 @@ class StandIn:
             return self._error(
                 version, 400, "NotSupportedLanguage", "The provided language is not supported."
             )
-        if "octet-stream" not in headers.get("Content-Type", ""):
+        content_type = headers.get("Content-Type", "")
+        accepted = ("octet-stream", "image/") if kind == "di" else ("octet-stream",)
+        if not any(a in content_type for a in accepted):
             return self._error(version, 400, "InvalidImageUrl", "Image URL is badly formatted.")
         if len(body) >= 4 * 1024 * 1024:
             return self._error(
@@ -190,7 +196,166 @@ class StandIn:
                 "InvalidImageSize",
                 "Image must be at least 50 pixels in width and height and at most 4200 pixels.",
             )
+        if kind in ("read", "di"):
+            op = str(uuid.uuid4())
+            self.operations[op] = {"kind": kind, "image": image, "polls": 0}
+            where = (
+                f"/vision/v3.2/read/analyzeResults/{op}"
+                if kind == "read"
+                else f"/documentintelligence/documentModels/prebuilt-read/analyzeResults/{op}"
+                "?api-version=2024-11-30"
+            )
+            return 202, None, {"Operation-Location": self.endpoint + where}
+        if kind == "vision":
+            return 200, self.image_analysis(image), {}
         return 200, self.recognise(image), {}
+
+    def handle_get(self, path: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        parts = urlsplit(path)
+        self.calls.append({"path": parts.path, "query": {}, "bytes": 0})
+        if headers.get("Ocp-Apim-Subscription-Key") != self.key:
+            message = "Access denied due to invalid subscription key or wrong API endpoint."
+            return 401, {"error": {"code": "401", "message": message}}, {}
+        if self.faults:
+            fault = self.faults.popleft()
+            return fault.status, fault.body, fault.headers
+        op = self.operations.get(parts.path.rstrip("/").rsplit("/", 1)[-1])
+        if op is None:
+            return 404, {"error": {"code": "NotFound", "message": "Operation not found."}}, {}
+        op["polls"] += 1
+        stamp = {
+            "createdDateTime": "2026-11-24T00:00:00Z",
+            "lastUpdatedDateTime": "2026-11-24T00:00:01Z",
+        }
+        if op["polls"] <= self.running_polls:
+            return 200, {"status": "running", **stamp}, {}
+        if self.fail_operations:
+            error = {"code": "InternalServerError", "message": "The analysis failed."}
+            extra = {"error": error} if op["kind"] == "di" else {}
+            return 200, {"status": "failed", **stamp, **extra}, {}
+        result = self.read(op["image"]) if op["kind"] == "read" else self.analyze(op["image"])
+        return 200, {"status": "succeeded", **stamp, "analyzeResult": result}, {}
+
+    def _words(self, image: Image.Image) -> tuple[list[list[list[Any]]], float]:
+        """The matched page's blocks -> lines -> (text, quad in the image's pixels, corners in
+        the text's own order), in service order (blocks reversed), and the text's baseline
+        angle in degrees clockwise."""
+        match = self._match(image)
+        if match is None:
+            return [], 0.0
+        page, w, h = match
+        blocks = [
+            [[(wd.text, [(x * w, y * h) for x, y in wd.display_quad]) for wd in ln] for ln in b]
+            for b in reversed(page.blocks)
+        ]
+        sx = sy = 0.0
+        for word in page.words:
+            (ax, ay), (bx, by) = word.display_quad[3], word.display_quad[2]
+            a = math.atan2((by - ay) * h, (bx - ax) * w)
+            sx, sy = sx + math.cos(a), sy + math.sin(a)
+        return blocks, math.degrees(math.atan2(sy, sx))
+
+    @staticmethod
+    def _line_quad(line: list[Any]) -> list[tuple[float, float]]:
+        return [line[0][1][0], line[-1][1][1], line[-1][1][2], line[0][1][3]]
+
+    def read(self, image: Image.Image) -> dict[str, Any]:
+        """A Read 3.2 analyzeResult: 8-number quads on the original image, text's own order."""
+        blocks, angle = self._words(image)
+
+        def box(q: list[tuple[float, float]]) -> list[int]:
+            return [round(v) for p in q for v in p]
+
+        lines = [
+            {
+                "boundingBox": box(self._line_quad(ln)),
+                "text": " ".join(t for t, _ in ln),
+                "words": [{"boundingBox": box(q), "text": t, "confidence": 0.987} for t, q in ln],
+            }
+            for block in blocks
+            for ln in block
+        ]
+        page = {
+            "page": 1,
+            "angle": round(angle, 4),
+            "width": image.width,
+            "height": image.height,
+            "unit": "pixel",
+            "lines": lines,
+        }
+        return {"version": "3.2.0", "modelVersion": "2022-04-30", "readResults": [page]}
+
+    def image_analysis(self, image: Image.Image) -> dict[str, Any]:
+        """An Image Analysis 4.0 result with the read feature: one block, 4-point polygons."""
+        blocks, _ = self._words(image)
+
+        def poly(q: list[tuple[float, float]]) -> list[dict[str, int]]:
+            return [{"x": round(x), "y": round(y)} for x, y in q]
+
+        lines = [
+            {
+                "text": " ".join(t for t, _ in ln),
+                "boundingPolygon": poly(self._line_quad(ln)),
+                "words": [
+                    {"text": t, "boundingPolygon": poly(q), "confidence": 0.993} for t, q in ln
+                ],
+            }
+            for block in blocks
+            for ln in block
+        ]
+        return {
+            "modelVersion": "2023-10-01",
+            "metadata": {"width": image.width, "height": image.height},
+            "readResult": {"blocks": [{"lines": lines}] if lines else []},
+        }
+
+    def analyze(self, image: Image.Image) -> dict[str, Any]:
+        """A Document Intelligence prebuilt-read analyzeResult: words with spans into content."""
+        blocks, angle = self._words(image)
+        content = ""
+        words: list[dict[str, Any]] = []
+        lines: list[dict[str, Any]] = []
+        for block in blocks:
+            for ln in block:
+                if content:
+                    content += "\n"
+                start = len(content)
+                for i, (t, q) in enumerate(ln):
+                    if i:
+                        content += " "
+                    words.append(
+                        {
+                            "content": t,
+                            "polygon": [round(v, 1) for p in q for v in p],
+                            "confidence": 0.995,
+                            "span": {"offset": len(content), "length": len(t)},
+                        }
+                    )
+                    content += t
+                lines.append(
+                    {
+                        "content": content[start:],
+                        "polygon": [round(v, 1) for p in self._line_quad(ln) for v in p],
+                        "spans": [{"offset": start, "length": len(content) - start}],
+                    }
+                )
+        page = {
+            "pageNumber": 1,
+            "angle": round(angle, 4),
+            "width": image.width,
+            "height": image.height,
+            "unit": "pixel",
+            "words": words,
+            "lines": lines,
+            "spans": [{"offset": 0, "length": len(content)}],
+        }
+        return {
+            "apiVersion": "2024-11-30",
+            "modelId": "prebuilt-read",
+            "stringIndexType": "textElements",
+            "content": content,
+            "pages": [page],
+        }
 
     def _match(self, image: Image.Image) -> tuple[TruthPage, int, int] | None:
         """The registered page the image shows, and the width and height of the part of the
@@ -247,6 +412,18 @@ class StandIn:
             "orientation": orientation,
             "regions": regions,
         }
+
+
+def _route(path: str) -> str | None:
+    """Which API a POST path belongs to: a legacy OCR version, read, vision or di."""
+    segments = path.strip("/").split("/")
+    if len(segments) == 3 and segments[0] == "vision" and segments[2] == "ocr":
+        return segments[1]
+    return {
+        "/vision/v3.2/read/analyze": "read",
+        "/computervision/imageanalysis:analyze": "vision",
+        "/documentintelligence/documentModels/prebuilt-read:analyze": "di",
+    }.get(path.rstrip("/"))
 
 
 def _rot(p: tuple[float, float], deg: float, c: tuple[float, float]) -> tuple[float, float]:

@@ -27,6 +27,10 @@ def scan(tmp_path: Path) -> tuple[Path, list]:
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """The command as a user runs it; with an endpoint, on the legacy OCR engine these tests
+    are about (the default Azure engine is tested in test_azure_engines.py)."""
+    if "--endpoint" in args and "--engine" not in args:
+        args = (*args, "--engine", "azure-ocr")
     rc = main(list(args))
     err = capsys.readouterr().err
     return rc, err

@@ -1,4 +1,4 @@
-"""End to end through azure-ocr (cassettes): the text layer lands on the printed words on
+"""End to end through each Azure engine (cassettes): the text layer lands on the printed words on
 upright, rotated, offset, skewed, sideways, upside-down and non-Latin pages, and the original
 pages are untouched."""
 
@@ -17,8 +17,11 @@ from tests.pagegen import geometry_specs, make_pdf
 SPECS = {s.name: s for s in geometry_specs()}
 
 
+AZURE_ENGINES = ["azure-ocr", "azure-read", "azure-vision", "azure-di"]
+
+
 def convert(
-    service: Service, tmp_path: Path, pdf_bytes: bytes, *extra: str
+    service: Service, tmp_path: Path, pdf_bytes: bytes, *extra: str, engine: str = "azure-ocr"
 ) -> tuple[int, Path, Path]:
     src, out = tmp_path / "scan.pdf", tmp_path / "out.pdf"
     src.write_bytes(pdf_bytes)
@@ -27,7 +30,7 @@ def convert(
             str(src),
             str(out),
             "--engine",
-            "azure-ocr",
+            engine,
             "--endpoint",
             service.endpoint,
             "--dpi",
@@ -41,12 +44,15 @@ def convert(
 
 @pytest.mark.vcr
 @pytest.mark.azure
+@pytest.mark.parametrize("engine", AZURE_ENGINES)
 @pytest.mark.parametrize("name", list(SPECS))
-def test_words_land_on_their_ink(name: str, service: Service, tmp_path: Path) -> None:
+def test_words_land_on_their_ink(
+    name: str, engine: str, service: Service, tmp_path: Path, fast_retries: None
+) -> None:
     data, truths = make_pdf([SPECS[name]])
     service.register(truths)
     before = hashlib.sha256(data).hexdigest()
-    rc, src, out = convert(service, tmp_path, data)
+    rc, src, out = convert(service, tmp_path, data, engine=engine)
     assert rc == 0
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before, "the input was modified"
 

@@ -89,7 +89,7 @@ def test_local_is_the_default_without_azure(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("AZURE_VISION_ENDPOINT", raising=False)
     assert default_engine_name(EngineConfig.from_environment()) == "local"
     monkeypatch.setenv("AZURE_VISION_ENDPOINT", "https://x.cognitiveservices.azure.com")
-    assert default_engine_name(EngineConfig.from_environment()) == "azure-ocr"
+    assert default_engine_name(EngineConfig.from_environment()) == "azure"
 
 
 @has_local

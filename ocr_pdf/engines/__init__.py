@@ -64,6 +64,8 @@ class EngineConfig:
     language: str | None = None
     endpoint: str | None = None
     api_version: str | None = None
+    model_version: str | None = None
+    reading_order: str | None = None
     timeout: float = 60.0
     key: str | None = field(default=None, repr=False)
 
@@ -80,7 +82,11 @@ EngineFactory = Callable[[EngineConfig], OcrEngine]
 
 # Built-in engines, imported only when chosen so that `import ocr_pdf` stays light.
 _BUILTIN: dict[str, str] = {
+    "azure": "ocr_pdf.engines.azure_auto:create",
     "azure-ocr": "ocr_pdf.engines.azure_ocr:create",
+    "azure-read": "ocr_pdf.engines.azure_read:create",
+    "azure-vision": "ocr_pdf.engines.azure_vision:create",
+    "azure-di": "ocr_pdf.engines.azure_di:create",
     "local": "ocr_pdf.engines.local:create",
     "tesseract": "ocr_pdf.engines.tesseract:create",
 }
@@ -113,10 +119,11 @@ def local_engine_installed() -> bool:
 
 
 def default_engine_name(config: EngineConfig) -> str:
-    """The engine used when none is named: Azure when an endpoint is configured, else the
-    bundled offline engine when its extra is installed."""
+    """The engine used when none is named: Azure when an endpoint is configured (`azure`:
+    Image Analysis 4.0, falling back to legacy OCR v3.2), else the bundled offline engine when
+    its extra is installed."""
     if config.endpoint:
-        return "azure-ocr"
+        return "azure"
     if local_engine_installed():
         return "local"
     raise MissingDependencyError(

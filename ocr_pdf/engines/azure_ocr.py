@@ -7,10 +7,11 @@ from typing import Any
 
 from PIL import Image
 
-from ocr_pdf.engines import EngineConfig
+from ocr_pdf.engines import EngineConfig, wire
+from ocr_pdf.engines.azure_common import rescale, transport_for
 from ocr_pdf.engines.http import AzureTransport, json_body
-from ocr_pdf.errors import ConfigurationError, ServiceConfigurationError, ServiceResponseError
-from ocr_pdf.geometry import order_blocks, rotate_quad, scale_quad
+from ocr_pdf.errors import ConfigurationError, ServiceConfigurationError
+from ocr_pdf.geometry import order_blocks, rotate_quad
 from ocr_pdf.imaging import ImageLimits, encode_for_limits
 from ocr_pdf.models import Line, PageText, Quad, Word
 
@@ -38,44 +39,19 @@ _CORNERS = {
 }
 
 
-def _malformed(why: str) -> ServiceResponseError:
-    return ServiceResponseError(f"unexpected /ocr response: {why}")
-
-
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _malformed(f"{what} is not a number")
-    return float(value)
-
-
 def _box(value: Any) -> tuple[float, float, float, float]:
     if not isinstance(value, str):
-        raise _malformed("boundingBox is not a string")
+        raise wire.Malformed("unexpected /ocr response: boundingBox is not a string")
     parts = value.split(",")
-    if len(parts) != 4:
-        raise _malformed(f"boundingBox {value[:40]!r} is not 'x,y,w,h'")
     try:
         x, y, w, h = (float(p) for p in parts)
     except ValueError:
-        raise _malformed(f"boundingBox {value[:40]!r} is not 'x,y,w,h'") from None
+        raise wire.Malformed(
+            f"unexpected /ocr response: boundingBox {value[:40]!r} is not 'x,y,w,h'"
+        ) from None
     if not all(math.isfinite(v) for v in (x, y, w, h)) or w < 0 or h < 0:
-        raise _malformed(f"boundingBox {value[:40]!r} is not a box")
+        raise wire.Malformed(f"unexpected /ocr response: boundingBox {value[:40]!r} is not a box")
     return x, y, w, h
-
-
-def _list(parent: dict[str, Any], key: str) -> list[Any]:
-    value = parent.get(key, [])
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _malformed(f"{key} is not a list")
-    return value
-
-
-def _dict(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _malformed(f"{what} is not an object")
-    return value
 
 
 def parse_ocr_result(payload: Any, width: int, height: int) -> PageText:
@@ -86,25 +62,28 @@ def parse_ocr_result(payload: Any, width: int, height: int) -> PageText:
     so each corner is turned back by -textAngle. ``orientation`` says where the top of the text
     faces in that frame, which fixes which box corner is the text's own top-left. Regions come
     in service order; they are returned in reading order."""
-    result = _dict(payload, "the body")
+    try:
+        return _parse(payload, width, height)
+    except wire.Malformed as err:
+        raise wire.Malformed(f"unexpected /ocr response: {err}") from None
+
+
+def _parse(payload: Any, width: int, height: int) -> PageText:
+    result = wire.as_dict(payload, "the body")
     angle_rad = result.get("textAngle")
-    angle = 0.0 if angle_rad is None else math.degrees(_number(angle_rad, "textAngle"))
-    orientation = result.get("orientation") or "Up"
-    if not isinstance(orientation, str):
-        raise _malformed("orientation is not a string")
+    angle = 0.0 if angle_rad is None else math.degrees(wire.number(angle_rad, "textAngle"))
+    orientation = wire.text(result.get("orientation") or "Up", "orientation")
     corners = _CORNERS.get(orientation.lower(), _CORNERS["up"])  # NotDetected: upright
     centre = (width / 2, height / 2)
 
     blocks: list[list[Line]] = []
-    for region in _list(result, "regions"):
+    for region in wire.as_list(result, "regions"):
         lines: list[Line] = []
-        for line in _list(_dict(region, "a region"), "lines"):
+        for line in wire.as_list(wire.as_dict(region, "a region"), "lines"):
             words: list[Word] = []
-            for word in _list(_dict(line, "a line"), "words"):
-                word = _dict(word, "a word")
-                text = word.get("text")
-                if not isinstance(text, str):
-                    raise _malformed("a word's text is not a string")
+            for word in wire.as_list(wire.as_dict(line, "a line"), "words"):
+                word = wire.as_dict(word, "a word")
+                text = wire.text(word.get("text"), "a word's text")
                 x, y, w, h = _box(word.get("boundingBox"))
                 if not text.strip():
                     continue
@@ -122,17 +101,6 @@ def parse_ocr_result(payload: Any, width: int, height: int) -> PageText:
         angle=-angle,
         language=language if isinstance(language, str) else None,
     )
-
-
-def rescale(page: PageText, factor: float, width: int, height: int) -> PageText:
-    """A PageText measured on a scaled copy of an image, expressed on the original image."""
-    lines = tuple(
-        Line(
-            tuple(Word(w.text, scale_quad(w.quad, factor, factor), w.confidence) for w in ln.words)
-        )
-        for ln in page.lines
-    )
-    return PageText(width, height, lines, page.angle, page.language)
 
 
 class AzureOcrEngine:
@@ -175,15 +143,6 @@ class AzureOcrEngine:
 
 def create(config: EngineConfig) -> AzureOcrEngine:
     """Factory for the registry: validates the settings before any page is rendered."""
-    if not config.endpoint:
-        raise ConfigurationError(
-            "azure-ocr needs an endpoint: set AZURE_VISION_ENDPOINT or pass --endpoint "
-            "(https://<resource>.cognitiveservices.azure.com)"
-        )
-    if not config.key:
-        raise ConfigurationError(
-            "azure-ocr needs a key: set AZURE_VISION_KEY to one of your resource's keys"
-        )
     version = config.api_version or DEFAULT_API_VERSION
     if version not in API_VERSIONS:
         raise ConfigurationError(
@@ -199,5 +158,4 @@ def create(config: EngineConfig) -> AzureOcrEngine:
                 f"{', '.join(LANGUAGES)}"
             )
         language = matches[0]
-    transport = AzureTransport(config.endpoint, config.key, timeout=config.timeout)
-    return AzureOcrEngine(transport, version, language)
+    return AzureOcrEngine(transport_for(config, "azure-ocr"), version, language)

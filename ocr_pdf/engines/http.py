@@ -21,6 +21,7 @@ from ocr_pdf import __version__
 from ocr_pdf.errors import (
     AuthenticationError,
     ConfigurationError,
+    OperationFailedError,
     RateLimitError,
     ServiceConfigurationError,
     ServiceError,
@@ -256,6 +257,84 @@ class AzureTransport:
                 f"service error after retries: {message}; try again later{suffix}", **kw
             )
         return ServiceError(f"request refused: {message}{suffix}", **kw)
+
+
+POLL_INTERVAL = 1.0
+"""Seconds between polls of an asynchronous operation when the service names no wait (the
+docs advise 1 to 2 s; every poll counts toward the rate limit)."""
+POLL_DEADLINE = 120.0
+"""Seconds an operation may take, polls included, before we give up on it."""
+
+_AZURE_HOST_SUFFIXES = (".cognitive.microsoft.com", ".cognitiveservices.azure.com", ".azure.com")
+
+
+def _same_service(url: str, endpoint: str) -> bool:
+    """Whether we may send our key to ``url``: the endpoint's own host, or an Azure host over
+    https (Read returned regional hosts such as westus.api.cognitive.microsoft.com)."""
+    target, own = urlsplit(url), urlsplit(endpoint)
+    if (target.scheme, target.hostname) == (own.scheme, own.hostname):
+        return True
+    host = target.hostname or ""
+    return target.scheme == "https" and host.endswith(_AZURE_HOST_SUFFIXES)
+
+
+class AsyncOperations:
+    """Submit-and-poll, shared by the Read and Document Intelligence engines."""
+
+    def __init__(self, transport: AzureTransport) -> None:
+        self.transport = transport
+
+    def submit(self, path: str, params: dict[str, str], data: bytes, content_type: str) -> str:
+        """POST, expect 202 with Operation-Location, return that URL as given."""
+        response = self.transport.request(
+            "POST",
+            self.transport.url(path),
+            params=params,
+            data=data,
+            headers={"Content-Type": content_type},
+        )
+        location = response.headers.get("Operation-Location")
+        if response.status_code != 202 or not location:
+            raise ServiceResponseError(
+                f"{path}: expected 202 with an Operation-Location header, got HTTP "
+                f"{response.status_code}",
+                status=response.status_code,
+            )
+        if not _same_service(location, self.transport.endpoint):
+            raise ServiceResponseError(
+                f"{path}: the service asked us to poll {urlsplit(location).hostname}, which is "
+                "neither the endpoint nor an Azure host; not sending the key there"
+            )
+        return location
+
+    def wait(self, url: str, what: str) -> dict[str, Any]:
+        """Poll ``url`` until the operation succeeds; return its body. Retry-After on a poll
+        sets the next wait; the whole operation is bounded by POLL_DEADLINE."""
+        deadline = time.monotonic() + POLL_DEADLINE
+        while True:
+            response = self.transport.request("GET", url)
+            body = json_body(response, what)
+            status = str(body.get("status", "")).lower() if isinstance(body, dict) else ""
+            if status == "succeeded":
+                return dict(body)
+            if status == "failed":
+                error = body.get("error") or (body.get("analyzeResult") or {}).get("error")
+                detail = error.get("message") if isinstance(error, dict) else None
+                raise OperationFailedError(
+                    f"{what}: the service could not read the page (operation failed"
+                    + (f": {detail})" if detail else ")"),
+                    code=error.get("code") if isinstance(error, dict) else None,
+                    request_id=_request_id(response, body),
+                )
+            if status not in ("notstarted", "running"):
+                raise ServiceResponseError(f"{what}: unexpected operation status {status!r}")
+            header = (response.headers.get("Retry-After") or "").strip()
+            wait = float(header) if header.isdigit() else POLL_INTERVAL
+            if time.monotonic() + wait > deadline:
+                raise ServiceUnavailableError(
+                    f"{what}: the operation did not finish within {POLL_DEADLINE:.0f} s"
+                )
+            time.sleep(wait)
 
 
 def json_body(response: requests.Response, what: str) -> Any:

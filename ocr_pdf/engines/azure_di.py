@@ -1,0 +1,106 @@
+"""Azure Document Intelligence `prebuilt-read` (API 2024-11-30): request and parser."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from PIL import Image
+
+from ocr_pdf.engines import EngineConfig, wire
+from ocr_pdf.engines.azure_common import rescale, transport_for
+from ocr_pdf.engines.http import AsyncOperations, AzureTransport
+from ocr_pdf.geometry import group_lines
+from ocr_pdf.imaging import ImageLimits, encode_for_limits
+from ocr_pdf.models import Line, PageText, Word
+
+PATH = "/documentintelligence/documentModels/prebuilt-read:analyze"
+API_VERSION = "2024-11-30"
+# 50..10000 px per side; 4 MB on the free tier (S0: 500 MB).
+LIMITS = ImageLimits(min_side=50, max_side=10000, max_bytes=4_000_000)
+
+
+def _offset(span: Any) -> int | None:
+    if isinstance(span, dict) and isinstance(span.get("offset"), int):
+        return int(span["offset"])
+    return None
+
+
+def parse_analyze_result(payload: Any, width: int, height: int) -> PageText:
+    """A succeeded analyze operation of ``prebuilt-read`` as a PageText in pixels of the image
+    sent. Words (``content``, 8-number ``polygon``, ``confidence``) are grouped into the lines
+    whose spans hold their offsets; a word in no line becomes a line of its own."""
+    try:
+        body = wire.as_dict(payload, "the body")
+        result = wire.as_dict(body.get("analyzeResult"), "analyzeResult")
+        pages = wire.as_list(result, "pages")
+        if not pages:
+            return PageText(width, height)
+        page = wire.as_dict(pages[0], "pages[0]")
+        sx = width / wire.number(page.get("width"), "width") if page.get("width") else 1.0
+        sy = height / wire.number(page.get("height"), "height") if page.get("height") else 1.0
+        ranges: list[tuple[int, int, int]] = []  # (start, end, line index)
+        for n, line in enumerate(wire.as_list(page, "lines")):
+            for span in wire.as_list(wire.as_dict(line, "a line"), "spans"):
+                start = _offset(span)
+                length = span.get("length") if isinstance(span, dict) else None
+                if start is not None and isinstance(length, int):
+                    ranges.append((start, start + length, n))
+        grouped: dict[int, list[Word]] = {}
+        loose: list[Line] = []
+        for word in wire.as_list(page, "words"):
+            word = wire.as_dict(word, "a word")
+            text = wire.text(word.get("content"), "a word's content").strip()
+            if not text:
+                continue
+            quad = wire.quad8(word.get("polygon"), "a word's polygon", sx, sy)
+            w = Word(text, quad, wire.confidence(word.get("confidence")))
+            at = _offset(word.get("span"))
+            owner = next((n for s, e, n in ranges if at is not None and s <= at < e), None)
+            if owner is None:
+                loose.append(Line((w,)))
+            else:
+                grouped.setdefault(owner, []).append(w)
+        lines = [Line(tuple(ws)) for _, ws in sorted(grouped.items())] + loose
+        angle = page.get("angle")
+        return PageText(
+            width,
+            height,
+            group_lines(lines),
+            wire.number(angle, "angle") if angle is not None else None,
+        )
+    except wire.Malformed as err:
+        raise wire.Malformed(f"unexpected Document Intelligence result: {err}") from None
+
+
+class AzureDocumentIntelligenceEngine:
+    """prebuilt-read on each page image: submit, poll, parse."""
+
+    name = "azure-di"
+    default_jobs = 4
+    render_dpi = 300.0
+
+    def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:
+        self.operations = AsyncOperations(transport)
+        self.params = params
+
+    def recognize(self, image: Image.Image) -> PageText:
+        sent = encode_for_limits(image, LIMITS)
+        url = self.operations.submit(PATH, self.params, sent.data, sent.content_type)
+        body = self.operations.wait(url, "Document Intelligence")
+        page = parse_analyze_result(body, sent.width, sent.height)
+        return rescale(page, 1 / sent.scale, image.width, image.height)
+
+
+def create(config: EngineConfig) -> AzureDocumentIntelligenceEngine:
+    """Document Intelligence is often a resource of its own: AZURE_DI_ENDPOINT and AZURE_DI_KEY
+    take precedence over the Vision settings (a multi-service resource serves both)."""
+    endpoint = os.environ.get("AZURE_DI_ENDPOINT") or config.endpoint
+    key = os.environ.get("AZURE_DI_KEY") or config.key
+    if config.endpoint and config.endpoint != os.environ.get("AZURE_VISION_ENDPOINT"):
+        endpoint = config.endpoint  # --endpoint on the command line wins
+    params = {"api-version": API_VERSION}
+    if config.language and config.language.lower() != "unk":
+        params["locale"] = config.language
+    settings = EngineConfig(endpoint=endpoint, key=key, timeout=config.timeout)
+    return AzureDocumentIntelligenceEngine(transport_for(settings, "azure-di"), params)
