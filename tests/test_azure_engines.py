@@ -324,3 +324,46 @@ def test_default_azure_engine(
     assert ("legacy OCR API v3.2" in err) is not vision_offered
     for i in (0, 1):
         assert checks.page_text(out, i) == checks.expected_text(truths[i])
+
+
+@needs_reference
+def test_recorded_read_operation_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live 202 headers, the live 'running' body and the live result, in the order the
+    service sent them, through the same submit/poll code the engine uses."""
+    import requests
+
+    from ocr_pdf.engines import http
+
+    monkeypatch.setattr(http, "POLL_INTERVAL", 0.0)
+    accepted = load("read-v3.2-signage-202-response-headers.json")
+
+    def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        r = requests.Response()
+        r.status_code = status
+        r._content = json.dumps(body).encode() if body is not None else b""
+        r.headers.update(headers or {})
+        return r
+
+    replies = [
+        reply(202, None, accepted["headers"]),
+        reply(200, load("read-v3.2-signage-running.json")),
+        reply(200, load("read-v3.2-signage-succeeded.json")),
+    ]
+    seen: list[str] = []
+
+    class Recorded:
+        endpoint = "https://westus.api.cognitive.microsoft.com"
+
+        def url(self, path: str) -> str:
+            return self.endpoint + path
+
+        def request(self, method: str, url: str, **kwargs: Any) -> Any:
+            seen.append(f"{method} {url}")
+            return replies.pop(0)
+
+    ops = http.AsyncOperations(Recorded())  # type: ignore[arg-type]
+    location = ops.submit("/vision/v3.2/read/analyze", {}, b"image", "application/octet-stream")
+    assert location == accepted["headers"]["Operation-Location"]
+    page = parse_read_result(ops.wait(location, "Read"), 250, 258)
+    assert sorted(page.text.split("\n")) == ["520", "Seattle", "WEST"]
+    assert seen[1:] == [f"GET {location}"] * 2
