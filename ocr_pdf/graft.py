@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import pikepdf
 from pikepdf import Dictionary, Name
@@ -130,3 +131,84 @@ def graft(
             object_stream_mode=pikepdf.ObjectStreamMode.preserve,
             fix_metadata_version=False,
         )
+
+
+_OUR_TAIL = re.compile(
+    rb"^\n(?:Q\n)+q 1 0 0 1 \S+ \S+ cm /" + _XOBJECT_PREFIX.encode() + rb"\d+ Do Q\n$"
+)
+_SHOW = {"Tj", "TJ", "'", '"'}
+
+
+def _strip_invisible_text(streams: list[Any], mode: list[int]) -> bool:
+    """Drop text shown in render mode 3 from ``streams`` (rewriting only those that had some);
+    ``mode`` carries the render-mode stack across streams. True when anything was dropped."""
+    changed = False
+    for stream in streams:
+        kept: list[Any] = []
+        dropped = False
+        for instruction in pikepdf.parse_content_stream(stream):
+            op = (
+                str(instruction.operator)
+                if not isinstance(instruction, pikepdf.ContentStreamInlineImage)
+                else ""
+            )
+            operands = getattr(instruction, "operands", [])
+            if op == "q":
+                mode.append(mode[-1])
+            elif op == "Q" and len(mode) > 1:
+                mode.pop()
+            elif op == "Tr" and operands:
+                mode[-1] = int(operands[0])
+            elif op in _SHOW and mode[-1] == 3:
+                dropped = True
+                if op in ("'", '"'):  # these also move to the next line: keep that part
+                    if op == '"':
+                        kept.append(
+                            pikepdf.ContentStreamInstruction([operands[0]], pikepdf.Operator("Tw"))
+                        )
+                        kept.append(
+                            pikepdf.ContentStreamInstruction([operands[1]], pikepdf.Operator("Tc"))
+                        )
+                    kept.append(pikepdf.ContentStreamInstruction([], pikepdf.Operator("T*")))
+                continue
+            kept.append(instruction)
+        if dropped:
+            stream.write(pikepdf.unparse_content_stream(kept))
+            changed = True
+    return changed
+
+
+def remove_ocr_layers(pdf: pikepdf.Pdf, index: int) -> bool:
+    """Take an earlier invisible text layer off page ``index``: ours is removed whole (the
+    original streams were never touched, so the page is back to what it was); any other
+    tool's invisible text is dropped from the page's content and its form XObjects. True when
+    something was removed."""
+    page = pdf.pages[index]
+    contents = page.obj.get(Name.Contents)
+    streams = (
+        list(contents)
+        if isinstance(contents, pikepdf.Array)
+        else [contents]
+        if contents is not None
+        else []
+    )
+    removed = False
+    if (
+        len(streams) >= 3
+        and streams[0].read_bytes() == b"q\n"
+        and _OUR_TAIL.match(streams[-1].read_bytes())
+    ):
+        page.obj[Name.Contents] = pikepdf.Array(streams[1:-1])
+        ours: Any = page.obj.get(Name.Resources, {})
+        xobjects: Any = ours.get(Name.XObject, {})
+        for name in [str(k) for k in xobjects if str(k).startswith("/" + _XOBJECT_PREFIX)]:
+            del xobjects[name]
+        streams = streams[1:-1]
+        removed = True
+    mode = [0]
+    removed |= _strip_invisible_text(streams, mode)
+    resources: Any = page.obj.get(Name.Resources, {})
+    for xobject in resources.get(Name.XObject, {}).values():
+        if isinstance(xobject, pikepdf.Stream) and xobject.get(Name.Subtype) == Name.Form:
+            removed |= _strip_invisible_text([xobject], [0])
+    return removed

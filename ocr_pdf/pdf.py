@@ -87,6 +87,31 @@ class Document:
         finally:
             page.close()
 
+    def text_chars(self, index: int) -> tuple[int, int]:
+        """(visible, invisible) non-space characters of text already on page ``index``;
+        invisible means render mode 3, which is how OCR text layers (ours or others') hide."""
+        page = self._doc[index]
+        visible = invisible = 0
+        try:
+            textpage = page.get_textpage()
+            try:
+                for i in range(textpage.count_chars()):
+                    if pdfium_c.FPDFText_GetUnicode(textpage.raw, i) in (0x20, 0x0D, 0x0A, 0x09):
+                        continue
+                    obj = pdfium_c.FPDFText_GetTextObject(textpage.raw, i)
+                    mode = pdfium_c.FPDFTextObj_GetTextRenderMode(obj) if obj else 0
+                    if mode == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE:
+                        invisible += 1
+                    else:
+                        visible += 1
+            finally:
+                textpage.close()
+        except pdfium.PdfiumError:
+            pass  # a page whose text cannot be read is treated as having none
+        finally:
+            page.close()
+        return visible, invisible
+
     def native_dpi(self, index: int) -> float | None:
         """The resolution of the sharpest image drawn on page ``index`` (pixels per inch as
         drawn), or None when the page draws no image."""

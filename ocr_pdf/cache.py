@@ -1,0 +1,70 @@
+"""OCR results on disk, keyed by the exact page image and every engine setting that matters."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+from ocr_pdf.models import PageText
+from ocr_pdf.serialize import BadPageData, page_from_dict, page_to_dict
+
+log = logging.getLogger(__name__)
+
+ENV = "OCR_PDF_CACHE_DIR"
+
+
+def default_folder() -> Path:
+    """$OCR_PDF_CACHE_DIR, else the platform's user cache folder (platformdirs)."""
+    if os.environ.get(ENV):
+        return Path(os.environ[ENV])
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("ocr-pdf", appauthor=False)) / "pages"
+
+
+def image_key(image: Image.Image, engine_id: str) -> str:
+    """SHA-256 of the engine's identity and the image's exact pixels (mode and size included)."""
+    digest = hashlib.sha256()
+    digest.update(engine_id.encode())
+    digest.update(f"|{image.mode}|{image.width}x{image.height}|".encode())
+    digest.update(image.tobytes())
+    return digest.hexdigest()
+
+
+class OcrCache:
+    """One JSON file per page result, written atomically (temporary file, then rename), so
+    that a crash or kill never leaves a half-written entry; an unreadable entry is ignored and
+    replaced on the next write."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> PageText | None:
+        path = self._path(key)
+        try:
+            return page_from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, BadPageData) as exc:
+            log.warning("ignoring a damaged cache entry %s (%s)", path, exc)
+            return None
+
+    def put(self, key: str, page: PageText) -> None:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(page_to_dict(page), f, ensure_ascii=False)
+            os.replace(tmp, path)
+        except OSError as exc:  # a cache that cannot be written only costs a re-read later
+            log.warning("cannot write the OCR cache in %s (%s)", self.folder, exc)
