@@ -4,27 +4,38 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
+import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from ocr_pdf import __version__
 from ocr_pdf.engines import available_engines
-from ocr_pdf.errors import ExitCode, OcrPdfError
-from ocr_pdf.pipeline import make_searchable
+from ocr_pdf.errors import BadArgumentsError, ExitCode, OcrPdfError
+from ocr_pdf.pipeline import ConversionResult, make_searchable
 
 log = logging.getLogger("ocr_pdf")
 
 EPILOG = """\
+usage forms:
+  ocr-pdf [options] INPUT OUTPUT            one file (- for stdin / stdout)
+  ocr-pdf [options] INPUT... FOLDER         several files, or folders of PDFs, into a folder
+  ocr-pdf [options] --in-place FILE...      replace each file atomically (consume hooks)
+
 environment:
   AZURE_VISION_ENDPOINT  Azure AI Vision endpoint, e.g. https://NAME.cognitiveservices.azure.com
   AZURE_VISION_KEY       one of the resource's keys (never passed on the command line)
+  OCR_PDF_CACHE_DIR      where OCR results are cached (default: the user cache folder)
 
 exit codes:
   0 ok, 1 bad arguments, 2 input file error, 3 missing dependency, 4 output invalid,
   5 file access error, 7 OCR engine or service error, 8 encrypted PDF,
   9 invalid configuration (endpoint, key, language, API version), 15 other error,
-  130 interrupted
+  130 interrupted; with several files, the code of the first that failed
 """
 
 
@@ -37,48 +48,69 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="ocr-pdf",
-        description="Make a scanned PDF searchable: add an invisible text layer, keep the pages.",
+        description="Make scanned PDFs searchable: add an invisible text layer, keep the pages.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("input", metavar="INPUT", help="the scanned PDF (never modified)")
-    p.add_argument("output", metavar="OUTPUT", help="where to write the searchable PDF")
-    p.add_argument(
+    p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUTPUT, see usage forms")
+    engine = p.add_argument_group("engine")
+    engine.add_argument(
         "--engine",
-        help=f"OCR engine: {', '.join(available_engines())} "
-        "(default: azure-ocr when AZURE_VISION_ENDPOINT is set, else local when installed)",
+        help=f"OCR engine: {', '.join(available_engines())} (default: azure when "
+        "AZURE_VISION_ENDPOINT is set, else local when installed)",
     )
-    p.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
-    p.add_argument("--api-version", help="azure-ocr API version: v3.2 (default), v3.1, v2.1, v2.0")
-    p.add_argument("--model-version", help="azure-read/azure-vision model version (default latest)")
-    p.add_argument("--reading-order", choices=("basic", "natural"), help="azure-read reading order")
-    p.add_argument("-l", "--language", help="language of the text (azure-ocr: unk = detect)")
-    p.add_argument(
-        "--dpi",
-        type=float,
-        help="resolution pages are rendered at for OCR (default: 300 for Azure; the scan's "
-        "own, within 150 to 400, for local engines)",
+    engine.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
+    engine.add_argument(
+        "--api-version", help="azure-ocr API version: v3.2 (default), v3.1, v2.1, v2.0"
     )
-    p.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")
-    p.add_argument(
+    engine.add_argument("--model-version", help="azure-read/azure-vision model version")
+    engine.add_argument("--reading-order", choices=("basic", "natural"), help="azure-read only")
+    engine.add_argument("-l", "--language", help="language of the text (Azure: unk = detect)")
+    engine.add_argument("--timeout", type=float, default=60.0, help="seconds per service call")
+    engine.add_argument(
         "-j",
         "--jobs",
         type=int,
-        help="pages read at once (default: the engine's: 4 for Azure, 1 for local, "
-        "the number of cores for tesseract)",
+        help="pages read at once (default: the "
+        "engine's: 4 for Azure, 1 for local, the number of cores for tesseract)",
     )
-    p.add_argument(
+    pages = p.add_argument_group("pages")
+    pages.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")
+    pages.add_argument(
+        "--dpi",
+        type=float,
+        help="rendering resolution for OCR (default: 300 "
+        "for Azure; the scan's own, within 150 to 400, for local engines)",
+    )
+    modes = pages.add_mutually_exclusive_group()
+    modes.add_argument(
+        "--force-ocr",
+        action="store_true",
+        help="OCR pages that already have text too (default: leave them alone)",
+    )
+    modes.add_argument(
+        "--redo-ocr",
+        action="store_true",
+        help="remove an earlier invisible "
+        "OCR layer (ours or another tool's) and OCR those pages again",
+    )
+    pages.add_argument(
         "--rotate-pages",
         action="store_true",
-        help="turn pages whose text is sideways or upside down upright "
-        "(sets /Rotate; the content is untouched)",
+        help="turn pages whose text is "
+        "sideways or upside down upright (sets /Rotate; content untouched)",
     )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=60.0,
-        help="seconds to wait for each service call (default 60)",
+    out = p.add_argument_group("output")
+    out.add_argument("--in-place", action="store_true", help="replace each input atomically")
+    out.add_argument(
+        "--sidecar", metavar="FILE", help="also write the text (pages separated by form feeds)"
     )
+    out.add_argument("--ocr-json", metavar="FILE", help="also write the OCR results as JSON")
+    out.add_argument(
+        "--cache-dir",
+        help="folder of the OCR cache (default: $OCR_PDF_CACHE_DIR or the user cache folder)",
+    )
+    out.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     p.add_argument("-v", "--verbose", action="store_true", help="print details and tracebacks")
     p.add_argument("--version", action="version", version=f"ocr-pdf {__version__}")
@@ -96,17 +128,73 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
     log.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command with ``argv`` (default: sys.argv[1:]) and return its exit code."""
+@contextmanager
+def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on a terminal (pages done of total, pages/s, ETA), nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, desc=label, unit="page", leave=False, file=sys.stderr)
+        bar.update(done - bar.n)
+
     try:
-        args = build_parser().parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    _configure_logging(args.verbose, args.quiet)
-    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
+    """(input, output) pairs from the positional paths; output None means in place."""
+    paths = [Path(p) for p in args.paths]
+    if args.in_place:
+        if any(str(p) == "-" for p in paths):
+            raise BadArgumentsError("--in-place needs files, not -")
+        return [(p, None) for p in paths]
+    if len(paths) < 2:
+        raise BadArgumentsError("give INPUT and OUTPUT (or --in-place FILE...)")
+    *inputs, target = paths
+    batch = len(inputs) > 1 or inputs[0].is_dir()
+    if not batch:
+        return [(inputs[0], target)]
+    if str(target) == "-" or (target.exists() and not target.is_dir()):
+        raise BadArgumentsError(f"{target}: with several inputs, OUTPUT must be a folder")
+    files: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            files.extend(sorted(f for f in item.iterdir() if f.suffix.lower() == ".pdf"))
+        else:
+            files.append(item)
+    if not files:
+        raise BadArgumentsError("no PDF files among the inputs")
+    names = [f.name for f in files]
+    if len(set(names)) != len(names):
+        raise BadArgumentsError("two inputs have the same file name; the outputs would collide")
+    target.mkdir(parents=True, exist_ok=True)
+    return [(f, target / f.name) for f in files]
+
+
+def _convert(
+    args: argparse.Namespace, src: Path, dst: Path | None, progress: Any
+) -> ConversionResult:
+    """One conversion; ``-`` as input spools stdin to a file, as output writes to stdout."""
+    with tempfile.TemporaryDirectory(prefix="ocr-pdf-") as spool:
+        if str(src) == "-":
+            src = Path(spool) / "stdin.pdf"
+            with src.open("wb") as f:
+                shutil.copyfileobj(sys.stdin.buffer, f)
+        to_stdout = dst is not None and str(dst) == "-"
+        target = Path(spool) / "stdout.pdf" if to_stdout else dst
         result = make_searchable(
-            args.input,
-            args.output,
+            src,
+            target,
             engine=args.engine,
             language=args.language,
             endpoint=args.endpoint,
@@ -116,11 +204,69 @@ def main(argv: Sequence[str] | None = None) -> int:
             dpi=args.dpi,
             pages=args.pages,
             jobs=args.jobs,
+            mode="force" if args.force_ocr else "redo" if args.redo_ocr else "skip",
             rotate_pages=args.rotate_pages,
+            cache=False if args.no_cache else (args.cache_dir or True),
+            sidecar=args.sidecar,
+            ocr_json=args.ocr_json,
+            in_place=dst is None,
             timeout=args.timeout,
+            progress=progress,
         )
+        if to_stdout and target is not None:
+            with target.open("rb") as f:
+                shutil.copyfileobj(f, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        return result
+
+
+def _summary(result: ConversionResult, name: str) -> str:
+    had = sum(p.status == "has-text" for p in result.pages)
+    skipped = sum(p.status == "skipped" for p in result.pages)
+    words = sum(p.words for p in result.pages)
+    return (
+        f"{name}: {result.pages_ocred} page(s) OCRed ({result.pages_from_cache} from cache), "
+        f"{had} already had text, {skipped} not selected; {words} words, {result.calls} "
+        f"call(s), {result.seconds:.1f} s"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command with ``argv`` (default: sys.argv[1:]) and return its exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    _configure_logging(args.verbose, args.quiet)
+    show_progress = not args.quiet and sys.stderr.isatty()
+    failures: list[tuple[Path, OcrPdfError | Exception]] = []
+    done = 0
+    try:
+        pairs = _jobs(args)
+        if len(pairs) > 1 and (args.sidecar or args.ocr_json):
+            raise BadArgumentsError("--sidecar and --ocr-json take one input file")
+        for src, dst in pairs:
+            try:
+                with _progress(show_progress, src.name) as progress:
+                    result = _convert(args, src, dst, progress)
+                done += 1
+                if not args.quiet:
+                    name = "stdout" if dst is not None and str(dst) == "-" else str(result.output)
+                    print(_summary(result, name), file=sys.stderr)
+            except OcrPdfError as err:
+                if len(pairs) == 1:
+                    raise
+                if args.verbose:
+                    traceback.print_exc()
+                print(f"ocr-pdf: error: {err}", file=sys.stderr)
+                failures.append((src, err))
+        if len(pairs) > 1 and not args.quiet:
+            print(
+                f"ocr-pdf: {done} of {len(pairs)} file(s) converted, {len(failures)} failed",
+                file=sys.stderr,
+            )
     except KeyboardInterrupt:
-        print("ocr-pdf: interrupted; no output was written", file=sys.stderr)
+        print("ocr-pdf: interrupted; no partial output was left", file=sys.stderr)
         return ExitCode.ctrl_c
     except OcrPdfError as err:
         if args.verbose:
@@ -136,14 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return ExitCode.other_error
-    if not args.quiet:
-        words = sum(p.words for p in result.pages)
-        skipped = len(result.pages) - result.pages_ocred
-        print(
-            f"{result.output}: {result.pages_ocred} page(s) OCRed, {skipped} copied untouched, "
-            f"{words} words, {result.seconds:.1f} s",
-            file=sys.stderr,
-        )
+    if failures:
+        first = failures[0][1]
+        return first.exit_code if isinstance(first, OcrPdfError) else ExitCode.other_error
     return ExitCode.ok
 
 

@@ -87,6 +87,20 @@ class Document:
         finally:
             page.close()
 
+    def page_text(self, index: int) -> str:
+        """The text PDFium extracts from page ``index`` (empty when there is none)."""
+        page = self._doc[index]
+        try:
+            textpage = page.get_textpage()
+            try:
+                return str(textpage.get_text_range()).replace("\r\n", "\n")
+            finally:
+                textpage.close()
+        except pdfium.PdfiumError:
+            return ""
+        finally:
+            page.close()
+
     def text_chars(self, index: int) -> tuple[int, int]:
         """(visible, invisible) non-space characters of text already on page ``index``;
         invisible means render mode 3, which is how OCR text layers (ours or others') hide."""

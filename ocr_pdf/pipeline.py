@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -17,22 +18,27 @@ from typing import Any, BinaryIO
 from PIL import Image
 
 from ocr_pdf import graft, pdf, textlayer
+from ocr_pdf.cache import OcrCache, image_key
+from ocr_pdf.cache import default_folder as cache_default_folder
 from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine, render_dpi
 from ocr_pdf.errors import BadArgumentsError, FileAccessError, OcrPdfError
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, PageGeometry, PageText, Word, apply
 from ocr_pdf.pages import parse_pages
+from ocr_pdf.serialize import page_to_dict
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PageResult:
-    """What happened to one page (``number`` is 1-based). ``status`` is ``"ocr"`` when the page
-    got a text layer from the engine, ``"skipped"`` when it was copied untouched (not selected).
-    ``text`` is what the layer holds, lines separated by newlines; ``seconds`` is wall time
-    spent in the OCR call. ``turned`` is how many degrees clockwise --rotate-pages turned the
-    page to set its text upright (0 when it did not)."""
+    """What happened to one page (``number`` is 1-based).
+
+    ``status``: ``"ocr"`` when the page got a text layer (read now, or ``from_cache``),
+    ``"has-text"`` when it already had text and was left alone (see ``mode``), ``"skipped"``
+    when it was not among the selected pages. ``text`` is what the layer holds (lines joined by
+    newlines); ``seconds`` is wall time in the OCR call; ``turned`` is how many degrees
+    clockwise --rotate-pages turned the page."""
 
     number: int
     status: str
@@ -40,21 +46,27 @@ class PageResult:
     text: str = ""
     seconds: float = 0.0
     turned: int = 0
+    from_cache: bool = False
 
 
 @dataclass(frozen=True)
 class ConversionResult:
     """The outcome of one conversion: output path, one PageResult per page in page order,
-    total wall time in seconds and bytes the text layers added to the file."""
+    total wall time in seconds, bytes the text layers added, HTTP calls made."""
 
     output: Path
     pages: tuple[PageResult, ...]
     seconds: float
     bytes_added: int
+    calls: int = 0
 
     @property
     def pages_ocred(self) -> int:
         return sum(p.status == "ocr" for p in self.pages)
+
+    @property
+    def pages_from_cache(self) -> int:
+        return sum(p.from_cache for p in self.pages)
 
 
 ProgressCallback = Callable[[int, int], None]
@@ -110,10 +122,15 @@ def _to_layer_page(
     return textlayer.LayerPage(x1 - ox, y1 - oy, tuple(lines), rotation)
 
 
-def _read(engine: OcrEngine, image: Image.Image) -> tuple[PageText, float]:
-    """Run the engine on one page image (in a worker thread) and time it."""
+def _read(
+    engine: OcrEngine, image: Image.Image, cached: PageText | None
+) -> tuple[PageText, float, bool]:
+    """Run the engine on one page image (in a worker thread) and time it, unless the cache
+    already had the result."""
+    if cached is not None:
+        return cached, 0.0, True
     started = time.monotonic()
-    return engine.recognize(image), time.monotonic() - started
+    return engine.recognize(image), time.monotonic() - started, False
 
 
 def _upright_turn(text: PageText) -> int:
@@ -125,9 +142,32 @@ def _upright_turn(text: PageText) -> int:
     return (360 - 90 * quarter) % 360
 
 
+MODES = ("skip", "force", "redo")
+VISIBLE_TEXT_THRESHOLD = 50
+"""A page with at least this many visible characters is born-digital (or was already made
+searchable some other way): left alone. Fewer (a stamp, a header line on a scan) and the page
+is OCRed like any scan."""
+
+
+def _needs_ocr(doc: pdf.Document, index: int, mode: str) -> tuple[bool, bool]:
+    """(OCR this page?, remove an earlier invisible layer first?) for ``mode``."""
+    if mode == "force":
+        return True, False
+    visible, invisible = doc.text_chars(index)
+    if mode == "redo":
+        return visible < VISIBLE_TEXT_THRESHOLD, invisible > 0
+    return invisible == 0 and visible < VISIBLE_TEXT_THRESHOLD, False
+
+
+def _engine_id(engine: OcrEngine) -> str:
+    cache_id = getattr(engine, "cache_id", None)
+    kind = type(engine)
+    return cache_id if isinstance(cache_id, str) else f"{kind.__module__}.{kind.__qualname__}"
+
+
 def make_searchable(
     input_path: str | os.PathLike[str],
-    output_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str] | None = None,
     *,
     engine: str | OcrEngine | None = None,
     language: str | None = None,
@@ -138,32 +178,57 @@ def make_searchable(
     dpi: float | None = None,
     pages: str | None = None,
     jobs: int | None = None,
+    mode: str = "skip",
     rotate_pages: bool = False,
+    cache: bool | str | os.PathLike[str] = True,
+    sidecar: str | os.PathLike[str] | None = None,
+    ocr_json: str | os.PathLike[str] | None = None,
+    in_place: bool = False,
     timeout: float = 60.0,
     progress: ProgressCallback | None = None,
 ) -> ConversionResult:
     """Write a copy of ``input_path`` to ``output_path`` with an invisible text layer on the
     selected pages (``pages`` like ``"1-3,7"``; None = all). The original page content is kept
-    byte for byte; other pages are copied untouched. The input is never modified, and the
-    output appears only when complete (atomic rename).
+    byte for byte; other pages are copied untouched. The input is never modified (unless
+    ``in_place``, which replaces it atomically), and the output appears only when complete.
 
-    ``engine`` is an engine name (``"azure-ocr"``, ``"local"``, ``"tesseract"``; None picks
-    the default: Azure when an endpoint is configured, else ``local`` when installed) or a ready
-    OcrEngine. ``dpi`` is the rendering resolution (None: 300 for Azure, the scan's own for
-    local engines). ``endpoint``/``api_version``/``language`` override the environment
-    (AZURE_VISION_ENDPOINT; the key is read from AZURE_VISION_KEY). ``jobs`` pages are read at
-    once (None = the engine's default); all PDF work stays on this thread. With
+    ``engine`` is an engine name (``"azure"``, ``"azure-ocr"``, ``"local"``, ``"tesseract"``,
+    ...; None picks the default: Azure when an endpoint is configured, else ``local`` when
+    installed) or a ready OcrEngine. ``dpi`` is the rendering resolution (None: 300 for Azure,
+    the scan's own for local engines). ``endpoint``/``api_version``/``language``/
+    ``model_version``/``reading_order`` override the environment (AZURE_VISION_ENDPOINT; the key
+    is read from AZURE_VISION_KEY). ``jobs`` pages are read at once (None = the engine's
+    default); all PDF work stays on this thread.
+
+    ``mode``: ``"skip"`` leaves pages that already have text alone (so a second run changes
+    nothing and calls nothing), ``"force"`` reads every page, ``"redo"`` removes an earlier
+    invisible text layer (ours or another tool's) and reads the page again. ``cache``: True for
+    the default folder, a folder, or False; results are keyed by the page's exact pixels and the
+    engine's settings, so a re-run pays for no page twice. ``sidecar`` receives the text (pages
+    separated by form feeds), ``ocr_json`` the page results in our JSON format. With
     ``rotate_pages``, pages whose text is sideways or upside down are turned upright by their
-    /Rotate (their content is untouched).
-    Raises OcrPdfError subclasses; each carries the exit code the CLI uses."""
+    /Rotate. Raises OcrPdfError subclasses; each carries the exit code the CLI uses."""
     started = time.monotonic()
-    src, dst = Path(input_path), Path(output_path)
+    src = Path(input_path)
+    if in_place:
+        dst = src
+    elif output_path is None:
+        raise BadArgumentsError("an output path is needed (or in_place=True)")
+    else:
+        dst = Path(output_path)
     if dpi is not None and (dpi < 30 or dpi > 1200):
         raise BadArgumentsError(f"--dpi {dpi:g} is out of range (30 to 1200)")
     if jobs is not None and jobs < 1:
         raise BadArgumentsError(f"--jobs {jobs} must be at least 1")
-    if src.resolve() == dst.resolve() or (dst.exists() and src.exists() and dst.samefile(src)):
-        raise BadArgumentsError(f"{dst}: the output must not be the input file")
+    if mode not in MODES:
+        raise BadArgumentsError(f"mode {mode!r}: use one of {', '.join(MODES)}")
+    if not in_place and (
+        src.resolve() == dst.resolve() or (dst.exists() and src.exists() and dst.samefile(src))
+    ):
+        raise BadArgumentsError(f"{dst}: the output must not be the input file (or use --in-place)")
+    store = None
+    if cache:
+        store = OcrCache(cache_default_folder() if cache is True else Path(cache))
     with ExitStack() as stack:
         doc = stack.enter_context(pdf.Document(src))
         original = stack.enter_context(graft.open_original(src))
@@ -179,20 +244,24 @@ def make_searchable(
                 timeout=timeout,
             )
             engine = get_engine(engine, config)
+        engine_id = _engine_id(engine)
         workers = jobs or default_jobs(engine)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
         stack.callback(pool.shutdown, cancel_futures=True)
         results: dict[int, PageResult] = {}
+        texts: dict[int, PageText] = {}
         layers: list[textlayer.LayerPage] = []
         placements: list[graft.Placement] = []
-        in_flight: deque[tuple[int, PageGeometry, tuple[int, int], Future[Any]]] = deque()
+        in_flight: deque[tuple[int, PageGeometry, tuple[int, int], str, Future[Any]]] = deque()
 
         def collect() -> None:
-            index, geometry, (width, height), future = in_flight.popleft()
+            index, geometry, (width, height), key, future = in_flight.popleft()
             try:
-                text, elapsed = future.result()
+                text, elapsed, cached = future.result()
             except OcrPdfError as err:
                 raise err.with_context(f"page {index + 1}") from None
+            if store is not None and not cached:
+                store.put(key, text)
             turn = _upright_turn(text) if rotate_pages else 0
             rotation = (geometry.rotation + turn) % 360
             if text.words:
@@ -200,15 +269,35 @@ def make_searchable(
                     graft.Placement(index, len(layers), geometry.mediabox[:2], rotation)
                 )
                 layers.append(_to_layer_page(text, geometry, width, height, rotation))
-            results[index] = PageResult(index + 1, "ocr", len(text.words), text.text, elapsed, turn)
-            log.info("page %d: %d words in %.2f s", index + 1, len(text.words), elapsed)
+            texts[index] = text
+            results[index] = PageResult(
+                index + 1, "ocr", len(text.words), text.text, elapsed, turn, cached
+            )
+            log.info(
+                "page %d: %d words in %.2f s%s",
+                index + 1,
+                len(text.words),
+                elapsed,
+                " (cached)" if cached else "",
+            )
             if progress:
                 progress(len(results), len(selected))
 
         for index in selected:
+            wanted, strip = _needs_ocr(doc, index, mode)
+            if not wanted:
+                results[index] = PageResult(index + 1, "has-text")
+                if progress:
+                    progress(len(results), len(selected))
+                continue
+            if strip:
+                graft.remove_ocr_layers(original, index)
             geometry = doc.geometry(index)
             image = doc.render(index, dpi or render_dpi(engine, doc.native_dpi(index)))
-            in_flight.append((index, geometry, image.size, pool.submit(_read, engine, image)))
+            key = image_key(image, engine_id) if store is not None else ""
+            hit = store.get(key) if store is not None else None
+            future = pool.submit(_read, engine, image, hit)
+            in_flight.append((index, geometry, image.size, key, future))
             del image  # the worker holds the only reference: freed once read
             # One page more than there are workers is in flight: the next page renders here
             # while the workers read, and memory holds at most workers + 1 page images.
@@ -219,11 +308,44 @@ def make_searchable(
         graft.graft(original, textlayer.build_layers(layers), placements, out)
         out.close()
         pdf.check_output(tmp, len(doc))
-        _publish(tmp, dst)
         page_results = tuple(results.get(i, PageResult(i + 1, "skipped")) for i in range(len(doc)))
+        if sidecar is not None:
+            _write_sidecar(Path(sidecar), doc, page_results)
+        if ocr_json is not None:
+            _write_json(Path(ocr_json), texts)
+        _publish(tmp, dst)
+        transport = getattr(engine, "transport", None)
+        calls = getattr(transport, "calls", 0)
     return ConversionResult(
         output=dst,
         pages=page_results,
         seconds=time.monotonic() - started,
-        bytes_added=dst.stat().st_size - src.stat().st_size,
+        bytes_added=dst.stat().st_size - src.stat().st_size if not in_place else 0,
+        calls=calls if isinstance(calls, int) else 0,
     )
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(name, path)
+    except OSError as exc:
+        raise FileAccessError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def _write_sidecar(path: Path, doc: pdf.Document, results: tuple[PageResult, ...]) -> None:
+    """The document's text, one page after another separated by form feeds: what we read, or
+    for a page left alone, the text it already had."""
+    parts = [r.text if r.status == "ocr" else doc.page_text(r.number - 1) for r in results]
+    _write_atomically(path, ("\f".join(parts) + "\n").encode("utf-8"))
+
+
+def _write_json(path: Path, texts: dict[int, PageText]) -> None:
+    record = {
+        "format": "ocr-pdf/document",
+        "version": 1,
+        "pages": [{"number": i + 1, "result": page_to_dict(texts[i])} for i in sorted(texts)],
+    }
+    _write_atomically(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))

@@ -112,3 +112,13 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(http, "BACKOFF_FACTOR", 0.001)
     monkeypatch.setattr(http, "BACKOFF_CAP", 0.01)
     monkeypatch.setattr(http, "POLL_INTERVAL", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test its own OCR cache: a result cached by one test must not spare another a call."""
+    folder = tmp_path_factory.mktemp("ocr-cache")
+    monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(folder))
+    return folder

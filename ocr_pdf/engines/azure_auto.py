@@ -28,6 +28,8 @@ class AzureAutoEngine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         self.engine: OcrEngine = azure_vision.create(config)
+        self.transport = getattr(self.engine, "transport", None)
+        self.cache_id = f"azure|{config.endpoint}|{config.model_version}|{config.language}"
         self.settled = False
         self.lock = threading.Lock()
 
@@ -46,6 +48,7 @@ class AzureAutoEngine:
                         self.config.endpoint,
                     )
                     self.engine = azure_ocr.create(self.config)
+                    self.transport = getattr(self.engine, "transport", None)
                     self.settled = True
             return self.engine.recognize(image)
         self.settled = True

@@ -83,6 +83,8 @@ class AzureDocumentIntelligenceEngine:
     def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:
         self.operations = AsyncOperations(transport)
         self.params = params
+        self.transport = transport
+        self.cache_id = f"azure-di|{transport.endpoint}|{sorted(params.items())}"
 
     def recognize(self, image: Image.Image) -> PageText:
         sent = encode_for_limits(image, LIMITS)

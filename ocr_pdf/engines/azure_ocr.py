@@ -114,6 +114,7 @@ class AzureOcrEngine:
         self.transport = transport
         self.api_version = api_version
         self.language = language
+        self.cache_id = f"azure-ocr|{transport.endpoint}|{api_version}|{language}"
 
     def recognize(self, image: Image.Image) -> PageText:
         sent = encode_for_limits(image, LIMITS)

@@ -75,6 +75,7 @@ class AzureVisionEngine:
     def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:
         self.transport = transport
         self.params = params
+        self.cache_id = f"azure-vision|{transport.endpoint}|{sorted(params.items())}"
 
     def recognize(self, image: Image.Image) -> PageText:
         sent = encode_for_limits(image, LIMITS)

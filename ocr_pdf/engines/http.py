@@ -7,6 +7,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -168,6 +169,8 @@ class AzureTransport:
         self.session.headers.update(
             {"Ocp-Apim-Subscription-Key": key, "User-Agent": f"ocr-pdf/{__version__}"}
         )
+        self.calls = 0  # HTTP requests sent, retries included
+        self._count = threading.Lock()
 
     def url(self, path: str) -> str:
         return self.endpoint + path
@@ -206,6 +209,9 @@ class AzureTransport:
                 ) from None
             except requests.exceptions.RequestException as exc:
                 raise ServiceUnavailableError(f"{where}: {_short(str(exc))}") from None
+            retries = getattr(getattr(response.raw, "retries", None), "history", ())
+            with self._count:
+                self.calls += 1 + len(retries)
             if response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
                 break
             message = parse_error(response)[1]

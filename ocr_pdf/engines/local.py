@@ -77,6 +77,11 @@ class RapidOcrEngine:
                 f"the local engine cannot load RapidOCR ({exc}); {INSTALL_HINT}"
             ) from None
         threads = threads or os.cpu_count() or 1
+        from importlib.metadata import version
+
+        self.cache_id = (
+            f"local|rapidocr {version('rapidocr')}|{DET_MODEL}|{REC_MODEL}|{DETECTION_SIDE}"
+        )
         self._ocr = RapidOCR(
             params={
                 "Global.use_cls": False,

@@ -79,6 +79,7 @@ class OrientationCorrected:
         self.name = engine.name
         self.default_jobs: int = getattr(engine, "default_jobs", 1)
         self.render_dpi: float | None = getattr(engine, "render_dpi", None)
+        self.cache_id = f"{getattr(engine, 'cache_id', engine.name)}|turns"
 
     def recognize(self, image: Image.Image) -> PageText:
         page = self.engine.recognize(image)

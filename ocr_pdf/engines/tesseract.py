@@ -44,6 +44,13 @@ def installed_languages(exe: str) -> frozenset[str]:
     return frozenset(ln.strip() for ln in lines[1:] if ln.strip())
 
 
+@lru_cache(maxsize=4)
+def _version(exe: str) -> str:
+    done = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    lines = (done.stdout or done.stderr).splitlines()
+    return lines[0].strip() if lines else "unknown"
+
+
 def parse_tsv(tsv: str, width: int, height: int) -> PageText:
     """Tesseract's TSV (level 5 rows are words, in block/paragraph/line order) as a PageText in
     pixels of the image it read. Confidences go from 0..100 to 0..1."""
@@ -87,6 +94,7 @@ class TesseractEngine:
         self.languages = languages
         self.psm = psm
         self.default_jobs = os.cpu_count() or 1
+        self.cache_id = f"tesseract|{_version(exe)}|{languages}|psm{psm}"
 
     def recognize(self, image: Image.Image) -> PageText:
         buf = io.BytesIO()
