@@ -201,3 +201,11 @@ def char_boxes_with_spaces(path: Path, index: int) -> list[tuple[str, Box]]:
         ]
     finally:
         doc.close()
+
+
+def page_count(path: Path) -> int:
+    doc = pdfium.PdfDocument(str(path))
+    try:
+        return len(doc)
+    finally:
+        doc.close()
