@@ -66,13 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--model-version", help="azure-read/azure-vision model version")
     engine.add_argument("--reading-order", choices=("basic", "natural"), help="azure-read only")
     engine.add_argument("-l", "--language", help="language of the text (Azure: unk = detect)")
+    engine.add_argument(
+        "--rate",
+        help="at most this many Azure calls, polls included, e.g. "
+        "10/s or 20/min (Azure's free tier)",
+    )
     engine.add_argument("--timeout", type=float, default=60.0, help="seconds per service call")
     engine.add_argument(
         "-j",
         "--jobs",
         type=int,
         help="pages read at once (default: the "
-        "engine's: 4 for Azure, 1 for local, the number of cores for tesseract)",
+        "engine's: 6 for Azure, 1 for local, the number of cores for tesseract)",
     )
     pages = p.add_argument_group("pages")
     pages.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")
@@ -201,6 +206,7 @@ def _convert(
             api_version=args.api_version,
             model_version=args.model_version,
             reading_order=args.reading_order,
+            rate=args.rate,
             dpi=args.dpi,
             pages=args.pages,
             jobs=args.jobs,

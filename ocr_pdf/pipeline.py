@@ -175,6 +175,7 @@ def make_searchable(
     api_version: str | None = None,
     model_version: str | None = None,
     reading_order: str | None = None,
+    rate: str | None = None,
     dpi: float | None = None,
     pages: str | None = None,
     jobs: int | None = None,
@@ -198,7 +199,8 @@ def make_searchable(
     the scan's own for local engines). ``endpoint``/``api_version``/``language``/
     ``model_version``/``reading_order`` override the environment (AZURE_VISION_ENDPOINT; the key
     is read from AZURE_VISION_KEY). ``jobs`` pages are read at once (None = the engine's
-    default); all PDF work stays on this thread.
+    default); all PDF work stays on this thread. ``rate`` (``"10/s"``, ``"20/min"``) caps the
+    calls to an Azure service, polls included, across all workers.
 
     ``mode``: ``"skip"`` leaves pages that already have text alone (so a second run changes
     nothing and calls nothing), ``"force"`` reads every page, ``"redo"`` removes an earlier
@@ -241,6 +243,7 @@ def make_searchable(
                 api_version=api_version,
                 model_version=model_version,
                 reading_order=reading_order,
+                rate=rate,
                 timeout=timeout,
             )
             engine = get_engine(engine, config)

@@ -23,6 +23,7 @@ import io
 import json
 import math
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -62,9 +63,17 @@ class StandIn:
     running_polls: int = 1  # "running" answers before an operation succeeds
     fail_operations: bool = False  # operations end with status "failed"
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    latency: float = 0.0  # seconds each answer takes
+    limit: tuple[int, float] | None = None  # at most (calls, per seconds), else 429
+    rejected: int = 0
+    latency: float = 0.0  # seconds each answer takes
+    limit: tuple[int, float] | None = None  # at most (calls, per seconds), else 429
+    rejected: int = 0
 
     def __post_init__(self) -> None:
         standin = self
+        self._lock = threading.Lock()
+        self._window: list[float] = []
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
@@ -131,9 +140,31 @@ class StandIn:
             {},
         )
 
+    def _throttle(self) -> tuple[int, Any, dict[str, str]] | None:
+        """Latency, then the rate limit over a sliding window, as a 429 naming the wait the
+        way Computer Vision does ("Try again in N seconds"), without Retry-After."""
+        if self.latency:
+            time.sleep(self.latency)
+        if self.limit is None:
+            return None
+        calls, per = self.limit
+        with self._lock:
+            now = time.monotonic()
+            self._window = [t for t in self._window if t > now - per]
+            if len(self._window) >= calls:
+                self.rejected += 1
+                wait = max(1, math.ceil(self._window[0] + per - now))
+                message = f"Rate limit is exceeded. Try again in {wait} seconds."
+                return 429, {"error": {"code": "429", "message": message}}, {}
+            self._window.append(now)
+        return None
+
     def handle(
         self, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, Any, dict[str, str]]:
+        throttled = self._throttle()
+        if throttled:
+            return throttled
         parts = urlsplit(path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.calls.append({"path": parts.path, "query": query, "bytes": len(body)})
@@ -211,6 +242,9 @@ class StandIn:
         return 200, self.recognise(image), {}
 
     def handle_get(self, path: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        throttled = self._throttle()
+        if throttled:
+            return throttled
         parts = urlsplit(path)
         self.calls.append({"path": parts.path, "query": {}, "bytes": 0})
         if headers.get("Ocp-Apim-Subscription-Key") != self.key:

@@ -66,6 +66,7 @@ class EngineConfig:
     api_version: str | None = None
     model_version: str | None = None
     reading_order: str | None = None
+    rate: str | None = None
     timeout: float = 60.0
     key: str | None = field(default=None, repr=False)
 

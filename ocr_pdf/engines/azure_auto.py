@@ -22,7 +22,7 @@ class AzureAutoEngine:
     legacy OCR API v3.2 (`azure-ocr`), which every Computer Vision resource serves."""
 
     name = "azure"
-    default_jobs = 4
+    default_jobs = 6
     render_dpi = 300.0
 
     def __init__(self, config: EngineConfig) -> None:

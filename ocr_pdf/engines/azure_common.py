@@ -20,7 +20,7 @@ def transport_for(config: EngineConfig, engine: str) -> AzureTransport:
         raise ConfigurationError(
             f"{engine} needs a key: set AZURE_VISION_KEY to one of your resource's keys"
         )
-    return AzureTransport(config.endpoint, config.key, timeout=config.timeout)
+    return AzureTransport(config.endpoint, config.key, timeout=config.timeout, rate=config.rate)
 
 
 def rescale(page: PageText, factor: float, width: int, height: int) -> PageText:

@@ -77,7 +77,7 @@ class AzureDocumentIntelligenceEngine:
     """prebuilt-read on each page image: submit, poll, parse."""
 
     name = "azure-di"
-    default_jobs = 4
+    default_jobs = 6
     render_dpi = 300.0
 
     def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:
@@ -104,5 +104,5 @@ def create(config: EngineConfig) -> AzureDocumentIntelligenceEngine:
     params = {"api-version": API_VERSION}
     if config.language and config.language.lower() != "unk":
         params["locale"] = config.language
-    settings = EngineConfig(endpoint=endpoint, key=key, timeout=config.timeout)
+    settings = EngineConfig(endpoint=endpoint, key=key, timeout=config.timeout, rate=config.rate)
     return AzureDocumentIntelligenceEngine(transport_for(settings, "azure-di"), params)

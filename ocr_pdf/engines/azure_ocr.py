@@ -107,7 +107,7 @@ class AzureOcrEngine:
     """Azure's legacy OCR endpoint, one synchronous call per page image."""
 
     name = "azure-ocr"
-    default_jobs = 4  # calls wait on the network, not on our CPU
+    default_jobs = 6  # calls wait on the network, not on our CPU
     render_dpi = 300.0
 
     def __init__(self, transport: AzureTransport, api_version: str, language: str) -> None:

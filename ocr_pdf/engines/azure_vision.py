@@ -69,7 +69,7 @@ class AzureVisionEngine:
     """Image Analysis 4.0 with the read feature: one synchronous call per page image."""
 
     name = "azure-vision"
-    default_jobs = 4
+    default_jobs = 6
     render_dpi = 300.0
 
     def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:

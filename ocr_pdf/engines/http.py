@@ -48,6 +48,47 @@ RATE_LIMIT_RETRIES = 6
 _WAIT_IN_MESSAGE = re.compile(r"(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*second", re.I)
 
 
+def parse_rate(text: str) -> tuple[int, float]:
+    """``"10/s"``, ``"20/min"``, ``"1000/h"`` as (calls, seconds)."""
+    count, _, unit = text.replace(" ", "").partition("/")
+    seconds = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
+    try:
+        calls = int(count)
+    except ValueError:
+        calls = 0
+    if calls < 1 or unit.lower() not in seconds:
+        raise ConfigurationError(f"--rate {text!r}: use calls per s, min or h, e.g. 10/s or 20/min")
+    return calls, seconds[unit.lower()]
+
+
+class RateLimiter:
+    """One limit for every thread of a run: calls are spaced evenly, ``per / calls`` seconds
+    apart plus a 5% margin (requests reach the service with jitter; at exactly the limit a
+    sliding window sees one too many now and then), and a 429 pauses everyone, not just the
+    worker that met it."""
+
+    MARGIN = 1.05
+
+    def __init__(self, calls: int, per: float) -> None:
+        self.interval = per / calls * self.MARGIN
+        self._next = 0.0
+        self._paused_until = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Block until this thread may send one request."""
+        with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next, self._paused_until)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+    def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
 class _Retry(Retry):
     """urllib3 retries for connection errors, 5xx and 429s that carry Retry-After.
 
@@ -64,6 +105,9 @@ class _Retry(Retry):
         # would hide the day-long wait of a spent monthly quota.
         header = (response.headers.get("Retry-After") or "").strip()
         wait = float(header) if header.isdigit() else self.get_retry_after(response)
+        limiter = getattr(self, "limiter", None)
+        if wait and isinstance(limiter, RateLimiter) and wait <= MAX_RETRY_WAIT:
+            limiter.pause(wait)
         if wait is not None and wait > MAX_RETRY_WAIT:
             raise RateLimitError(
                 f"rate limit: the service asks to wait {wait:.0f} s, more than the "
@@ -146,11 +190,16 @@ class AzureTransport:
     times; every failure becomes one of our :class:`ServiceError` subclasses carrying the status,
     the service's error code and request id, and never the key."""
 
-    def __init__(self, endpoint: str, key: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, endpoint: str, key: str, *, timeout: float = 60.0, rate: str | None = None
+    ) -> None:
         self.endpoint = check_endpoint(endpoint)
         self.timeout = timeout
+        self.limiter = RateLimiter(*parse_rate(rate)) if rate else None
         self.session = requests.Session()
-        retry = _Retry(
+        # urllib3 makes new Retry objects as it goes; a subclass carries the limiter along.
+        bound = type("_BoundRetry", (_Retry,), {"limiter": self.limiter})
+        retry = bound(
             total=8,
             connect=3,
             read=2,
@@ -180,6 +229,8 @@ class AzureTransport:
         kwargs.setdefault("timeout", (min(10.0, self.timeout), self.timeout))
         where = urlsplit(url).path
         for attempt in range(RATE_LIMIT_RETRIES + 1):
+            if self.limiter is not None:
+                self.limiter.acquire()
             try:
                 response = self.session.request(method, url, **kwargs)
             except requests.exceptions.RetryError as exc:
@@ -221,6 +272,8 @@ class AzureTransport:
             if wait > MAX_RETRY_WAIT:
                 break
             log.info("rate limited on %s; waiting %.1f s (%s)", where, wait, message)
+            if self.limiter is not None:
+                self.limiter.pause(wait)  # everyone waits, then this call goes first
             time.sleep(wait)
         if response.status_code >= 400:
             raise self._error(response)

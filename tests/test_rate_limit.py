@@ -1,0 +1,72 @@
+"""One rate limit for all workers: calls spaced to the limit, 429s pause everyone, and every
+page is still read exactly once. Live against the loopback stand-in (timing cannot be taped)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from ocr_pdf import make_searchable
+from ocr_pdf.engines.http import RateLimiter, parse_rate
+from ocr_pdf.errors import ConfigurationError
+from tests import checks
+from tests.conftest import FAKE_KEY
+from tests.pagegen import Block, PageSpec, make_pdf
+from tests.standin import StandIn
+
+
+def test_parse_rate() -> None:
+    assert parse_rate("10/s") == (10, 1.0)
+    assert parse_rate("20/min") == (20, 60.0)
+    with pytest.raises(ConfigurationError):
+        parse_rate("fast")
+
+
+def test_limiter_spaces_calls_and_pauses_everyone() -> None:
+    limiter = RateLimiter(20, 1.0)
+    start = time.monotonic()
+    for _ in range(5):
+        limiter.acquire()
+    assert 0.19 <= time.monotonic() - start < 0.5  # 4 gaps of 52.5 ms
+    limiter.pause(0.2)
+    start = time.monotonic()
+    limiter.acquire()
+    assert time.monotonic() - start >= 0.18
+
+
+def pages(n: int) -> tuple[bytes, list]:
+    specs = [
+        PageSpec(
+            f"p{i}", (Block(30, 30 + 9 * i, (f"page number {i}",)),), width_in=3, height_in=2.5
+        )
+        for i in range(n)
+    ]
+    return make_pdf(specs)
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+@pytest.mark.parametrize("rate", [None, "4/s"])
+def test_every_page_read_once_under_a_rate_limit(
+    rate: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ocr_pdf.engines import http
+
+    monkeypatch.setattr(http, "MAX_RETRY_WAIT", 5.0)
+    data, truths = pages(8)
+    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    src.write_bytes(data)
+    monkeypatch.setenv("AZURE_VISION_KEY", FAKE_KEY)
+    with StandIn(key=FAKE_KEY, pages=truths, limit=(4, 1.0)) as standin:
+        start = time.monotonic()
+        result = make_searchable(
+            src, out, engine="azure-ocr", endpoint=standin.endpoint, dpi=100, jobs=4, rate=rate
+        )
+        elapsed = time.monotonic() - start
+    if rate:
+        assert standin.rejected == 0  # never over the limit
+        assert elapsed >= 1.2  # 8 calls at 4/s: the last one 1.75 s after the first
+    assert result.calls == 8 + standin.rejected
+    for i, truth in enumerate(truths):
+        assert checks.page_text(out, i) == checks.expected_text(truth)
