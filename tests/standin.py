@@ -66,9 +66,11 @@ class StandIn:
     latency: float = 0.0  # seconds each answer takes
     limit: tuple[int, float] | None = None  # at most (calls, per seconds), else 429
     rejected: int = 0
+    arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
     latency: float = 0.0  # seconds each answer takes
     limit: tuple[int, float] | None = None  # at most (calls, per seconds), else 429
     rejected: int = 0
+    arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
 
     def __post_init__(self) -> None:
         standin = self
@@ -162,6 +164,7 @@ class StandIn:
     def handle(
         self, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, Any, dict[str, str]]:
+        self.arrivals.append(time.monotonic())
         throttled = self._throttle()
         if throttled:
             return throttled
@@ -242,6 +245,7 @@ class StandIn:
         return 200, self.recognise(image), {}
 
     def handle_get(self, path: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        self.arrivals.append(time.monotonic())
         throttled = self._throttle()
         if throttled:
             return throttled
