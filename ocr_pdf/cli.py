@@ -76,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-j",
         "--jobs",
         type=int,
-        help="pages read at once (default: the "
-        "engine's: 6 for Azure, 1 for local, the number of cores for tesseract)",
+        help="pages read at once (default: the engine's: 6 for Azure, 16 for azure-read and "
+        "azure-di, 1 for local, the number of cores for tesseract)",
     )
     pages = p.add_argument_group("pages")
     pages.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")

@@ -302,9 +302,9 @@ def make_searchable(
             future = pool.submit(_read, engine, image, hit)
             in_flight.append((index, geometry, image.size, key, future))
             del image  # the worker holds the only reference: freed once read
-            # One page more than there are workers is in flight: the next page renders here
-            # while the workers read, and memory holds at most workers + 1 page images.
-            if len(in_flight) > workers:
+            # Two pages more than there are workers are in flight: pages render here while the
+            # workers read, and memory holds at most workers + 2 page images.
+            if len(in_flight) >= workers + 2:
                 collect()
         while in_flight:
             collect()

@@ -77,7 +77,7 @@ class AzureDocumentIntelligenceEngine:
     """prebuilt-read on each page image: submit, poll, parse."""
 
     name = "azure-di"
-    default_jobs = 10  # pages mostly wait between polls
+    default_jobs = 16  # a page waits between polls, holding its worker
     render_dpi = 300.0
 
     def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:

@@ -67,7 +67,7 @@ class AzureReadEngine:
     """Read 3.2: one POST per page image, then polls until the operation ends."""
 
     name = "azure-read"
-    default_jobs = 10  # pages mostly wait between polls
+    default_jobs = 16  # a page waits between polls, holding its worker
     render_dpi = 300.0
 
     def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:
