@@ -123,14 +123,20 @@ def _to_layer_page(
 
 
 def _read(
-    engine: OcrEngine, image: Image.Image, cached: PageText | None
+    engine: OcrEngine, image: Image.Image, store: OcrCache | None, key: str
 ) -> tuple[PageText, float, bool]:
-    """Run the engine on one page image (in a worker thread) and time it, unless the cache
-    already had the result."""
+    """In a worker thread: the cached result, or the engine's reading, timed and cached at
+    once (not when the page's turn comes to be written), so that a run killed at any moment
+    has kept every page it paid for."""
+    cached = store.get(key) if store is not None else None
     if cached is not None:
         return cached, 0.0, True
     started = time.monotonic()
-    return engine.recognize(image), time.monotonic() - started, False
+    text = engine.recognize(image)
+    elapsed = time.monotonic() - started
+    if store is not None:
+        store.put(key, text)
+    return text, elapsed, False
 
 
 def _upright_turn(text: PageText) -> int:
@@ -255,16 +261,14 @@ def make_searchable(
         texts: dict[int, PageText] = {}
         layers: list[textlayer.LayerPage] = []
         placements: list[graft.Placement] = []
-        in_flight: deque[tuple[int, PageGeometry, tuple[int, int], str, Future[Any]]] = deque()
+        in_flight: deque[tuple[int, PageGeometry, tuple[int, int], Future[Any]]] = deque()
 
         def collect() -> None:
-            index, geometry, (width, height), key, future = in_flight.popleft()
+            index, geometry, (width, height), future = in_flight.popleft()
             try:
                 text, elapsed, cached = future.result()
             except OcrPdfError as err:
                 raise err.with_context(f"page {index + 1}") from None
-            if store is not None and not cached:
-                store.put(key, text)
             turn = _upright_turn(text) if rotate_pages else 0
             rotation = (geometry.rotation + turn) % 360
             if text.words:
@@ -298,9 +302,8 @@ def make_searchable(
             geometry = doc.geometry(index)
             image = doc.render(index, dpi or render_dpi(engine, doc.native_dpi(index)))
             key = image_key(image, engine_id) if store is not None else ""
-            hit = store.get(key) if store is not None else None
-            future = pool.submit(_read, engine, image, hit)
-            in_flight.append((index, geometry, image.size, key, future))
+            future = pool.submit(_read, engine, image, store, key)
+            in_flight.append((index, geometry, image.size, future))
             del image  # the worker holds the only reference: freed once read
             # Two pages more than there are workers are in flight: pages render here while the
             # workers read, and memory holds at most workers + 2 page images.

@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
-from ocr_pdf import engines
+from ocr_pdf import engines, make_searchable
 from ocr_pdf.cli import main
-from ocr_pdf.errors import ExitCode
+from ocr_pdf.errors import ExitCode, OcrEngineError
 from ocr_pdf.models import Line, PageText, Word, quad_from_box
 from tests import checks
 from tests.pagegen import Block, PageSpec, make_pdf
@@ -27,9 +27,12 @@ class CountingEngine:
 
     name = "counting"
     calls = 0
+    fail_on_call: int | None = None  # the call that raises, as a service outage would
 
     def recognize(self, image: Image.Image) -> PageText:
         CountingEngine.calls += 1
+        if CountingEngine.calls == CountingEngine.fail_on_call:
+            raise OcrEngineError("the service went away")
         w, h = image.size
         words = (
             Word("alpha", quad_from_box(w * 0.2, h * 0.3, w * 0.2, h * 0.05)),
@@ -47,11 +50,15 @@ def counting_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     ep = EntryPoint("counting", "tests.test_workloads:create_counting", engines.ENTRY_POINT_GROUP)
     monkeypatch.setattr(engines, "entry_points", lambda group: [ep])
     CountingEngine.calls = 0
+    CountingEngine.fail_on_call = None
 
 
 def scans(folder: Path, name: str = "scan.pdf", pages: int = 2) -> Path:
-    spec = PageSpec("p", (Block(40, 40, ("hello there",)),), width_in=4, height_in=3)
-    data, _ = make_pdf([spec] * pages)
+    specs = [
+        PageSpec(f"p{i}", (Block(40, 40 + 30 * i, (f"hello page {i}",)),), width_in=4, height_in=3)
+        for i in range(pages)
+    ]
+    data, _ = make_pdf(specs)
     path = folder / name
     path.write_bytes(data)
     return path
@@ -81,15 +88,15 @@ def test_cache_spares_every_paid_call(tmp_path: Path, private_cache: Path) -> No
     assert CountingEngine.calls == 2  # the second run read both pages from the cache
     assert texts(tmp_path / "b.pdf") == ["alpha beta", "alpha beta"]
     entries = sorted(private_cache.rglob("*.json"))
-    assert len(entries) == 1  # both pages render identically: one entry serves both
+    assert len(entries) == 2
     entries[0].write_text("{ not json")  # damaged: ignored and replaced
     assert ocr(str(src), str(tmp_path / "c.pdf")) == 0
-    assert CountingEngine.calls == 4  # both pages looked the entry up before it was rewritten
+    assert CountingEngine.calls == 3
     assert json.loads(entries[0].read_text())["format"] == "ocr-pdf/page"
     assert ocr(str(src), str(tmp_path / "d.pdf"), "--no-cache") == 0
-    assert CountingEngine.calls == 6
+    assert CountingEngine.calls == 5
     assert ocr(str(src), str(tmp_path / "e.pdf"), "--cache-dir", str(tmp_path / "elsewhere")) == 0
-    assert CountingEngine.calls == 8
+    assert CountingEngine.calls == 7
 
 
 def test_force_and_redo(tmp_path: Path) -> None:
@@ -237,3 +244,21 @@ def test_summary_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1  # not a terminal: no progress bar, one summary line
     assert "1 page(s) OCRed (0 from cache), 0 already had text, 1 not selected" in err[0]
+
+
+def test_a_failed_run_resumes_without_paying_twice(tmp_path: Path) -> None:
+    spec = [
+        PageSpec(f"p{i}", (Block(20, 20 + 30 * i, (f"page {i}",)),), width_in=4, height_in=3)
+        for i in range(4)
+    ]
+    data, _ = make_pdf(spec)
+    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    src.write_bytes(data)
+    CountingEngine.fail_on_call = 3
+    with pytest.raises(OcrEngineError):
+        make_searchable(src, out, engine=CountingEngine(), dpi=72, jobs=1)
+    # Pages 1 and 2 were paid for; page 4 may have been read too before the run stopped.
+    assert not out.exists() and CountingEngine.calls in (3, 4)
+    CountingEngine.fail_on_call = None
+    make_searchable(src, out, engine=CountingEngine(), dpi=72, jobs=1)
+    assert CountingEngine.calls == 5  # each page paid for once (page 3's failure is free)
