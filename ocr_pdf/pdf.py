@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -13,6 +14,11 @@ from ocr_pdf.errors import EncryptedPdfError, FileAccessError, InputFileError, O
 from ocr_pdf.models import PageGeometry
 
 log = logging.getLogger(__name__)
+
+REOPEN_EVERY = 25
+"""PDFium keeps what it parsed of every page it loaded (about 0.4 MB a page of a scan here)
+until the document is closed; reopening it every this many pages keeps memory flat however
+long the document."""
 
 MAX_RENDER_PIXELS = 60_000_000
 """A page is rendered at a lower resolution rather than above this many pixels (a 200-inch
@@ -60,6 +66,15 @@ class Document:
         if len(self._doc) == 0:
             self.close()
             raise InputFileError(f"{path}: the PDF has no pages")
+        self._loads = 0
+
+    def _page(self, index: int) -> Any:
+        """Load page ``index`` (the caller closes it), reopening the document now and then."""
+        self._loads += 1
+        if self._loads % REOPEN_EVERY == 0:
+            self._doc.close()
+            self._doc = pdfium.PdfDocument(str(self.path))
+        return self._doc[index]
 
     def __len__(self) -> int:
         return len(self._doc)
@@ -75,7 +90,7 @@ class Document:
 
     def geometry(self, index: int) -> PageGeometry:
         """Boxes and rotation of page ``index`` (0-based)."""
-        page = self._doc[index]
+        page = self._page(index)
         try:
             x0, y0, x1, y1 = page.get_mediabox()
             cx0, cy0, cx1, cy1 = page.get_cropbox()
@@ -89,7 +104,7 @@ class Document:
 
     def page_text(self, index: int) -> str:
         """The text PDFium extracts from page ``index`` (empty when there is none)."""
-        page = self._doc[index]
+        page = self._page(index)
         try:
             textpage = page.get_textpage()
             try:
@@ -104,7 +119,7 @@ class Document:
     def text_chars(self, index: int) -> tuple[int, int]:
         """(visible, invisible) non-space characters of text already on page ``index``;
         invisible means render mode 3, which is how OCR text layers (ours or others') hide."""
-        page = self._doc[index]
+        page = self._page(index)
         visible = invisible = 0
         try:
             textpage = page.get_textpage()
@@ -129,7 +144,7 @@ class Document:
     def native_dpi(self, index: int) -> float | None:
         """The resolution of the sharpest image drawn on page ``index`` (pixels per inch as
         drawn), or None when the page draws no image."""
-        page = self._doc[index]
+        page = self._page(index)
         try:
             best = None
             for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
@@ -146,7 +161,7 @@ class Document:
     def render(self, index: int, dpi: float) -> Image.Image:
         """Page ``index`` as displayed (/Rotate and CropBox applied), 8-bit grayscale, at ``dpi``
         or lower if that would exceed MAX_RENDER_PIXELS."""
-        page = self._doc[index]
+        page = self._page(index)
         try:
             w, h = page.get_size()
             scale = dpi / 72

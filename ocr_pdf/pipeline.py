@@ -258,8 +258,8 @@ def make_searchable(
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
         stack.callback(pool.shutdown, cancel_futures=True)
         results: dict[int, PageResult] = {}
-        texts: dict[int, PageText] = {}
-        layers: list[textlayer.LayerPage] = []
+        texts: dict[int, PageText] = {}  # kept only for --ocr-json
+        layers = textlayer.LayerWriter()
         placements: list[graft.Placement] = []
         in_flight: deque[tuple[int, PageGeometry, tuple[int, int], Future[Any]]] = deque()
 
@@ -272,11 +272,10 @@ def make_searchable(
             turn = _upright_turn(text) if rotate_pages else 0
             rotation = (geometry.rotation + turn) % 360
             if text.words:
-                placements.append(
-                    graft.Placement(index, len(layers), geometry.mediabox[:2], rotation)
-                )
-                layers.append(_to_layer_page(text, geometry, width, height, rotation))
-            texts[index] = text
+                layer = layers.add(_to_layer_page(text, geometry, width, height, rotation))
+                placements.append(graft.Placement(index, layer, geometry.mediabox[:2], rotation))
+            if ocr_json is not None:
+                texts[index] = text
             results[index] = PageResult(
                 index + 1, "ocr", len(text.words), text.text, elapsed, turn, cached
             )
@@ -311,7 +310,7 @@ def make_searchable(
                 collect()
         while in_flight:
             collect()
-        graft.graft(original, textlayer.build_layers(layers), placements, out)
+        graft.graft(original, layers.finish(), placements, out)
         out.close()
         pdf.check_output(tmp, len(doc))
         page_results = tuple(results.get(i, PageResult(i + 1, "skipped")) for i in range(len(doc)))

@@ -44,15 +44,24 @@ def _register_font() -> None:
         _registered = True
 
 
-def build_layers(pages: Sequence[LayerPage]) -> bytes:
-    """One PDF holding a text-layer page per entry of ``pages``, in order. The font is embedded
-    once (subset) for the whole document."""
-    _register_font()
-    buf = io.BytesIO()
-    # The initial font is ours, so reportlab does not add an unused Helvetica to every page.
-    canvas = Canvas(buf, invariant=True, pageCompression=1, initialFontName=fonts.FONT_NAME)
-    canvas.setCreator("ocr-pdf")
-    for page in pages:
+class LayerWriter:
+    """Text-layer pages written one by one as results arrive, so that a long document never
+    holds every page's words at once (only each page's compressed content stream). The font is
+    embedded once (subset) for the whole document."""
+
+    def __init__(self) -> None:
+        _register_font()
+        self._buf = io.BytesIO()
+        # The initial font is ours, so reportlab adds no unused Helvetica to every page.
+        self._canvas = Canvas(
+            self._buf, invariant=True, pageCompression=1, initialFontName=fonts.FONT_NAME
+        )
+        self._canvas.setCreator("ocr-pdf")
+        self.pages = 0
+
+    def add(self, page: LayerPage) -> int:
+        """Write ``page``; return its index in the layer document."""
+        canvas = self._canvas
         canvas.setPageSize((page.width, page.height))
         for line in page.lines:
             text = canvas.beginText()
@@ -60,8 +69,20 @@ def build_layers(pages: Sequence[LayerPage]) -> bytes:
             _write_line(text, line, page.rotation)
             canvas.drawText(text)
         canvas.showPage()
-    canvas.save()
-    return buf.getvalue()
+        self.pages += 1
+        return self.pages - 1
+
+    def finish(self) -> bytes:
+        self._canvas.save()
+        return self._buf.getvalue()
+
+
+def build_layers(pages: Sequence[LayerPage]) -> bytes:
+    """One PDF holding a text-layer page per entry of ``pages``, in order."""
+    writer = LayerWriter()
+    for page in pages:
+        writer.add(page)
+    return writer.finish()
 
 
 Place = tuple[float, float, float]

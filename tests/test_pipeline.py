@@ -43,7 +43,7 @@ def test_library_reports_each_page(tmp_path: Path) -> None:
     src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
     src.write_bytes(data)
     engine = ScriptedEngine()
-    result = make_searchable(src, out, engine=engine, pages="1,3", dpi=100)
+    result = make_searchable(src, out, engine=engine, pages="1,3", dpi=100, cache=False)
     assert isinstance(result, ConversionResult)
     assert [(p.number, p.status, p.words, p.text) for p in result.pages] == [
         (1, "ocr", 1, "middle"),
