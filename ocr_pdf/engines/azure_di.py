@@ -5,13 +5,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PIL import Image
-
 from ocr_pdf.engines import EngineConfig, wire
-from ocr_pdf.engines.azure_common import rescale, transport_for
-from ocr_pdf.engines.http import AsyncOperations, AzureTransport
+from ocr_pdf.engines.azure_common import PollingEngine, transport_for
 from ocr_pdf.geometry import group_lines
-from ocr_pdf.imaging import ImageLimits, encode_for_limits
+from ocr_pdf.imaging import EncodedImage, ImageLimits
 from ocr_pdf.models import Line, PageText, Word
 
 PATH = "/documentintelligence/documentModels/prebuilt-read:analyze"
@@ -73,25 +70,19 @@ def parse_analyze_result(payload: Any, width: int, height: int) -> PageText:
         raise wire.Malformed(f"unexpected Document Intelligence result: {err}") from None
 
 
-class AzureDocumentIntelligenceEngine:
-    """prebuilt-read on each page image: submit, poll, parse."""
+class AzureDocumentIntelligenceEngine(PollingEngine):
+    """prebuilt-read on each page image: submit (as JPEG or PNG), poll, parse."""
 
     name = "azure-di"
-    default_jobs = 16  # a page waits between polls, holding its worker
-    render_dpi = 300.0
+    what = "Document Intelligence"
+    path = PATH
+    limits = LIMITS
 
-    def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:
-        self.operations = AsyncOperations(transport)
-        self.params = params
-        self.transport = transport
-        self.cache_id = f"azure-di|{transport.endpoint}|{sorted(params.items())}"
+    def content_type(self, sent: EncodedImage) -> str:
+        return sent.content_type
 
-    def recognize(self, image: Image.Image) -> PageText:
-        sent = encode_for_limits(image, LIMITS)
-        url = self.operations.submit(PATH, self.params, sent.data, sent.content_type)
-        body = self.operations.wait(url, "Document Intelligence")
-        page = parse_analyze_result(body, sent.width, sent.height)
-        return rescale(page, 1 / sent.scale, image.width, image.height)
+    def parse(self, body: Any, width: int, height: int) -> PageText:
+        return parse_analyze_result(body, width, height)
 
 
 def create(config: EngineConfig) -> AzureDocumentIntelligenceEngine:

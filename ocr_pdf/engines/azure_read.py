@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PIL import Image
-
 from ocr_pdf.engines import EngineConfig, wire
-from ocr_pdf.engines.azure_common import rescale, transport_for
-from ocr_pdf.engines.http import AsyncOperations, AzureTransport
+from ocr_pdf.engines.azure_common import PollingEngine, transport_for
 from ocr_pdf.errors import ConfigurationError
 from ocr_pdf.geometry import group_lines
-from ocr_pdf.imaging import ImageLimits, encode_for_limits
+from ocr_pdf.imaging import ImageLimits
 from ocr_pdf.models import Line, PageText, Word
 
 PATH = "/vision/v3.2/read/analyze"
@@ -63,25 +60,16 @@ def parse_read_result(payload: Any, width: int, height: int) -> PageText:
         raise wire.Malformed(f"unexpected Read result: {err}") from None
 
 
-class AzureReadEngine:
+class AzureReadEngine(PollingEngine):
     """Read 3.2: one POST per page image, then polls until the operation ends."""
 
     name = "azure-read"
-    default_jobs = 16  # a page waits between polls, holding its worker
-    render_dpi = 300.0
+    what = "Read"
+    path = PATH
+    limits = LIMITS
 
-    def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:
-        self.operations = AsyncOperations(transport)
-        self.params = params
-        self.transport = transport
-        self.cache_id = f"azure-read|{transport.endpoint}|{sorted(params.items())}"
-
-    def recognize(self, image: Image.Image) -> PageText:
-        sent = encode_for_limits(image, LIMITS)
-        url = self.operations.submit(PATH, self.params, sent.data, "application/octet-stream")
-        body = self.operations.wait(url, "Read")
-        page = parse_read_result(body, sent.width, sent.height)
-        return rescale(page, 1 / sent.scale, image.width, image.height)
+    def parse(self, body: Any, width: int, height: int) -> PageText:
+        return parse_read_result(body, width, height)
 
 
 def create(config: EngineConfig) -> AzureReadEngine:
