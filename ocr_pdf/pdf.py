@@ -195,6 +195,9 @@ def check_output(path: Path, expected_pages: int) -> None:
                 f"the output has {len(doc)} pages instead of {expected_pages}; nothing was written"
             )
         for i in range(len(doc)):
+            if i and i % REOPEN_EVERY == 0:  # keep memory flat, as Document does
+                doc.close()
+                doc = pdfium.PdfDocument(str(path))
             page = doc[i]
             try:
                 page.render(scale=0.05, grayscale=True).close()
