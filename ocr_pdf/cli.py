@@ -110,7 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument(
         "--sidecar", metavar="FILE", help="also write the text (pages separated by form feeds)"
     )
-    out.add_argument("--ocr-json", metavar="FILE", help="also write the OCR results as JSON")
+    out.add_argument(
+        "--ocr-json",
+        metavar="FILE",
+        help="also write the OCR results as JSON; with --engine replay, read them back instead",
+    )
     out.add_argument(
         "--cache-dir",
         help="folder of the OCR cache (default: $OCR_PDF_CACHE_DIR or the user cache folder)",
@@ -214,7 +218,8 @@ def _convert(
             rotate_pages=args.rotate_pages,
             cache=False if args.no_cache else (args.cache_dir or True),
             sidecar=args.sidecar,
-            ocr_json=args.ocr_json,
+            ocr_json=None if args.engine == "replay" else args.ocr_json,
+            source=args.ocr_json if args.engine == "replay" else None,
             in_place=dst is None,
             timeout=args.timeout,
             progress=progress,

@@ -191,6 +191,7 @@ def make_searchable(
     sidecar: str | os.PathLike[str] | None = None,
     ocr_json: str | os.PathLike[str] | None = None,
     in_place: bool = False,
+    source: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
     progress: ProgressCallback | None = None,
 ) -> ConversionResult:
@@ -213,7 +214,8 @@ def make_searchable(
     invisible text layer (ours or another tool's) and reads the page again. ``cache``: True for
     the default folder, a folder, or False; results are keyed by the page's exact pixels and the
     engine's settings, so a re-run pays for no page twice. ``sidecar`` receives the text (pages
-    separated by form feeds), ``ocr_json`` the page results in our JSON format. With
+    separated by form feeds), ``ocr_json`` the page results in our JSON format (which
+    ``engine="replay"`` with ``source`` reads back to reproduce the conversion). With
     ``rotate_pages``, pages whose text is sideways or upside down are turned upright by their
     /Rotate. Raises OcrPdfError subclasses; each carries the exit code the CLI uses."""
     started = time.monotonic()
@@ -250,6 +252,7 @@ def make_searchable(
                 model_version=model_version,
                 reading_order=reading_order,
                 rate=rate,
+                source=str(source) if source is not None else None,
                 timeout=timeout,
             )
             engine = get_engine(engine, config)
@@ -259,6 +262,7 @@ def make_searchable(
         stack.callback(pool.shutdown, cancel_futures=True)
         results: dict[int, PageResult] = {}
         texts: dict[int, PageText] = {}  # kept only for --ocr-json
+        rendered: dict[int, tuple[float, str]] = {}  # page -> (dpi, pixel hash), for --ocr-json
         layers = textlayer.LayerWriter()
         placements: list[graft.Placement] = []
         in_flight: deque[tuple[int, PageGeometry, tuple[int, int], Future[Any]]] = deque()
@@ -299,7 +303,12 @@ def make_searchable(
             if strip:
                 graft.remove_ocr_layers(original, index)
             geometry = doc.geometry(index)
-            image = doc.render(index, dpi or render_dpi(engine, doc.native_dpi(index)))
+            page_dpi = getattr(engine, "page_dpi", None)
+            at = (page_dpi(index) if callable(page_dpi) else None) or dpi
+            at = at or render_dpi(engine, doc.native_dpi(index))
+            image = doc.render(index, at)
+            if ocr_json is not None:
+                rendered[index] = (at, image_key(image, ""))
             key = image_key(image, engine_id) if store is not None else ""
             future = pool.submit(_read, engine, image, store, key)
             in_flight.append((index, geometry, image.size, future))
@@ -317,7 +326,7 @@ def make_searchable(
         if sidecar is not None:
             _write_sidecar(Path(sidecar), doc, page_results)
         if ocr_json is not None:
-            _write_json(Path(ocr_json), texts)
+            _write_json(Path(ocr_json), texts, rendered)
         _publish(tmp, dst)
         transport = getattr(engine, "transport", None)
         calls = getattr(transport, "calls", 0)
@@ -347,10 +356,26 @@ def _write_sidecar(path: Path, doc: pdf.Document, results: tuple[PageResult, ...
     _write_atomically(path, ("\f".join(parts) + "\n").encode("utf-8"))
 
 
-def _write_json(path: Path, texts: dict[int, PageText]) -> None:
+def _write_json(
+    path: Path, texts: dict[int, PageText], rendered: dict[int, tuple[float, str]]
+) -> None:
+    """Each OCRed page's result with the resolution it was rendered at and the SHA-256 of the
+    rendered pixels, which is what `--engine replay` matches pages by."""
     record = {
         "format": "ocr-pdf/document",
         "version": 1,
-        "pages": [{"number": i + 1, "result": page_to_dict(texts[i])} for i in sorted(texts)],
+        "pages": [
+            {
+                "number": i + 1,
+                "dpi": rendered[i][0],
+                "image": {
+                    "width": texts[i].width,
+                    "height": texts[i].height,
+                    "sha256": rendered[i][1],
+                },
+                "result": page_to_dict(texts[i]),
+            }
+            for i in sorted(texts)
+        ],
     }
     _write_atomically(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))

@@ -262,3 +262,48 @@ def test_a_failed_run_resumes_without_paying_twice(tmp_path: Path) -> None:
     CountingEngine.fail_on_call = None
     make_searchable(src, out, engine=CountingEngine(), dpi=72, jobs=1)
     assert CountingEngine.calls == 5  # each page paid for once (page 3's failure is free)
+
+
+def test_replay_reproduces_a_conversion_offline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = scans(tmp_path, pages=3)
+    saved = tmp_path / "run.json"
+    assert (
+        ocr(str(src), str(tmp_path / "first.pdf"), "--pages", "1-2", "--ocr-json", str(saved)) == 0
+    )
+    calls = CountingEngine.calls
+    rc = main(
+        [
+            str(src),
+            str(tmp_path / "again.pdf"),
+            "--engine",
+            "replay",
+            "--ocr-json",
+            str(saved),
+            "--pages",
+            "1-2",
+            "--no-cache",
+            "-q",
+        ]
+    )
+    assert rc == 0 and CountingEngine.calls == calls  # no engine, no service
+    for i in (0, 1):
+        assert checks.char_boxes(tmp_path / "again.pdf", i) == checks.char_boxes(
+            tmp_path / "first.pdf", i
+        )
+    rc = main(
+        [
+            str(src),
+            str(tmp_path / "third.pdf"),
+            "--engine",
+            "replay",
+            "--ocr-json",
+            str(saved),
+            "--no-cache",
+            "-q",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert rc == ExitCode.ocr_engine_error and "page 3: no saved result" in err
+    assert not (tmp_path / "third.pdf").exists()

@@ -67,6 +67,7 @@ class EngineConfig:
     model_version: str | None = None
     reading_order: str | None = None
     rate: str | None = None
+    source: str | None = None  # a file of saved results (the replay engine's --ocr-json)
     timeout: float = 60.0
     key: str | None = field(default=None, repr=False)
 
@@ -88,6 +89,7 @@ _BUILTIN: dict[str, str] = {
     "azure-read": "ocr_pdf.engines.azure_read:create",
     "azure-vision": "ocr_pdf.engines.azure_vision:create",
     "azure-di": "ocr_pdf.engines.azure_di:create",
+    "replay": "ocr_pdf.engines.replay:create",
     "local": "ocr_pdf.engines.local:create",
     "tesseract": "ocr_pdf.engines.tesseract:create",
 }
