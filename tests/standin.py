@@ -468,3 +468,22 @@ def _rot(p: tuple[float, float], deg: float, c: tuple[float, float]) -> tuple[fl
     a = math.radians(deg)
     dx, dy = p[0] - c[0], p[1] - c[1]
     return (c[0] + dx * math.cos(a) - dy * math.sin(a), c[1] + dx * math.sin(a) + dy * math.cos(a))
+
+
+def truth_from_reading(name: str, image: Image.Image, reading: Any) -> TruthPage:
+    """A page the stand-in can answer for, made from another engine's reading (a PageText) of
+    ``image``: how cassettes for real scans (the samples) are recorded without Azure."""
+    from tests.pagegen import PageSpec, TruthWord
+
+    w, h = image.size
+    page = TruthPage(PageSpec(name, ()), display_size=(w, h), thumbnail=thumbnail(image))
+    page.blocks = [
+        [
+            [
+                TruthWord(word.text, tuple((x / w, y / h) for x, y in word.quad), word.quad)
+                for word in line.words
+            ]
+            for line in reading.lines
+        ]
+    ]
+    return page

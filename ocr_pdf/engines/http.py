@@ -32,6 +32,12 @@ from ocr_pdf.errors import (
 
 log = logging.getLogger(__name__)
 
+
+def _sleep(seconds: float) -> None:
+    """Every wait of the transport goes through here (the pytest plugin skips them on replay)."""
+    time.sleep(seconds)
+
+
 MAX_RETRY_WAIT = 120.0
 """Longest single wait (seconds) we accept from a 429. Longer asks, such as the 86400 s a
 spent monthly quota names, fail at once instead of hanging a batch for a day."""
@@ -82,7 +88,7 @@ class RateLimiter:
             slot = max(now, self._next, self._paused_until)
             self._next = slot + self.interval
         if slot > now:
-            time.sleep(slot - now)
+            _sleep(slot - now)
 
     def pause(self, seconds: float) -> None:
         with self._lock:
@@ -114,7 +120,15 @@ class _Retry(Retry):
                 f"{MAX_RETRY_WAIT:.0f} s we wait; the quota may be exhausted, try again later",
                 status=429,
             )
-        return super().sleep_for_retry(response)
+        if wait:
+            _sleep(wait)
+            return True
+        return False
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            _sleep(backoff)
 
 
 def _is_loopback(host: str) -> bool:
@@ -274,7 +288,7 @@ class AzureTransport:
             log.info("rate limited on %s; waiting %.1f s (%s)", where, wait, message)
             if self.limiter is not None:
                 self.limiter.pause(wait)  # everyone waits, then this call goes first
-            time.sleep(wait)
+            _sleep(wait)
         if response.status_code >= 400:
             raise self._error(response)
         return response
@@ -393,7 +407,7 @@ class AsyncOperations:
                 raise ServiceUnavailableError(
                     f"{what}: the operation did not finish within {POLL_DEADLINE:.0f} s"
                 )
-            time.sleep(wait)
+            _sleep(wait)
 
 
 def json_body(response: requests.Response, what: str) -> Any:
