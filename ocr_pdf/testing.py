@@ -25,7 +25,9 @@ REPLAYED_OPERATIONS = "https://replayed.cognitiveservices.azure.com"
 the transport accepts to poll, whatever endpoint the test passes."""
 
 
-def _scrub_request(request: Any) -> Any:
+def scrub_request(request: Any) -> Any:
+    """No page image and no host in a cassette: the body becomes its SHA-256, which is also
+    what a replayed request is matched on (vcrpy scrubs live requests the same way)."""
     body = request.body
     if isinstance(body, str):
         body = body.encode()
@@ -36,7 +38,8 @@ def _scrub_request(request: Any) -> Any:
     return request
 
 
-def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Operation-Location points at the recording host; replays poll an Azure host instead."""
     headers = response.get("headers", {})
     for name in list(headers):
         if name.lower() == "operation-location":
@@ -75,8 +78,8 @@ def ocr_pdf_cassette(
     recorder = vcr.VCR(
         record_mode=mode,
         filter_headers=[("Ocp-Apim-Subscription-Key", None), ("Authorization", None)],
-        before_record_request=_scrub_request,
-        before_record_response=_scrub_response,
+        before_record_request=scrub_request,
+        before_record_response=scrub_response,
         match_on=["method", "path", "query", "body"],
         decode_compressed_response=True,
     )

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from ocr_pdf.testing import scrub_request, scrub_response
 from tests.pagegen import TruthPage
 from tests.standin import Fault, StandIn
 
@@ -20,33 +19,6 @@ CASSETTES = ROOT / "cassettes"
 REFERENCE = ROOT.parent / "shared" / "azure-reference"
 FAKE_KEY = "fake-key-0123456789abcdef"
 REPLAY_ENDPOINT = "http://127.0.0.1:9"  # never contacted: vcrpy answers before any socket
-RECORDED_HOST = "endpoint.invalid"  # what cassettes say instead of the real host and port
-
-
-def scrub_request(request: Any) -> Any:
-    """Cassettes keep no page image and no host: the body becomes its SHA-256, which is also
-    what a replayed request is matched on (vcrpy scrubs live requests the same way)."""
-    body = request.body
-    if isinstance(body, str):
-        body = body.encode()
-    if body and not body.startswith(b"sha256:"):
-        request.body = b"sha256:" + hashlib.sha256(body).hexdigest().encode()
-    parts = urlsplit(request.uri)
-    request.uri = urlunsplit((parts.scheme, RECORDED_HOST, parts.path, parts.query, ""))
-    return request
-
-
-def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    """Operation-Location points at the recording server; replays poll the replay endpoint."""
-    headers = response.get("headers", {})
-    for name in list(headers):
-        if name.lower() == "operation-location":
-            parts = urlsplit(headers[name][0])
-            replay = urlsplit(REPLAY_ENDPOINT)
-            headers[name] = [
-                urlunsplit((replay.scheme, replay.netloc, parts.path, parts.query, ""))
-            ]
-    return response
 
 
 @pytest.fixture(scope="module")
