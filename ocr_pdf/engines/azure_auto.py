@@ -18,8 +18,9 @@ class AzureAutoEngine:
     """Image Analysis 4.0 (`azure-vision`): the current Read model, one synchronous call per
     page (Read 3.2 needs a POST and at least one poll, each counted against the rate limit),
     word polygons with confidences, supported until 25 Sep 2028. Image Analysis 4.0 is not
-    offered in every region: when the endpoint answers 404 for it, the run switches to the
-    legacy OCR API v3.2 (`azure-ocr`), which every Computer Vision resource serves."""
+    offered in every region: when the endpoint answers 404 (or 405/501) for it, the run
+    switches to the legacy OCR API v3.2 (`azure-ocr`), which every Computer Vision resource
+    serves."""
 
     name = "azure"
     default_jobs = 6
@@ -38,7 +39,7 @@ class AzureAutoEngine:
         try:
             page = engine.recognize(image)
         except ServiceConfigurationError as err:
-            if self.settled or err.status != 404:
+            if self.settled or err.status not in (404, 405, 501):
                 raise
             with self.lock:
                 if self.engine is engine:

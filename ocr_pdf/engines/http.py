@@ -305,7 +305,7 @@ class AzureTransport:
                 f"that the key belongs to this endpoint{suffix}",
                 **kw,
             )
-        if status in (404, 410):
+        if status in (404, 405, 410, 501):
             return ServiceConfigurationError(
                 f"{urlsplit(response.url).path} not found on {self.endpoint}: {message}; check "
                 f"--endpoint (https://<resource>.cognitiveservices.azure.com){suffix}",
