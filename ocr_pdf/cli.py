@@ -150,7 +150,10 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] 
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, desc=label, unit="page", leave=False, file=sys.stderr)
+            # Pages take seconds: redraw on every one (mininterval 0), not every 0.1 s.
+            bar = tqdm(
+                total=total, desc=label, unit="page", leave=False, file=sys.stderr, mininterval=0
+            )
         bar.update(done - bar.n)
 
     try:
