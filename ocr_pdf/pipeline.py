@@ -70,7 +70,8 @@ class ConversionResult:
 
 
 ProgressCallback = Callable[[int, int], None]
-"""Called with (pages done, pages to do) after each page is OCRed."""
+"""Called with (pages done, pages to do): once with 0 before the first page, then after each
+selected page is OCRed or found to have text already."""
 
 
 @contextmanager
@@ -293,6 +294,8 @@ def make_searchable(
             if progress:
                 progress(len(results), len(selected))
 
+        if progress:
+            progress(0, len(selected))  # start the clock of a progress display
         for index in selected:
             wanted, strip = _needs_ocr(doc, index, mode)
             if not wanted:
