@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -245,12 +247,30 @@ def _summary(result: ConversionResult, name: str) -> str:
     )
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command with ``argv`` (default: sys.argv[1:]) and return its exit code."""
+    """Run the command with ``argv`` (default: sys.argv[1:]) and return its exit code.
+
+    SIGTERM is handled like Ctrl-C: the run stops, the pages already read stay in the cache,
+    and no partial output is left."""
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _main(args)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace) -> int:
     _configure_logging(args.verbose, args.quiet)
     show_progress = not args.quiet and sys.stderr.isatty()
     failures: list[tuple[Path, OcrPdfError | Exception]] = []
