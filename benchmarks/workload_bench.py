@@ -135,7 +135,10 @@ def stages(pages: int) -> None:
                 placements.append(graft.Placement(i, i, geometry.mediabox[:2], geometry.rotation))
                 layers.append(_to_layer_page(text, geometry, sent.width, sent.height, 0))
             t = time.thread_time()
-            layer_pdf = textlayer.build_layers(layers)
+            writer = textlayer.LayerWriter()
+            for layer in layers:
+                writer.add(layer)
+            layer_pdf = writer.finish()
             cpu["text layer"].append((time.thread_time() - t) / pages)
             t = time.thread_time()
             graft.graft(original, layer_pdf, placements, Path(tmp) / "out.pdf")

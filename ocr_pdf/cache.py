@@ -28,13 +28,17 @@ def default_folder() -> Path:
     return Path(user_cache_dir("ocr-pdf", appauthor=False)) / "pages"
 
 
-def image_key(image: Image.Image, engine_id: str) -> str:
-    """SHA-256 of the engine's identity and the image's exact pixels (mode and size included)."""
-    digest = hashlib.sha256()
-    digest.update(engine_id.encode())
-    digest.update(f"|{image.mode}|{image.width}x{image.height}|".encode())
+def pixel_digest(image: Image.Image) -> str:
+    """SHA-256 of an image's exact pixels, mode and size included: what identifies a page
+    image for the cache and for --engine replay (hashed once per page, ~10 ms at 300 dpi)."""
+    digest = hashlib.sha256(f"{image.mode}|{image.width}x{image.height}|".encode())
     digest.update(image.tobytes())
     return digest.hexdigest()
+
+
+def cache_key(pixels: str, engine_id: str) -> str:
+    """The cache key of a page image (its :func:`pixel_digest`) read by an engine."""
+    return hashlib.sha256(f"{engine_id}|{pixels}".encode()).hexdigest()
 
 
 class OcrCache:

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO
 from PIL import Image
 
 from ocr_pdf import graft, pdf, textlayer
-from ocr_pdf.cache import OcrCache, image_key
+from ocr_pdf.cache import OcrCache, cache_key, pixel_digest
 from ocr_pdf.cache import default_folder as cache_default_folder
 from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine, render_dpi
 from ocr_pdf.errors import BadArgumentsError, FileAccessError, OcrPdfError
@@ -310,9 +310,10 @@ def make_searchable(
             at = (page_dpi(index) if callable(page_dpi) else None) or dpi
             at = at or render_dpi(engine, doc.native_dpi(index))
             image = doc.render(index, at)
+            pixels = pixel_digest(image) if store is not None or ocr_json is not None else ""
             if ocr_json is not None:
-                rendered[index] = (at, image_key(image, ""))
-            key = image_key(image, engine_id) if store is not None else ""
+                rendered[index] = (at, pixels)
+            key = cache_key(pixels, engine_id) if store is not None else ""
             future = pool.submit(_read, engine, image, store, key)
             in_flight.append((index, geometry, image.size, future))
             del image  # the worker holds the only reference: freed once read

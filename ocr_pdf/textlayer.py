@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reportlab.pdfbase import pdfmetrics
@@ -75,14 +74,6 @@ class LayerWriter:
     def finish(self) -> bytes:
         self._canvas.save()
         return self._buf.getvalue()
-
-
-def build_layers(pages: Sequence[LayerPage]) -> bytes:
-    """One PDF holding a text-layer page per entry of ``pages``, in order."""
-    writer = LayerWriter()
-    for page in pages:
-        writer.add(page)
-    return writer.finish()
 
 
 Place = tuple[float, float, float]

@@ -258,20 +258,14 @@ class AzureTransport:
                     reason, urllib3.exceptions.NewConnectionError
                 )
                 if timed_out or isinstance(exc, requests.exceptions.ConnectTimeout):
-                    raise ServiceUnavailableError(
-                        f"{where}: no answer within {self.timeout:g} s (timeout), retries "
-                        "included; try again later or raise --timeout"
-                    ) from None
+                    raise self._timed_out(where) from None
                 reason = str(exc.args[0]) if exc.args else exc.__class__.__name__
                 raise ServiceUnavailableError(
                     f"cannot reach {self.endpoint}: {_short(reason)}; check --endpoint and the "
                     "network"
                 ) from None
             except requests.exceptions.Timeout:  # a read timeout on the last try
-                raise ServiceUnavailableError(
-                    f"{where}: no answer within {self.timeout:g} s (timeout), retries included; "
-                    "try again later or raise --timeout"
-                ) from None
+                raise self._timed_out(where) from None
             except requests.exceptions.RequestException as exc:
                 raise ServiceUnavailableError(f"{where}: {_short(str(exc))}") from None
             retries = getattr(getattr(response.raw, "retries", None), "history", ())
@@ -292,6 +286,12 @@ class AzureTransport:
         if response.status_code >= 400:
             raise self._error(response)
         return response
+
+    def _timed_out(self, where: str) -> ServiceUnavailableError:
+        return ServiceUnavailableError(
+            f"{where}: no answer within {self.timeout:g} s (timeout), retries included; "
+            "try again later or raise --timeout"
+        )
 
     def _error(self, response: requests.Response) -> ServiceError:
         code, message, request_id = parse_error(response)

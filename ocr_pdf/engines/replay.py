@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ocr_pdf.cache import image_key
+from ocr_pdf.cache import pixel_digest
 from ocr_pdf.engines import EngineConfig
 from ocr_pdf.errors import ConfigurationError, InputFileError, OcrEngineError
 from ocr_pdf.models import PageText
@@ -43,7 +43,7 @@ class ReplayEngine:
         return self.dpis.get(index)
 
     def recognize(self, image: Image.Image) -> PageText:
-        found = self.results.get(image_key(image, ""))
+        found = self.results.get(pixel_digest(image))
         if found is None:
             raise OcrEngineError(
                 f"no saved result for this page in {self.source}; it was saved from another "
