@@ -121,6 +121,27 @@ class OperationFailedError(ServiceError):
     """An asynchronous operation (Read, Document Intelligence) ended with status "failed"."""
 
 
+class PagesFailedError(OcrEngineError):
+    """Some pages could not be read (the service kept failing on them) while the others were;
+    those are in the cache, so running the same command again reads only the failed pages.
+
+    ``pages`` are the 1-based numbers of the pages that failed, ``not_tried`` those never
+    attempted because the run gave up, ``errors`` maps each failed page to its error."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        pages: tuple[int, ...],
+        not_tried: tuple[int, ...] = (),
+        errors: dict[int, OcrPdfError] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.pages = pages
+        self.not_tried = not_tried
+        self.errors = errors or {}
+
+
 class AuthenticationError(ServiceError):
     """HTTP 401/403: the key is wrong or not allowed to use this endpoint."""
 

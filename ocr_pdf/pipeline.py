@@ -21,7 +21,13 @@ from ocr_pdf import graft, pdf, textlayer
 from ocr_pdf.cache import OcrCache, cache_key, pixel_digest
 from ocr_pdf.cache import default_folder as cache_default_folder
 from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine, render_dpi
-from ocr_pdf.errors import BadArgumentsError, FileAccessError, OcrPdfError
+from ocr_pdf.errors import (
+    BadArgumentsError,
+    ExitCode,
+    FileAccessError,
+    OcrPdfError,
+    PagesFailedError,
+)
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, PageGeometry, PageText, Word, apply
 from ocr_pdf.pages import parse_pages
@@ -149,6 +155,10 @@ def _upright_turn(text: PageText) -> int:
     return (360 - 90 * quarter) % 360
 
 
+GIVE_UP_AFTER = 3
+"""Pages in a row that may fail (after each one's own retries) before a run stops sending the
+service more pages: by then it is down or refusing us, and every further call is wasted."""
+
 MODES = ("skip", "force", "redo")
 VISIBLE_TEXT_THRESHOLD = 50
 """A page with at least this many visible characters is born-digital (or was already made
@@ -266,14 +276,26 @@ def make_searchable(
         rendered: dict[int, tuple[float, str]] = {}  # page -> (dpi, pixel hash), for --ocr-json
         layers = textlayer.LayerWriter()
         placements: list[graft.Placement] = []
+        failed: dict[int, OcrPdfError] = {}
+        failing_in_a_row = 0
         in_flight: deque[tuple[int, PageGeometry, tuple[int, int], Future[Any]]] = deque()
 
         def collect() -> None:
+            nonlocal failing_in_a_row
             index, geometry, (width, height), future = in_flight.popleft()
             try:
                 text, elapsed, cached = future.result()
             except OcrPdfError as err:
-                raise err.with_context(f"page {index + 1}") from None
+                if err.exit_code != ExitCode.ocr_engine_error:
+                    raise err.with_context(f"page {index + 1}") from None
+                # The service failed on this page after its retries. Go on with the others
+                # (each is cached as it is read) and name the failed pages at the end, unless
+                # the service seems down: then stop sending it pages.
+                failed[index] = err
+                failing_in_a_row += 1
+                log.info("page %d failed: %s", index + 1, err)
+                return
+            failing_in_a_row = 0
             turn = _upright_turn(text) if rotate_pages else 0
             rotation = (geometry.rotation + turn) % 360
             if text.words:
@@ -297,6 +319,8 @@ def make_searchable(
         if progress:
             progress(0, len(selected))  # start the clock of a progress display
         for index in selected:
+            if failing_in_a_row >= GIVE_UP_AFTER:
+                break
             wanted, strip = _needs_ocr(doc, index, mode)
             if not wanted:
                 results[index] = PageResult(index + 1, "has-text")
@@ -321,8 +345,15 @@ def make_searchable(
             # workers read, and memory holds at most workers + 2 page images.
             if len(in_flight) >= workers + 2:
                 collect()
+        if failing_in_a_row >= GIVE_UP_AFTER:
+            # Pages still waiting for a worker are not sent either (they count as not tried).
+            for entry in list(in_flight):
+                if entry[3].cancel():
+                    in_flight.remove(entry)
         while in_flight:
             collect()
+        if failed:
+            raise _pages_failed(failed, results, selected, store is not None)
         graft.graft(original, layers.finish(), placements, out)
         out.close()
         pdf.check_output(tmp, len(doc))
@@ -341,6 +372,52 @@ def make_searchable(
         bytes_added=dst.stat().st_size - src.stat().st_size if not in_place else 0,
         calls=calls if isinstance(calls, int) else 0,
     )
+
+
+def _pages_failed(
+    failed: dict[int, OcrPdfError],
+    results: dict[int, PageResult],
+    selected: list[int],
+    cached: bool,
+) -> PagesFailedError:
+    """One line naming every failed page, the first error, what was not tried and what a
+    re-run will cost."""
+    numbers = tuple(i + 1 for i in sorted(failed))
+    first = numbers[0]
+    detail = str(failed[first - 1])
+    if len(numbers) == 1:
+        message = f"page {first}: {detail}"
+    else:
+        message = f"pages {_ranges(numbers)} failed (page {first}: {detail})"
+    not_tried = tuple(i + 1 for i in selected if i not in failed and i not in results)
+    if not_tried:
+        message += (
+            f"; stopped after {GIVE_UP_AFTER} pages in a row failed, pages "
+            f"{_ranges(not_tried)} not tried"
+        )
+    read = sum(r.status == "ocr" for r in results.values())
+    if read and cached:
+        message += f"; the {read} pages read are cached: run the same command again to finish"
+    return PagesFailedError(
+        message,
+        pages=numbers,
+        not_tried=not_tried,
+        errors={i + 1: e for i, e in failed.items()},
+    )
+
+
+def _ranges(numbers: tuple[int, ...]) -> str:
+    """1, 2, 3, 5 as "1-3, 5"."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in (*numbers[1:], None):
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

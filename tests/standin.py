@@ -22,10 +22,11 @@ import contextlib
 import io
 import json
 import math
+import socket
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,6 +52,7 @@ class Fault:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to sit on the request first (for timeouts)
+    reset: bool = False  # send the headers and half the body, then drop the connection
 
 
 @dataclass
@@ -58,7 +60,7 @@ class StandIn:
     key: str = "stand-in-key"
     pages: list[TruthPage] = field(default_factory=list)
     retired: set[str] = field(default_factory=set)
-    faults: deque[Fault] = field(default_factory=deque)
+    faults: deque[Fault | None] = field(default_factory=deque)  # None: answer normally
     calls: list[dict[str, Any]] = field(default_factory=list)
     running_polls: int = 1  # "running" answers before an operation succeeds
     fail_operations: bool = False  # operations end with status "failed"
@@ -67,10 +69,7 @@ class StandIn:
     limit: tuple[int, float] | None = None  # at most (calls, per seconds), else 429
     rejected: int = 0
     arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
-    latency: float = 0.0  # seconds each answer takes
-    limit: tuple[int, float] | None = None  # at most (calls, per seconds), else 429
-    rejected: int = 0
-    arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
+    delivered: Counter[str] = field(default_factory=Counter)  # page name -> results served
 
     def __post_init__(self) -> None:
         standin = self
@@ -81,6 +80,12 @@ class StandIn:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def finish(self) -> None:
+                # After a deliberate reset (or a client that gave up) the final flush fails;
+                # that is the point, not an error to print.
+                with contextlib.suppress(OSError):
+                    super().finish()
+
             def do_GET(self) -> None:
                 self._answer(*standin.handle_get(self.path, dict(self.headers)))
 
@@ -89,7 +94,9 @@ class StandIn:
                 body = self.rfile.read(length)
                 self._answer(*standin.handle(self.path, dict(self.headers), body))
 
-            def _answer(self, status: int, payload: Any, headers: dict[str, str]) -> None:
+            def _answer(
+                self, status: int, payload: Any, headers: dict[str, str], reset: bool = False
+            ) -> None:
                 if isinstance(payload, bytes):  # a fault's raw body, e.g. broken JSON
                     data = payload
                 else:
@@ -104,6 +111,12 @@ class StandIn:
                 self.end_headers()
                 # The client may have given up (timeout tests): nothing to tell it then.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    if reset:  # half the promised body, then the connection goes away
+                        self.wfile.write(data[: len(data) // 2])
+                        self.wfile.flush()
+                        self.connection.shutdown(socket.SHUT_RDWR)
+                        self.close_connection = True
+                        return
                     self.wfile.write(data)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -161,9 +174,19 @@ class StandIn:
             self._window.append(now)
         return None
 
-    def handle(
-        self, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, Any, dict[str, str]]:
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            return self.faults.popleft() if self.faults else None
+
+    def _delivered(self, image: Image.Image) -> None:
+        """Count a real result served for the page ``image`` shows (faults replace results)."""
+        match = self._match(image)
+        if match is not None:
+            with self._lock:
+                self.delivered[match[0].spec.name] += 1
+
+    def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[Any, ...]:
+        """(status, body, headers[, reset]) for one POST."""
         self.arrivals.append(time.monotonic())
         throttled = self._throttle()
         if throttled:
@@ -190,11 +213,11 @@ class StandIn:
         if kind is None or kind in self.retired or (legacy and kind not in VERSIONS):
             return 404, {"error": {"code": "404", "message": "Resource not found"}}, {}
         version = kind if legacy and kind else "v3.2"
-        if self.faults:
-            fault = self.faults.popleft()
+        fault = self._next_fault()
+        if fault is not None:
             if fault.delay:
                 threading.Event().wait(fault.delay)
-            return fault.status, fault.body, fault.headers
+            return fault.status, fault.body, fault.headers, fault.reset
         language = query.get("language", "unk")
         if language not in LANGUAGES:
             return self._error(
@@ -240,11 +263,12 @@ class StandIn:
                 "?api-version=2024-11-30"
             )
             return 202, None, {"Operation-Location": self.endpoint + where}
+        self._delivered(image)
         if kind == "vision":
             return 200, self.image_analysis(image), {}
         return 200, self.recognise(image), {}
 
-    def handle_get(self, path: str, headers: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+    def handle_get(self, path: str, headers: dict[str, str]) -> tuple[Any, ...]:
         self.arrivals.append(time.monotonic())
         throttled = self._throttle()
         if throttled:
@@ -254,9 +278,11 @@ class StandIn:
         if headers.get("Ocp-Apim-Subscription-Key") != self.key:
             message = "Access denied due to invalid subscription key or wrong API endpoint."
             return 401, {"error": {"code": "401", "message": message}}, {}
-        if self.faults:
-            fault = self.faults.popleft()
-            return fault.status, fault.body, fault.headers
+        fault = self._next_fault()
+        if fault is not None:
+            if fault.delay:
+                threading.Event().wait(fault.delay)
+            return fault.status, fault.body, fault.headers, fault.reset
         op = self.operations.get(parts.path.rstrip("/").rsplit("/", 1)[-1])
         if op is None:
             return 404, {"error": {"code": "NotFound", "message": "Operation not found."}}, {}
@@ -272,6 +298,7 @@ class StandIn:
             extra = {"error": error} if op["kind"] == "di" else {}
             return 200, {"status": "failed", **stamp, **extra}, {}
         result = self.read(op["image"]) if op["kind"] == "read" else self.analyze(op["image"])
+        self._delivered(op["image"])
         return 200, {"status": "succeeded", **stamp, "analyzeResult": result}, {}
 
     def _words(self, image: Image.Image) -> tuple[list[list[list[Any]]], float]:

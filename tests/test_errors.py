@@ -233,7 +233,7 @@ BUSY = {"error": {"code": "InternalServerError", "message": "An internal error h
         ("server-down", [Fault(500, BUSY)] * 5, [], ExitCode.ocr_engine_error, "HTTP 500"),
         (
             "not-json",
-            [Fault(200, b"<html>gateway</html>")],
+            [Fault(200, b"<html>gateway</html>")] * 3,  # asked three times
             [],
             ExitCode.ocr_engine_error,
             "not JSON",

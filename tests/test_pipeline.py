@@ -116,6 +116,7 @@ def test_public_api_is_pinned() -> None:
             "OcrPdfError",
             "OutputInvalidError",
             "PageResult",
+            "PagesFailedError",
             "PageText",
             "RateLimitError",
             "ServiceConfigurationError",

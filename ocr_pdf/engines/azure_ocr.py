@@ -77,6 +77,10 @@ def _parse(payload: Any, width: int, height: int) -> PageText:
     centre = (width / 2, height / 2)
 
     blocks: list[list[Line]] = []
+    if not isinstance(result.get("regions"), list):
+        # Every OcrResult has regions, empty on a blank page; without them it is not a result,
+        # and reading it as a blank page would lose the page.
+        raise wire.Malformed("regions is missing or not a list")
     for region in wire.as_list(result, "regions"):
         lines: list[Line] = []
         for line in wire.as_list(wire.as_dict(region, "a region"), "lines"):
@@ -123,6 +127,7 @@ class AzureOcrEngine:
             response = self.transport.request(
                 "POST",
                 self.transport.url(path),
+                expect_json=True,
                 params={"language": self.language, "detectOrientation": "true"},
                 data=sent.data,
                 headers={"Content-Type": "application/octet-stream"},

@@ -27,7 +27,9 @@ def parse_read_result(payload: Any, width: int, height: int) -> PageText:
         result = wire.as_dict(body.get("analyzeResult"), "analyzeResult")
         pages = wire.as_list(result, "readResults")
         if not pages:
-            return PageText(width, height)
+            # One image sent is one page answered, blank or not: none means a broken result,
+            # and a blank page in its place would lose the page.
+            raise wire.Malformed("readResults is missing or empty")
         page = wire.as_dict(pages[0], "readResults[0]")
         sx = width / wire.number(page.get("width", width), "width") if page.get("width") else 1.0
         sy = (

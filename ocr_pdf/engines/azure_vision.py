@@ -47,6 +47,10 @@ def parse_image_analysis(payload: Any, width: int, height: int) -> PageText:
             sy = height / wire.number(meta["height"], "metadata.height")
         read = body.get("readResult")
         if read is None:
+            # No text is answered without readResult, but always with the model and metadata;
+            # a body with neither is not a result, and taking it for a blank page loses a page.
+            if "modelVersion" not in body and "metadata" not in body:
+                raise wire.Malformed("no readResult, modelVersion or metadata")
             return PageText(width, height)
         lines = []
         for block in wire.as_list(wire.as_dict(read, "readResult"), "blocks"):
@@ -82,6 +86,7 @@ class AzureVisionEngine:
         response = self.transport.request(
             "POST",
             self.transport.url(PATH),
+            expect_json=True,
             params=self.params,
             data=sent.data,
             headers={"Content-Type": "application/octet-stream"},

@@ -51,6 +51,12 @@ BACKOFF_CAP = 30.0
 RATE_LIMIT_RETRIES = 6
 """How many 429s without a Retry-After header we ride out per call before giving up."""
 
+BROKEN_ANSWER_RETRIES = 2
+"""How many more times we ask when an answer is cut off mid-body or is not JSON."""
+
+MAX_RESPONSE_BYTES = 50_000_000
+"""Largest answer body we read. The densest page's Read result is a few MB."""
+
 _WAIT_IN_MESSAGE = re.compile(r"(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*second", re.I)
 
 
@@ -238,15 +244,45 @@ class AzureTransport:
     def url(self, path: str) -> str:
         return self.endpoint + path
 
-    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """Send, ride out 429s, and return a 2xx response or raise a ServiceError."""
-        kwargs.setdefault("timeout", (min(10.0, self.timeout), self.timeout))
+    def request(
+        self, method: str, url: str, *, expect_json: bool = False, **kwargs: Any
+    ) -> requests.Response:
+        """Send, ride out 429s, and return a 2xx response or raise a ServiceError.
+
+        An answer cut off mid-body (connection reset) is asked for again, up to
+        BROKEN_ANSWER_RETRIES times; so is a 2xx whose body is not JSON when ``expect_json``
+        (a truncated or garbled answer is worth nothing, and asking again is what any person
+        would do). A body over MAX_RESPONSE_BYTES is refused without being read."""
         where = urlsplit(url).path
+        for attempt in range(BROKEN_ANSWER_RETRIES + 1):
+            try:
+                response = self._send(method, url, where, **kwargs)
+            except _BrokenAnswer as broken:
+                problem = str(broken)
+            else:
+                if response.status_code >= 400:
+                    raise self._error(response)
+                if not expect_json or _is_json(response):
+                    return response
+                problem = (
+                    f"HTTP {response.status_code} with a body that is not JSON "
+                    f"({len(response.content)} bytes)"
+                )
+            if attempt < BROKEN_ANSWER_RETRIES:
+                log.info("%s: broken answer (%s); asking again", where, problem)
+                _sleep(min(BACKOFF_FACTOR * 2.0**attempt, BACKOFF_CAP))
+        raise ServiceResponseError(
+            f"{where}: the service answered {problem}, {BROKEN_ANSWER_RETRIES + 1} times"
+        )
+
+    def _send(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
+        """One request with urllib3's retries and our 429 handling; the body is read here."""
+        kwargs.setdefault("timeout", (min(10.0, self.timeout), self.timeout))
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             if self.limiter is not None:
                 self.limiter.acquire()
             try:
-                response = self.session.request(method, url, **kwargs)
+                response = self.session.request(method, url, stream=True, **kwargs)
             except requests.exceptions.RetryError as exc:
                 raise ServiceUnavailableError(
                     f"{where}: the service kept failing after retries ({exc.__class__.__name__})"
@@ -271,6 +307,7 @@ class AzureTransport:
             retries = getattr(getattr(response.raw, "retries", None), "history", ())
             with self._count:
                 self.calls += 1 + len(retries)
+            _load_body(response, where)
             if response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
                 break
             message = parse_error(response)[1]
@@ -283,8 +320,6 @@ class AzureTransport:
             if self.limiter is not None:
                 self.limiter.pause(wait)  # everyone waits, then this call goes first
             _sleep(wait)
-        if response.status_code >= 400:
-            raise self._error(response)
         return response
 
     def _timed_out(self, where: str) -> ServiceUnavailableError:
@@ -385,7 +420,7 @@ class AsyncOperations:
         sets the next wait; the whole operation is bounded by POLL_DEADLINE."""
         deadline = time.monotonic() + POLL_DEADLINE
         while True:
-            response = self.transport.request("GET", url)
+            response = self.transport.request("GET", url, expect_json=True)
             body = json_body(response, what)
             status = str(body.get("status", "")).lower() if isinstance(body, dict) else ""
             if status == "succeeded":
@@ -408,6 +443,52 @@ class AsyncOperations:
                     f"{what}: the operation did not finish within {POLL_DEADLINE:.0f} s"
                 )
             _sleep(wait)
+
+
+class _BrokenAnswer(Exception):
+    """The answer's body was cut off (connection reset or timeout mid-body)."""
+
+
+def _load_body(response: requests.Response, where: str) -> None:
+    """Read the whole body now, refusing more than MAX_RESPONSE_BYTES, so that a reset
+    mid-body surfaces here (as _BrokenAnswer, which is retried) and a runaway answer cannot
+    fill memory."""
+    declared = (response.headers.get("Content-Length") or "").strip()
+    if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+        response.close()
+        raise _oversized(where, int(declared))
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(256 * 1024):
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                response.close()
+                raise _oversized(where, size)
+            chunks.append(chunk)
+    except (
+        requests.exceptions.ChunkedEncodingError,
+        requests.exceptions.ConnectionError,
+        requests.exceptions.ContentDecodingError,
+    ) as exc:
+        response.close()
+        raise _BrokenAnswer(f"HTTP {response.status_code}, cut off mid-body") from exc
+    # requests keeps a streamed body here once read; .json(), .text and .content use it.
+    response._content = b"".join(chunks)
+
+
+def _oversized(where: str, size: int) -> ServiceResponseError:
+    return ServiceResponseError(
+        f"{where}: the answer is {size / 1e6:.0f} MB or more, over the "
+        f"{MAX_RESPONSE_BYTES / 1e6:.0f} MB an OCR result can sensibly be; not reading it"
+    )
+
+
+def _is_json(response: requests.Response) -> bool:
+    try:
+        response.json()
+    except (ValueError, json.JSONDecodeError):
+        return False
+    return True
 
 
 def json_body(response: requests.Response, what: str) -> Any:
