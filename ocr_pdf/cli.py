@@ -34,7 +34,8 @@ environment:
   OCR_PDF_CACHE_DIR      where OCR results are cached (default: the user cache folder)
 
 exit codes:
-  0 ok, 1 bad arguments, 2 input file error, 3 missing dependency, 4 output invalid,
+  0 ok, 1 bad arguments, 2 input file error (also: signed, see
+  --invalidate-digital-signatures), 3 missing dependency, 4 output invalid,
   5 file access error, 7 OCR engine or service error, 8 encrypted PDF,
   9 invalid configuration (endpoint, key, language, API version), 15 other error,
   130 interrupted; with several files, the code of the first that failed
@@ -122,6 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of the OCR cache (default: $OCR_PDF_CACHE_DIR or the user cache folder)",
     )
     out.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    out.add_argument(
+        "--invalidate-digital-signatures",
+        action="store_true",
+        help="OCR a signed PDF anyway (its signature will no longer verify)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     p.add_argument("-v", "--verbose", action="store_true", help="print details and tracebacks")
     p.add_argument("--version", action="version", version=f"ocr-pdf {__version__}")
@@ -226,6 +232,7 @@ def _convert(
             ocr_json=None if args.engine == "replay" else args.ocr_json,
             source=args.ocr_json if args.engine == "replay" else None,
             in_place=dst is None,
+            invalidate_signatures=args.invalidate_digital_signatures,
             timeout=args.timeout,
             progress=progress,
         )

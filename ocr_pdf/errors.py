@@ -49,6 +49,11 @@ class InputFileError(OcrPdfError):
     exit_code = ExitCode.input_file
 
 
+class DigitalSignatureError(InputFileError):
+    """The input is digitally signed, and adding a text layer would invalidate the signature;
+    pass ``invalidate_signatures=True`` (``--invalidate-digital-signatures``) to accept that."""
+
+
 class MissingDependencyError(OcrPdfError):
     """An optional package or program the chosen engine needs is not installed."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from ocr_pdf.models import Line, Point, Quad, Word, is_rtl, quad_angle, quad_bounds
+from ocr_pdf.models import Line, PageText, Point, Quad, Word, is_rtl, quad_angle, quad_bounds
 
 
 def rotate_point(p: Point, degrees: float, centre: Point) -> Point:
@@ -174,3 +174,14 @@ def group_lines(lines: Sequence[Line]) -> tuple[Line, ...]:
     for i in range(len(lines)):
         blocks.setdefault(root(i), []).append(lines[i])
     return order_blocks(list(blocks.values()))
+
+
+def rescale(page: PageText, factor: float, width: int, height: int) -> PageText:
+    """A PageText measured on a scaled copy of an image, expressed on the original image."""
+    lines = tuple(
+        Line(
+            tuple(Word(w.text, scale_quad(w.quad, factor, factor), w.confidence) for w in ln.words)
+        )
+        for ln in page.lines
+    )
+    return PageText(width, height, lines, page.angle, page.language)

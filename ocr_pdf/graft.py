@@ -62,7 +62,7 @@ def _own_resources(page: pikepdf.Page) -> pikepdf.Dictionary:
 
 def open_original(path: Path) -> pikepdf.Pdf:
     """Open the input for grafting. A file qpdf can repair (a broken cross-reference table, say)
-    is used as repaired, with a warning; one it cannot is an input error."""
+    is used as repaired (see :func:`repairs`); one it cannot is an input error."""
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
@@ -71,16 +71,54 @@ def open_original(path: Path) -> pikepdf.Pdf:
         ) from None
     except pikepdf.PdfError as exc:
         raise InputFileError(f"{path}: the PDF is damaged and cannot be repaired ({exc})") from None
-    warnings = pdf.get_warnings()
-    if warnings:
-        log.warning("%s: the PDF is damaged; repaired it (%s)", path, warnings[0])
     if pdf.is_encrypted:
         pdf.close()
         raise EncryptedPdfError(
             f"{path}: the PDF is encrypted (owner password); writing a text layer would drop its "
             "restrictions, so decrypt it yourself first (qpdf --decrypt in.pdf out.pdf)"
         )
+    if len(pdf.pages) == 0:
+        pdf.close()
+        raise InputFileError(f"{path}: the PDF has no pages")
     return pdf
+
+
+def repairs(pdf: pikepdf.Pdf) -> str | None:
+    """What qpdf had to repair to open the file (its first warning), or None if nothing."""
+    warnings = pdf.get_warnings()
+    return str(warnings[0]) if warnings else None
+
+
+def is_signed(pdf: pikepdf.Pdf) -> bool:
+    """Whether the document carries a digital signature: a filled signature field, or
+    certification permissions (/Perms). Any change to the pages invalidates it."""
+    if Name.Perms in pdf.Root:
+        return True
+    form: Any = pdf.Root.get(Name.AcroForm)
+    if not isinstance(form, pikepdf.Dictionary):
+        return False
+    pending = list(form.get(Name.Fields, pikepdf.Array()))
+    seen = 0
+    while pending and seen < 100_000:  # a bound, in case the field tree loops
+        seen += 1
+        field = pending.pop()
+        if not isinstance(field, pikepdf.Dictionary):
+            continue
+        if field.get(Name.FT) == Name.Sig and field.get(Name.V) is not None:
+            return True
+        pending.extend(field.get(Name.Kids, pikepdf.Array()))
+    return False
+
+
+def claimed_pdfa(pdf: pikepdf.Pdf) -> str | None:
+    """The PDF/A part and conformance the XMP metadata claims (``"2B"``), or None."""
+    try:
+        meta = pdf.open_metadata(set_pikepdf_as_editor=False)
+        part = meta.get("pdfaid:part")
+        level = meta.get("pdfaid:conformance") or ""
+    except Exception:  # unreadable XMP: as good as no claim for our purposes
+        return None
+    return f"{part}{level}" if part else None
 
 
 class Placement(NamedTuple):

@@ -39,17 +39,22 @@ def _read_head(path: Path) -> bytes:
         raise FileAccessError(f"{path}: cannot read ({exc.strerror})") from None
 
 
+def check_header(path: Path) -> None:
+    """An InputFileError unless ``path`` is a readable, non-empty file that starts like a PDF."""
+    head = _read_head(path)
+    if not head:
+        raise InputFileError(f"{path}: the file is empty, not a PDF")
+    if b"%PDF-" not in head:
+        raise InputFileError(f"{path}: not a PDF file (no %PDF header)")
+
+
 class Document:
     """An input PDF opened for reading with PDFium. PDFium is not thread-safe: use one
     Document from one thread only."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        head = _read_head(path)
-        if not head:
-            raise InputFileError(f"{path}: the file is empty, not a PDF")
-        if b"%PDF-" not in head:
-            raise InputFileError(f"{path}: not a PDF file (no %PDF header)")
+        check_header(path)
         try:
             self._doc = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as exc:
@@ -166,7 +171,8 @@ class Document:
             w, h = page.get_size()
             scale = dpi / 72
             if w * h * scale * scale > MAX_RENDER_PIXELS:
-                scale = (MAX_RENDER_PIXELS / (w * h)) ** 0.5
+                # A little under the ceiling: PDFium rounds each side up.
+                scale = (MAX_RENDER_PIXELS / (w * h)) ** 0.5 * 0.999
                 log.info("page %d is large; rendering at %.0f dpi", index + 1, scale * 72)
             bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=False)
             image: Image.Image = bitmap.to_pil()

@@ -23,6 +23,7 @@ from ocr_pdf.cache import default_folder as cache_default_folder
 from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine, render_dpi
 from ocr_pdf.errors import (
     BadArgumentsError,
+    DigitalSignatureError,
     ExitCode,
     FileAccessError,
     OcrPdfError,
@@ -202,6 +203,7 @@ def make_searchable(
     sidecar: str | os.PathLike[str] | None = None,
     ocr_json: str | os.PathLike[str] | None = None,
     in_place: bool = False,
+    invalidate_signatures: bool = False,
     source: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
     progress: ProgressCallback | None = None,
@@ -228,7 +230,9 @@ def make_searchable(
     separated by form feeds), ``ocr_json`` the page results in our JSON format (which
     ``engine="replay"`` with ``source`` reads back to reproduce the conversion). With
     ``rotate_pages``, pages whose text is sideways or upside down are turned upright by their
-    /Rotate. Raises OcrPdfError subclasses; each carries the exit code the CLI uses."""
+    /Rotate. A digitally signed input is refused (DigitalSignatureError) unless
+    ``invalidate_signatures``, since any change to its pages breaks the signature. Raises
+    OcrPdfError subclasses; each carries the exit code the CLI uses."""
     started = time.monotonic()
     src = Path(input_path)
     if in_place:
@@ -251,8 +255,26 @@ def make_searchable(
     if cache:
         store = OcrCache(cache_default_folder() if cache is True else Path(cache))
     with ExitStack() as stack:
-        doc = stack.enter_context(pdf.Document(src))
+        pdf.check_header(src)
+        # qpdf first: it tells an encrypted, page-less or signed file from a damaged one.
         original = stack.enter_context(graft.open_original(src))
+        if graft.is_signed(original) and not invalidate_signatures:
+            raise DigitalSignatureError(
+                f"{src}: the PDF is digitally signed, and adding a text layer invalidates the "
+                "signature; pass --invalidate-digital-signatures to do it anyway"
+            )
+        claim = graft.claimed_pdfa(original)
+        if claim:
+            log.info(
+                "%s claims PDF/A-%s; the claim is kept: the original is unchanged and the text "
+                "layer adds only an embedded font and invisible text",
+                src,
+                claim,
+            )
+        doc = stack.enter_context(pdf.Document(src))
+        repaired = graft.repairs(original)
+        if repaired:  # said once both libraries could read the file, else the error says it all
+            log.warning("%s: the PDF is damaged; repaired it (%s)", src, repaired)
         selected = parse_pages(pages, len(doc)) if pages else list(range(len(doc)))
         out, tmp = stack.enter_context(_temporary_output(dst))
         if isinstance(engine, str) or engine is None:

@@ -104,6 +104,7 @@ def test_public_api_is_pinned() -> None:
             "BadArgumentsError",
             "ConfigurationError",
             "ConversionResult",
+            "DigitalSignatureError",
             "EncryptedPdfError",
             "EngineConfig",
             "ExitCode",

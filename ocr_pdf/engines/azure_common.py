@@ -9,9 +9,9 @@ from PIL import Image
 from ocr_pdf.engines import EngineConfig
 from ocr_pdf.engines.http import AsyncOperations, AzureTransport
 from ocr_pdf.errors import ConfigurationError
-from ocr_pdf.geometry import scale_quad
+from ocr_pdf.geometry import rescale
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
-from ocr_pdf.models import Line, PageText, Word
+from ocr_pdf.models import PageText
 
 
 def transport_for(config: EngineConfig, engine: str) -> AzureTransport:
@@ -56,14 +56,3 @@ class PollingEngine:
         url = self.operations.submit(self.path, self.params, sent.data, self.content_type(sent))
         page = self.parse(self.operations.wait(url, self.what), sent.width, sent.height)
         return rescale(page, 1 / sent.scale, image.width, image.height)
-
-
-def rescale(page: PageText, factor: float, width: int, height: int) -> PageText:
-    """A PageText measured on a scaled copy of an image, expressed on the original image."""
-    lines = tuple(
-        Line(
-            tuple(Word(w.text, scale_quad(w.quad, factor, factor), w.confidence) for w in ln.words)
-        )
-        for ln in page.lines
-    )
-    return PageText(width, height, lines, page.angle, page.language)

@@ -7,9 +7,9 @@ from typing import Any
 from PIL import Image
 
 from ocr_pdf.engines import EngineConfig, wire
-from ocr_pdf.engines.azure_common import rescale, transport_for
+from ocr_pdf.engines.azure_common import transport_for
 from ocr_pdf.engines.http import AzureTransport, json_body
-from ocr_pdf.geometry import group_lines
+from ocr_pdf.geometry import group_lines, rescale
 from ocr_pdf.imaging import ImageLimits, encode_for_limits
 from ocr_pdf.models import Line, PageText, Quad, Word
 

@@ -14,11 +14,12 @@ from PIL import Image
 from ocr_pdf.engines import EngineConfig, OcrEngine
 from ocr_pdf.engines.orientation import OrientationCorrected
 from ocr_pdf.errors import MissingDependencyError, OcrEngineError
-from ocr_pdf.geometry import group_lines
+from ocr_pdf.geometry import group_lines, rescale
 from ocr_pdf.models import Line, PageText, Word, quad_from_box
 
 INSTALL_HINT = "install Tesseract (Debian/Ubuntu: apt-get install tesseract-ocr)"
 TIMEOUT = 300  # seconds per page: a hung tesseract must not hang a batch
+MAX_SIDE = 32000  # pixels; tesseract's own limit is 32767
 
 # -l values in the spellings users bring (ISO 639-1 and Azure's) mapped to Tesseract's.
 LANGUAGE_CODES = {
@@ -97,6 +98,12 @@ class TesseractEngine:
         self.cache_id = f"tesseract|{_version(exe)}|{languages}|psm{psm}"
 
     def recognize(self, image: Image.Image) -> PageText:
+        # Tesseract refuses images over 32767 pixels a side (a 200-inch strip at 300 dpi).
+        factor = min(1.0, MAX_SIDE / max(image.size))
+        if factor < 1.0:
+            size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+            page = self.recognize(image.resize(size, Image.Resampling.LANCZOS))
+            return rescale(page, 1 / factor, image.width, image.height)
         buf = io.BytesIO()
         image.save(buf, "PNG", compress_level=1)
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}

@@ -1,0 +1,226 @@
+"""Unusual and hostile input PDFs, through the command as a user runs it: no pages, a broken
+cross-reference table, bilevel scans in CCITT G4 and JBIG2, a document full of forms,
+annotations, links, bookmarks and metadata, a signed one, a PDF/A one, pages 200 inches long.
+(Empty, non-PDF, truncated and encrypted files are in test_errors.py.)"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pikepdf import Name
+
+from ocr_pdf import PageText, make_searchable, pdf
+from ocr_pdf.cli import main
+from ocr_pdf.errors import ExitCode
+from ocr_pdf.models import Line, Word, quad_from_box
+from tests import checks, hostile
+from tests.pagegen import Block, PageSpec, make_pdf
+from tests.test_errors import assert_clean_failure, digest
+from tests.test_local_engines import has_local
+
+SPECS = [
+    PageSpec(f"p{i}", (Block(40, 60, (f"Quarterly report {i + 1}", "Revenue grew")),), 5, 3)
+    for i in range(2)
+]
+
+
+@pytest.fixture(scope="module")
+def scan() -> bytes:
+    return make_pdf(SPECS)[0]
+
+
+def ocr(src: Path, out: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    rc = main([str(src), str(out), "--engine", "local", "--dpi", "150", *args])
+    return rc, capsys.readouterr().err
+
+
+def test_no_pages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = hostile.write(tmp_path, "empty-doc.pdf", hostile.no_pages_pdf())
+    rc, err = ocr(src, tmp_path / "out.pdf", capsys)
+    assert_clean_failure(rc, err, ExitCode.input_file, tmp_path, digest(src), "has no pages")
+
+
+@has_local
+def test_broken_xref_is_repaired_with_a_warning(
+    scan: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = hostile.write(tmp_path, "broken.pdf", hostile.broken_xref_pdf(scan))
+    before = digest(src)
+    out = tmp_path / "out.pdf"
+    rc, err = ocr(src, out, capsys)
+    assert rc == 0, err
+    warning, summary = err.splitlines()  # one warning line, then the usual summary
+    assert "broken.pdf: the PDF is damaged; repaired it" in warning, err
+    assert "2 page(s) OCRed" in summary
+    assert digest(src) == before
+    with pikepdf.open(out) as fixed:
+        assert fixed.get_warnings() == []  # the output's own xref is sound
+    for i in range(2):
+        assert f"Quarterly report {i + 1}" in checks.page_text(out, i)
+
+
+@has_local
+@pytest.mark.parametrize("codec", ["ccitt", "jbig2"])
+def test_bilevel_scans(codec: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = hostile.ccitt_pdf() if codec == "ccitt" else hostile.jbig2_pdf()
+    src = hostile.write(tmp_path, f"{codec}.pdf", data)
+    out = tmp_path / "out.pdf"
+    rc, err = ocr(src, out, capsys, "-q")
+    assert rc == 0, err
+    assert checks.page_text(out, 0).split() == list(hostile.WORDS)
+    assert checks.render(out, 0) == checks.render(src, 0)
+    checks.original_streams_kept(src, out)  # the G4 / JBIG2 image bytes included
+    with pikepdf.open(out) as done:
+        (image,) = done.pages[0].get_images().values()
+        assert image.Filter == (Name.CCITTFaxDecode if codec == "ccitt" else Name.JBIG2Decode)
+
+
+def _outline(doc: pikepdf.Pdf) -> list[tuple[str, int]]:
+    pages = {p.objgen: i for i, p in enumerate(doc.pages)}
+    found: list[tuple[str, int]] = []
+    with doc.open_outline() as outline:
+        todo = list(outline.root)
+        while todo:
+            item = todo.pop(0)
+            found.append((item.title, pages[item.destination[0].objgen]))
+            todo.extend(item.children)
+    return found
+
+
+def _everything(path: Path) -> dict[str, object]:
+    with pikepdf.open(path) as doc:
+        first = doc.pages[0]
+        pages = {p.objgen: i for i, p in enumerate(doc.pages)}
+        annots = []
+        for a in first.obj.Annots:
+            target = a.get(Name.A, {}).get(Name.URI) or a.get(Name.Dest)
+            if isinstance(target, pikepdf.Array):
+                target = pages[target[0].objgen]
+            annots.append((str(a.Subtype), str(a.get(Name.Contents, "")), str(target)))
+        meta = doc.open_metadata()
+        return {
+            "annots": annots,
+            "fields": [(str(f.T), str(f.V)) for f in doc.Root.AcroForm.Fields],
+            "outline": _outline(doc),
+            "info": {str(k): str(v) for k, v in doc.docinfo.items() if k != "/ModDate"},
+            "xmp": (meta.get("dc:title"), meta.get("dc:creator")),
+            "labels": repr(doc.Root.PageLabels),
+            "attachments": {k: v.get_file().read_bytes() for k, v in doc.attachments.items()},
+        }
+
+
+@has_local
+def test_forms_annotations_links_bookmarks_metadata_survive(
+    scan: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = hostile.write(tmp_path, "rich.pdf", hostile.rich_pdf(scan))
+    out = tmp_path / "out.pdf"
+    rc, err = ocr(src, out, capsys)
+    assert rc == 0, err
+    kept = _everything(out)
+    assert kept == _everything(src)
+    assert kept["fields"] == [("customer", "ACME Corp")]
+    assert ("/Link", "", "https://example.org/invoice/4711") in kept["annots"]  # type: ignore[operator]
+    assert kept["outline"] == [("Chapter 1", 0), ("Section 1.1", 1)]
+    assert "Quarterly report 1" in checks.page_text(out, 0)
+    checks.original_streams_kept(src, out)
+
+
+@has_local
+def test_signed_pdf_is_refused_unless_asked(
+    scan: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = hostile.write(tmp_path, "signed.pdf", hostile.signed_pdf(scan))
+    out = tmp_path / "out.pdf"
+    rc, err = ocr(src, out, capsys)
+    assert_clean_failure(
+        rc, err, ExitCode.input_file, tmp_path, digest(src), "digitally signed",
+        "--invalidate-digital-signatures",
+    )  # fmt: skip
+    rc, err = ocr(src, out, capsys, "--invalidate-digital-signatures", "-q")
+    assert rc == 0, err
+    assert "Quarterly report 2" in checks.page_text(out, 1)
+
+
+@has_local
+def test_pdfa_claim_is_kept_and_the_layer_is_archive_safe(
+    scan: bytes,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    src = hostile.write(tmp_path, "archive.pdf", hostile.pdfa_pdf(scan))
+    out = tmp_path / "out.pdf"
+    with caplog.at_level(logging.INFO, logger="ocr_pdf"):
+        rc, err = ocr(src, out, capsys, "-v")
+    assert rc == 0, err
+    assert "claims PDF/A-2B; the claim is kept" in err
+    with pikepdf.open(src) as a, pikepdf.open(out) as b:
+        assert b.pdf_version == a.pdf_version
+        assert b.open_metadata().get("pdfaid:part") == "2"
+        assert b.Root.OutputIntents[0].DestOutputProfile.read_bytes() == (
+            a.Root.OutputIntents[0].DestOutputProfile.read_bytes()
+        )
+        assert not b.is_encrypted
+        for page in b.pages:
+            for xobject in page.Resources.XObject.values():
+                if xobject.Subtype != Name.Form:
+                    continue
+                assert Name.Group not in xobject  # no transparency group
+                for font in xobject.Resources.Font.values():
+                    # Every font the layer uses is embedded: PDF/A's first rule for fonts.
+                    descendants = font.get(Name.DescendantFonts, [font])
+                    descriptor = descendants[0].FontDescriptor
+                    assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+class Middle:
+    """Reads one word across the middle of any page, and notes the image sizes it is given."""
+
+    name = "middle"
+
+    def __init__(self) -> None:
+        self.sizes: list[tuple[int, int]] = []
+
+    def recognize(self, image: object) -> PageText:
+        w, h = image.size  # type: ignore[attr-defined]
+        self.sizes.append((w, h))
+        word = Word("middle", quad_from_box(w * 0.45, h * 0.4, w * 0.1, h * 0.2), 0.9)
+        return PageText(w, h, (Line((word,)),))
+
+
+def test_pages_200_inches_long(tmp_path: Path) -> None:
+    doc = pikepdf.new()
+    doc.add_blank_page(page_size=(14400, 144))  # 200 x 2 inches: the largest a PDF allows
+    doc.add_blank_page(page_size=(14400, 14400))  # 200 x 200 inches
+    src = tmp_path / "banner.pdf"
+    doc.save(src)
+    out = tmp_path / "out.pdf"
+    engine = Middle()
+    make_searchable(src, out, engine=engine, dpi=300, cache=False)
+    # Rendered below the pixel ceiling instead of at 60000 x 60000 pixels.
+    assert all(w * h <= pdf.MAX_RENDER_PIXELS for w, h in engine.sizes), engine.sizes
+    assert abs(engine.sizes[0][0] - 60000) <= 1  # the strip fits at full resolution
+    for index, (width, height) in enumerate([(14400, 144), (14400, 14400)]):
+        boxes = checks.char_boxes(out, index)
+        assert "".join(c for c, _ in boxes) == "middle"
+        xs = [(b[0] + b[2]) / 2 for _, b in boxes]
+        ys = [(b[1] + b[3]) / 2 for _, b in boxes]
+        assert 0.44 * width < min(xs) and max(xs) < 0.56 * width
+        assert 0.35 * height < min(ys) and max(ys) < 0.65 * height
+
+
+@pytest.mark.skipif(__import__("shutil").which("tesseract") is None, reason="no tesseract")
+def test_tesseract_reads_a_strip_wider_than_it_can_take(tmp_path: Path) -> None:
+    spec = PageSpec("strip", (Block(30, 40, ("Banner text far left",)),), 120, 0.6, dpi=300)
+    data, _ = make_pdf([spec])  # 36000 pixels wide: over tesseract's 32767
+    src = tmp_path / "strip.pdf"
+    src.write_bytes(data)
+    out = tmp_path / "out.pdf"
+    assert main([str(src), str(out), "--engine", "tesseract", "-q"]) == 0
+    assert "Banner" in checks.page_text(out, 0)
+    assert hashlib.sha256(src.read_bytes()).digest() == hashlib.sha256(data).digest()
