@@ -160,7 +160,7 @@ def graft(
             xobjects[name] = form
             closing = b"Q\n" * (_unclosed_saves(page) + 1)
             page.contents_add(pikepdf.Stream(original, b"q\n"), prepend=True)
-            draw = f"q 1 0 0 1 {x0:g} {y0:g} cm {name} Do Q\n".encode()
+            draw = f"q 1 0 0 1 {_number(x0)} {_number(y0)} cm {name} Do Q\n".encode()
             page.contents_add(pikepdf.Stream(original, b"\n" + closing + draw))
         original.save(
             output,
@@ -169,6 +169,13 @@ def graft(
             object_stream_mode=pikepdf.ObjectStreamMode.preserve,
             fix_metadata_version=False,
         )
+
+
+def _number(value: float) -> str:
+    """A PDF number: fixed-point (PDF has no exponent notation, which ``:g`` gives for 6e-05),
+    to 1/10000 of a point."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 _OUR_TAIL = re.compile(
