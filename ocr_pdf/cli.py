@@ -17,7 +17,7 @@ from typing import Any
 
 from ocr_pdf import __version__
 from ocr_pdf.engines import available_engines
-from ocr_pdf.errors import BadArgumentsError, ExitCode, OcrPdfError
+from ocr_pdf.errors import BadArgumentsError, ExitCode, FileAccessError, OcrPdfError
 from ocr_pdf.pipeline import ConversionResult, make_searchable
 
 log = logging.getLogger("ocr_pdf")
@@ -27,6 +27,8 @@ usage forms:
   ocr-pdf [options] INPUT OUTPUT            one file (- for stdin / stdout)
   ocr-pdf [options] INPUT... FOLDER         several files, or folders of PDFs, into a folder
   ocr-pdf [options] --in-place FILE...      replace each file atomically (consume hooks)
+  ocr-pdf preview INPUT --page N -o P.png   draw the words the OCR finds on one page
+  ocr-pdf serve [--host H] [--port P]       an Azure-compatible OCR endpoint, offline
 
 environment:
   AZURE_VISION_ENDPOINT  Azure AI Vision endpoint, e.g. https://NAME.cognitiveservices.azure.com
@@ -128,8 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="OCR a signed PDF anyway (its signature will no longer verify)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    p.add_argument("-v", "--verbose", action="store_true", help="print details and tracebacks")
+    _common(p)
     p.add_argument("--version", action="version", version=f"ocr-pdf {__version__}")
     return p
 
@@ -258,54 +259,82 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    p.add_argument("-v", "--verbose", action="store_true", help="print details and tracebacks")
+
+
+def build_preview_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="ocr-pdf preview",
+        description="Draw one page with every recognised word's box and text (uses the cache).",
+    )
+    p.add_argument("input", metavar="INPUT", help="the PDF")
+    p.add_argument("--page", type=int, default=1, help="page number, from 1 (default 1)")
+    p.add_argument(
+        "-o", "--output", help="the PNG to write (default: INPUT's name with -pN-preview.png)"
+    )
+    p.add_argument("--engine", help=f"OCR engine: {', '.join(available_engines())}")
+    p.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
+    p.add_argument("-l", "--language", help="language of the text")
+    p.add_argument("--dpi", type=float, help="rendering resolution (default: as a conversion)")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds per service call")
+    p.add_argument("--cache-dir", help="folder of the OCR cache")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    _common(p)
+    return p
+
+
+def build_serve_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="ocr-pdf serve",
+        description="Answer Azure AI Vision's OCR requests (legacy /ocr, Read 3.2, Image "
+        "Analysis 4.0 read) with a local engine, so scripts written for Azure run offline. "
+        "Set OCR_PDF_SERVE_KEY to require that key in Ocp-Apim-Subscription-Key.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    p.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 = any free)")
+    p.add_argument("--engine", default=None, help="local engine: local (default) or tesseract")
+    p.add_argument("-l", "--language", help="language of the text (tesseract codes)")
+    _common(p)
+    return p
+
+
+SUBCOMMANDS: dict[str, Callable[[], argparse.ArgumentParser]] = {
+    "preview": build_preview_parser,
+    "serve": build_serve_parser,
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: sys.argv[1:]) and return its exit code.
 
     SIGTERM is handled like Ctrl-C: the run stops, the pages already read stay in the cache,
-    and no partial output is left."""
+    and no partial output is left. ``preview`` and ``serve`` as the first argument select
+    those commands (a file of that name is ``./serve``)."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = words[0] if words and words[0] in SUBCOMMANDS else None
+    parser = SUBCOMMANDS[command]() if command else build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(words[1:] if command else words)
     except SystemExit as exc:
         return int(exc.code or 0)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return _main(args)
+        _configure_logging(args.verbose, args.quiet)
+        run = {"preview": _preview, "serve": _serve}.get(command or "", _main)
+        return _guarded(args, run)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 
 
-def _main(args: argparse.Namespace) -> int:
-    _configure_logging(args.verbose, args.quiet)
-    show_progress = not args.quiet and sys.stderr.isatty()
-    failures: list[tuple[Path, OcrPdfError | Exception]] = []
-    done = 0
+def _guarded(args: argparse.Namespace, run: Callable[[argparse.Namespace], int]) -> int:
+    """``run(args)``, with every failure turned into one line and its exit code."""
     try:
-        pairs = _jobs(args)
-        if len(pairs) > 1 and (args.sidecar or args.ocr_json):
-            raise BadArgumentsError("--sidecar and --ocr-json take one input file")
-        for src, dst in pairs:
-            try:
-                with _progress(show_progress, src.name) as progress:
-                    result = _convert(args, src, dst, progress)
-                done += 1
-                if not args.quiet:
-                    name = "stdout" if dst is not None and str(dst) == "-" else str(result.output)
-                    print(_summary(result, name), file=sys.stderr)
-            except OcrPdfError as err:
-                if len(pairs) == 1:
-                    raise
-                if args.verbose:
-                    traceback.print_exc()
-                print(f"ocr-pdf: error: {err}", file=sys.stderr)
-                failures.append((src, err))
-        if len(pairs) > 1 and not args.quiet:
-            print(
-                f"ocr-pdf: {done} of {len(pairs)} file(s) converted, {len(failures)} failed",
-                file=sys.stderr,
-            )
+        return run(args)
     except KeyboardInterrupt:
         print("ocr-pdf: interrupted; no partial output was left", file=sys.stderr)
         return ExitCode.ctrl_c
@@ -323,6 +352,92 @@ def _main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return ExitCode.other_error
+
+
+def _preview(args: argparse.Namespace) -> int:
+    from ocr_pdf.preview import preview
+
+    src = Path(args.input)
+    out = Path(args.output) if args.output else Path(f"{src.stem}-p{args.page}-preview.png")
+    text, cached = preview(
+        src,
+        out,
+        args.page,
+        engine=args.engine,
+        language=args.language,
+        endpoint=args.endpoint,
+        dpi=args.dpi,
+        cache=False if args.no_cache else (args.cache_dir or True),
+        timeout=args.timeout,
+    )
+    if not args.quiet:
+        source = "from the cache" if cached else "read now"
+        print(f"{out}: page {args.page}, {len(text.words)} words ({source})", file=sys.stderr)
+    return ExitCode.ok
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+
+    from ocr_pdf.engines import EngineConfig, get_engine, local_engine_installed
+    from ocr_pdf.server import make_server
+
+    name = args.engine or ("local" if local_engine_installed() else "tesseract")
+    if name.startswith("azure") or name == "replay":
+        raise BadArgumentsError(f"serve --engine {name}: use a local engine (local, tesseract)")
+    engine = get_engine(name, EngineConfig.from_environment(language=args.language))
+    key = os.environ.get("OCR_PDF_SERVE_KEY") or None
+    try:
+        server = make_server(engine, args.host, args.port, key)
+    except OSError as exc:
+        raise FileAccessError(
+            f"cannot listen on {args.host}:{args.port} ({exc.strerror})"
+        ) from None
+    if not key and args.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s without a key: set OCR_PDF_SERVE_KEY", args.host)
+    print(
+        f"ocr-pdf: serving Azure-compatible OCR at {server.url} with the {name} engine"
+        + (" (key required)" if key else "")
+        + "; Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("ocr-pdf: stopped", file=sys.stderr)
+    finally:
+        server.server_close()
+    return ExitCode.ok
+
+
+def _main(args: argparse.Namespace) -> int:
+    show_progress = not args.quiet and sys.stderr.isatty()
+    failures: list[tuple[Path, OcrPdfError | Exception]] = []
+    done = 0
+    pairs = _jobs(args)
+    if len(pairs) > 1 and (args.sidecar or args.ocr_json):
+        raise BadArgumentsError("--sidecar and --ocr-json take one input file")
+    for src, dst in pairs:
+        try:
+            with _progress(show_progress, src.name) as progress:
+                result = _convert(args, src, dst, progress)
+            done += 1
+            if not args.quiet:
+                name = "stdout" if dst is not None and str(dst) == "-" else str(result.output)
+                print(_summary(result, name), file=sys.stderr)
+        except OcrPdfError as err:
+            if len(pairs) == 1:
+                raise
+            if args.verbose:
+                traceback.print_exc()
+            print(f"ocr-pdf: error: {err}", file=sys.stderr)
+            failures.append((src, err))
+    if len(pairs) > 1 and not args.quiet:
+        print(
+            f"ocr-pdf: {done} of {len(pairs)} file(s) converted, {len(failures)} failed",
+            file=sys.stderr,
+        )
     if failures:
         first = failures[0][1]
         return first.exit_code if isinstance(first, OcrPdfError) else ExitCode.other_error

@@ -177,7 +177,16 @@ def _needs_ocr(doc: pdf.Document, index: int, mode: str) -> tuple[bool, bool]:
     return invisible == 0 and visible < VISIBLE_TEXT_THRESHOLD, False
 
 
-def _engine_id(engine: OcrEngine) -> str:
+def page_dpi(engine: OcrEngine, doc: pdf.Document, index: int, dpi: float | None) -> float:
+    """The resolution page ``index`` is rendered at for ``engine``: the one a replayed result
+    was read at, else ``dpi``, else the engine's choice given the scan's own resolution."""
+    replayed = getattr(engine, "page_dpi", None)
+    at = (replayed(index) if callable(replayed) else None) or dpi
+    return float(at or render_dpi(engine, doc.native_dpi(index)))
+
+
+def engine_id(engine: OcrEngine) -> str:
+    """What identifies ``engine`` and its settings in cache keys."""
     cache_id = getattr(engine, "cache_id", None)
     kind = type(engine)
     return cache_id if isinstance(cache_id, str) else f"{kind.__module__}.{kind.__qualname__}"
@@ -289,7 +298,7 @@ def make_searchable(
                 timeout=timeout,
             )
             engine = get_engine(engine, config)
-        engine_id = _engine_id(engine)
+        identity = engine_id(engine)
         workers = jobs or default_jobs(engine)
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=workers))
         stack.callback(pool.shutdown, cancel_futures=True)
@@ -352,14 +361,12 @@ def make_searchable(
             if strip:
                 graft.remove_ocr_layers(original, index)
             geometry = doc.geometry(index)
-            page_dpi = getattr(engine, "page_dpi", None)
-            at = (page_dpi(index) if callable(page_dpi) else None) or dpi
-            at = at or render_dpi(engine, doc.native_dpi(index))
+            at = page_dpi(engine, doc, index, dpi)
             image = doc.render(index, at)
             pixels = pixel_digest(image) if store is not None or ocr_json is not None else ""
             if ocr_json is not None:
                 rendered[index] = (at, pixels)
-            key = cache_key(pixels, engine_id) if store is not None else ""
+            key = cache_key(pixels, identity) if store is not None else ""
             future = pool.submit(_read, engine, image, store, key)
             in_flight.append((index, geometry, image.size, future))
             del image  # the worker holds the only reference: freed once read
@@ -442,13 +449,17 @@ def _ranges(numbers: tuple[int, ...]) -> str:
     return ", ".join(parts)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """``data`` at ``path`` via a temporary file and a rename: complete or absent."""
+    name = None
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(name, path)
     except OSError as exc:
+        if name is not None:
+            Path(name).unlink(missing_ok=True)
         raise FileAccessError(f"{path}: cannot write ({exc.strerror})") from None
 
 
@@ -456,7 +467,7 @@ def _write_sidecar(path: Path, doc: pdf.Document, results: tuple[PageResult, ...
     """The document's text, one page after another separated by form feeds: what we read, or
     for a page left alone, the text it already had."""
     parts = [r.text if r.status == "ocr" else doc.page_text(r.number - 1) for r in results]
-    _write_atomically(path, ("\f".join(parts) + "\n").encode("utf-8"))
+    write_atomically(path, ("\f".join(parts) + "\n").encode("utf-8"))
 
 
 def _write_json(
@@ -481,4 +492,4 @@ def _write_json(
             for i in sorted(texts)
         ],
     }
-    _write_atomically(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+    write_atomically(path, json.dumps(record, ensure_ascii=False).encode("utf-8"))

@@ -1,0 +1,62 @@
+"""`ocr-pdf preview`: one page drawn with the words the OCR found, reusing the cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ocr_pdf import preview
+from ocr_pdf.cli import main
+from ocr_pdf.errors import ExitCode
+from tests.pagegen import Block, PageSpec, make_pdf
+from tests.test_local_engines import has_local
+
+SPEC = PageSpec("p", (Block(60, 80, ("Preview this page",)),), width_in=4, height_in=2)
+OTHER = PageSpec("q", (Block(60, 120, ("Another page here",)),), width_in=4, height_in=2)
+
+
+@has_local
+def test_preview_draws_boxes_on_the_words_and_reuses_the_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, truths = make_pdf([OTHER, SPEC])
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(data)
+    png = tmp_path / "preview.png"
+    assert main(["preview", str(src), "--page", "2", "-o", str(png), "--engine", "local"]) == 0
+    assert "page 2, 3 words (read now)" in capsys.readouterr().err
+    drawn = Image.open(png).convert("RGB")
+    # Box outlines in the preview's red sit around each word the page generator drew.
+    width, height = (drawn.width - preview.GAP) // 2, drawn.height  # the page's own panel
+    for word in truths[1].words:
+        xs = [x * width for x, _ in word.display_quad]
+        ys = [y * height for _, y in word.display_quad]
+        near = [
+            drawn.getpixel((round(x), round(y)))
+            for x in range(int(min(xs)) - 6, int(max(xs)) + 6, 2)
+            for y in (min(ys) - 4, max(ys) + 4)
+            if 0 <= x < width and 0 <= y < height
+        ]
+        assert any(r > 180 and g < 80 and b < 120 for r, g, b in near), word.text
+    # A conversion afterwards finds page 2 in the cache; a second preview costs nothing.
+    assert main([str(src), str(tmp_path / "out.pdf"), "--engine", "local"]) == 0
+    assert "(1 from cache)" in capsys.readouterr().err
+    assert main(["preview", str(src), "--page", "2", "-o", str(png), "--engine", "local"]) == 0
+    assert "(from the cache)" in capsys.readouterr().err
+
+
+def test_preview_of_a_page_that_is_not_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, _ = make_pdf([SPEC])
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(data)
+    rc = main(["preview", str(src), "--page", "3", "-o", str(tmp_path / "p.png")])
+    err = capsys.readouterr().err
+    assert (
+        rc == ExitCode.bad_args
+        and err.strip() == f"ocr-pdf: error: --page 3: {src} has pages 1 to 1"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
