@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ocr_pdf import graft, make_searchable, pdf, textlayer
 from ocr_pdf.engines.azure_ocr import LIMITS, parse_ocr_result
 from ocr_pdf.imaging import encode_for_limits
-from ocr_pdf.pipeline import _to_layer_page
+from ocr_pdf.pipeline import to_layer_page
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
@@ -133,7 +133,7 @@ def stages(pages: int) -> None:
                 text = parse_ocr_result(answer, sent.width, sent.height)
                 geometry = doc.geometry(i)
                 placements.append(graft.Placement(i, i, geometry.mediabox[:2], geometry.rotation))
-                layers.append(_to_layer_page(text, geometry, sent.width, sent.height, 0))
+                layers.append(to_layer_page(text, geometry, sent.width, sent.height, 0))
             t = time.thread_time()
             writer = textlayer.LayerWriter()
             for layer in layers:

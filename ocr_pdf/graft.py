@@ -83,6 +83,33 @@ def open_original(path: Path) -> pikepdf.Pdf:
     return pdf
 
 
+def standalone_layer(layer_pdf: bytes, font: str = "/F1") -> bytes:
+    """The first page of a text layer PDF as a one-page PDF with one content stream and its
+    one font named ``font``: the shape OCRmyPDF's sandwich grafting expects (it copies only
+    a font named /F1 or /f-0-0)."""
+    with pikepdf.open(io.BytesIO(layer_pdf)) as pdf:
+        del pdf.pages[1:]
+        page = pdf.pages[0]
+        fonts: Any = page.obj.Resources.get(Name.Font, Dictionary())
+        names = [str(k) for k in fonts]
+        if len(names) > 1:
+            raise ValueError(f"a text layer with {len(names)} fonts")
+        instructions = list(pikepdf.parse_content_stream(page))
+        if names and names[0] != font:
+            fonts[Name(font)] = fonts[Name(names[0])]
+            del fonts[Name(names[0])]
+            for i, instruction in enumerate(instructions):
+                if str(getattr(instruction, "operator", "")) == "Tf":
+                    size = instruction.operands[1]
+                    instructions[i] = pikepdf.ContentStreamInstruction(
+                        [Name(font), size], pikepdf.Operator("Tf")
+                    )
+        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(instructions))
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
+
+
 def repairs(pdf: pikepdf.Pdf) -> str | None:
     """What qpdf had to repair to open the file (its first warning), or None if nothing."""
     warnings = pdf.get_warnings()

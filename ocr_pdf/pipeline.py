@@ -112,7 +112,7 @@ def _publish(tmp: Path, output: Path) -> None:
         raise FileAccessError(f"{output}: cannot write ({exc.strerror})") from None
 
 
-def _to_layer_page(
+def to_layer_page(
     text: PageText, geometry: PageGeometry, width: int, height: int, rotation: int
 ) -> textlayer.LayerPage:
     """Move a page's words from the pixels of its ``width`` x ``height`` image to points
@@ -309,6 +309,7 @@ def make_searchable(
         placements: list[graft.Placement] = []
         failed: dict[int, OcrPdfError] = {}
         failing_in_a_row = 0
+        stripped = False  # an earlier text layer was removed (--redo-ocr)
         in_flight: deque[tuple[int, PageGeometry, tuple[int, int], Future[Any]]] = deque()
 
         def collect() -> None:
@@ -330,7 +331,7 @@ def make_searchable(
             turn = _upright_turn(text) if rotate_pages else 0
             rotation = (geometry.rotation + turn) % 360
             if text.words:
-                layer = layers.add(_to_layer_page(text, geometry, width, height, rotation))
+                layer = layers.add(to_layer_page(text, geometry, width, height, rotation))
                 placements.append(graft.Placement(index, layer, geometry.mediabox[:2], rotation))
             if ocr_json is not None:
                 texts[index] = text
@@ -359,7 +360,7 @@ def make_searchable(
                     progress(len(results), len(selected))
                 continue
             if strip:
-                graft.remove_ocr_layers(original, index)
+                stripped |= graft.remove_ocr_layers(original, index)
             geometry = doc.geometry(index)
             at = page_dpi(engine, doc, index, dpi)
             image = doc.render(index, at)
@@ -383,15 +384,23 @@ def make_searchable(
             collect()
         if failed:
             raise _pages_failed(failed, results, selected, store is not None)
-        graft.graft(original, layers.finish(), placements, out)
+        # In place with nothing to add, the file is left exactly as it was (no new bytes, no
+        # new modification time): a consume hook or sync tool sees no change.
+        unchanged = in_place and not placements and not stripped
+        if not unchanged:
+            graft.graft(original, layers.finish(), placements, out)
         out.close()
-        pdf.check_output(tmp, len(doc))
+        if not unchanged:
+            pdf.check_output(tmp, len(doc))
         page_results = tuple(results.get(i, PageResult(i + 1, "skipped")) for i in range(len(doc)))
         if sidecar is not None:
             _write_sidecar(Path(sidecar), doc, page_results)
         if ocr_json is not None:
             _write_json(Path(ocr_json), texts, rendered)
-        _publish(tmp, dst)
+        if unchanged:
+            tmp.unlink()
+        else:
+            _publish(tmp, dst)
         transport = getattr(engine, "transport", None)
         calls = getattr(transport, "calls", 0)
     return ConversionResult(
