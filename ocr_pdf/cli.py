@@ -33,6 +33,7 @@ usage forms:
 environment:
   AZURE_VISION_ENDPOINT  Azure AI Vision endpoint, e.g. https://NAME.cognitiveservices.azure.com
   AZURE_VISION_KEY       one of the resource's keys (never passed on the command line)
+  AZURE_VISION_KEY_FILE  or a file holding it (a container secret)
   OCR_PDF_CACHE_DIR      where OCR results are cached (default: the user cache folder)
 
 exit codes:

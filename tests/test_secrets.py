@@ -50,9 +50,16 @@ def test_the_key_is_written_nowhere(tmp_path: Path) -> None:
                 str(tmp_path / f"{engine}.json"),
             ]
             assert all(KEY not in arg for arg in cmd)  # there is no key option at all
+            run_env = {**env, "AZURE_VISION_KEY": key}
+            if engine == "azure-read":  # the key from a file instead (a container secret)
+                secret = tmp_path / "secrets" / "vision-key"
+                secret.parent.mkdir(exist_ok=True)
+                secret.write_text(key + "\n")
+                del run_env["AZURE_VISION_KEY"]
+                run_env["AZURE_VISION_KEY_FILE"] = str(secret)
             done = subprocess.run(
                 cmd,
-                env={**env, "AZURE_VISION_KEY": key},
+                env=run_env,
                 capture_output=True,
                 text=True,
                 timeout=120,
@@ -61,7 +68,8 @@ def test_the_key_is_written_nowhere(tmp_path: Path) -> None:
     assert "access denied" in logs[-1] and "Traceback" in logs[-1]  # -v: a traceback, no key
     for log in logs:
         assert KEY not in log
-    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    written = [p for p in tmp_path.rglob("*") if p.is_file() and "secrets" not in p.parts]
+    assert (tmp_path / "azure-read.pdf").exists()  # the key file worked
     assert any(p.suffix == ".json" and "cache" in p.parts for p in written)
     for path in written:
         assert KEY.encode() not in path.read_bytes(), path

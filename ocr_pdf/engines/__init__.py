@@ -73,11 +73,25 @@ class EngineConfig:
 
     @classmethod
     def from_environment(cls, **overrides: object) -> EngineConfig:
-        """Fill endpoint and key from AZURE_VISION_ENDPOINT / AZURE_VISION_KEY when not given."""
+        """Fill endpoint and key from AZURE_VISION_ENDPOINT / AZURE_VISION_KEY when not given;
+        AZURE_VISION_KEY_FILE names a file holding the key instead (a container secret, say)."""
         values: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
         values.setdefault("endpoint", os.environ.get("AZURE_VISION_ENDPOINT") or None)
-        values.setdefault("key", os.environ.get("AZURE_VISION_KEY") or None)
+        values.setdefault("key", os.environ.get("AZURE_VISION_KEY") or _key_from_file())
         return cls(**values)  # type: ignore[arg-type]
+
+
+def _key_from_file() -> str | None:
+    path = os.environ.get("AZURE_VISION_KEY_FILE")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"AZURE_VISION_KEY_FILE {path}: cannot read it ({exc.strerror})"
+        ) from None
 
 
 EngineFactory = Callable[[EngineConfig], OcrEngine]
