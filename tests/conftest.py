@@ -16,7 +16,9 @@ from tests.standin import Fault, StandIn
 
 ROOT = Path(__file__).resolve().parent.parent
 CASSETTES = ROOT / "cassettes"
-REFERENCE = ROOT.parent / "shared" / "azure-reference"
+# Real responses recorded from the live service (provenance in its README), copied from the
+# team's ../shared/azure-reference so that every checkout can run the parser tests.
+REFERENCE = ROOT / "tests" / "fixtures" / "azure-reference"
 FAKE_KEY = "fake-key-0123456789abcdef"
 REPLAY_ENDPOINT = "http://127.0.0.1:9"  # never contacted: vcrpy answers before any socket
 

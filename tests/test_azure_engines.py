@@ -1,5 +1,6 @@
 """Read 3.2, Image Analysis 4.0 and Document Intelligence: parsers on the real responses in
-../shared/azure-reference, polling and its failures through cassettes, shared transport rules."""
+tests/fixtures/azure-reference, polling and its failures through cassettes, shared transport
+rules."""
 
 from __future__ import annotations
 
@@ -24,14 +25,11 @@ from tests.conftest import FAKE_KEY, REFERENCE, Service
 from tests.pagegen import geometry_specs, make_pdf
 from tests.standin import Fault
 
-needs_reference = pytest.mark.skipif(not REFERENCE.exists(), reason="no ../shared")
-
 
 def load(name: str) -> Any:
     return json.loads((REFERENCE / name).read_text(encoding="utf-8"))
 
 
-@needs_reference
 @pytest.mark.parametrize(
     "name", ["read-v3.2-signage-succeeded.json", "read-v3.2-signage-natural-succeeded.json"]
 )
@@ -44,7 +42,6 @@ def test_read_signage_both_key_spellings(name: str) -> None:
     assert page.angle == pytest.approx(2.2026)
 
 
-@needs_reference
 def test_read_whiteboard_handwriting() -> None:
     body = load("read-v3.2-whiteboard-stream-succeeded.json")
     page = parse_read_result(body, 500, 332)  # sent at half size: quads scale with it
@@ -56,7 +53,6 @@ def test_read_whiteboard_handwriting() -> None:
     assert word.quad[0] == pytest.approx((first["boundingBox"][0] / 2, first["boundingBox"][1] / 2))
 
 
-@needs_reference
 @pytest.mark.parametrize(
     "name",
     [
@@ -326,7 +322,6 @@ def test_default_azure_engine(
         assert checks.page_text(out, i) == checks.expected_text(truths[i])
 
 
-@needs_reference
 def test_recorded_read_operation_end_to_end(monkeypatch: pytest.MonkeyPatch) -> None:
     """The live 202 headers, the live 'running' body and the live result, in the order the
     service sent them, through the same submit/poll code the engine uses."""

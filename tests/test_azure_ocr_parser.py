@@ -1,4 +1,4 @@
-"""The /ocr parser on every real and documented response in ../shared/azure-reference, its
+"""The /ocr parser on every real and documented response in tests/fixtures/azure-reference, its
 geometry against the contract, and its refusal of malformed bodies."""
 
 from __future__ import annotations
@@ -23,14 +23,11 @@ from tests.conftest import REFERENCE
 OCR_FILES = sorted(REFERENCE.glob("ocr-*.json"))
 ERROR_FILES = sorted(REFERENCE.glob("*error*.json"))
 
-needs_reference = pytest.mark.skipif(not OCR_FILES, reason="../shared/azure-reference not present")
-
 
 def load(name: str) -> Any:
     return json.loads((REFERENCE / name).read_text(encoding="utf-8"))
 
 
-@needs_reference
 @pytest.mark.parametrize("path", OCR_FILES, ids=lambda p: p.name)
 def test_every_reference_response_parses(path: Path) -> None:
     payload = json.loads(path.read_text(encoding="utf-8"))
@@ -39,7 +36,6 @@ def test_every_reference_response_parses(path: Path) -> None:
     assert sorted(w.text for w in page.words) == sorted(expected)
 
 
-@needs_reference
 def test_signage_boxes_turn_back_onto_the_read_quads() -> None:
     """The same photo (250x258) went to /ocr (textAngle -2.9 deg, boxes in the rotated frame)
     and to Read 3.2 (quads on the original image). Turned back by -textAngle, the /ocr boxes
@@ -59,14 +55,12 @@ def test_signage_boxes_turn_back_onto_the_read_quads() -> None:
     assert quad_angle(seattle.quad) == pytest.approx(2.9, abs=0.05)
 
 
-@needs_reference
 def test_reading_order_fixes_service_order() -> None:
     # The service lists WEST (y=33) before 520 (x=65, y=45); both are one region, read by line.
     page = parse_ocr_result(load("ocr-v2.1-signage-stream.json"), 250, 258)
     assert page.text.split("\n") == ["WEST", "520", "Seattle"]
 
 
-@needs_reference
 def test_cjk_characters_join_without_spaces() -> None:
     page = parse_ocr_result(load("ocr-v1.0-zh-hans-cigarette-pack-thirdparty.json"), 300, 450)
     assert page.text.split("\n") == ["南京", "吸烟有害健康", "尽早戒烟有益健康"]
@@ -166,7 +160,6 @@ def test_any_json_either_parses_or_raises_our_error(body: Any) -> None:
         parse_ocr_result(body, 640, 480)
 
 
-@needs_reference
 @pytest.mark.parametrize("path", ERROR_FILES, ids=lambda p: p.name)
 def test_error_envelopes(path: Path) -> None:
     record = json.loads(path.read_text(encoding="utf-8"))
