@@ -41,6 +41,14 @@ def cache_key(pixels: str, engine_id: str) -> str:
     return hashlib.sha256(f"{engine_id}|{pixels}".encode()).hexdigest()
 
 
+def open_cache(setting: bool | str | os.PathLike[str]) -> OcrCache | None:
+    """The cache a ``cache=`` argument asks for: True the default folder, a path that folder,
+    False none."""
+    if not setting:
+        return None
+    return OcrCache(default_folder() if setting is True else Path(setting))
+
+
 class OcrCache:
     """One JSON file per page result, written atomically (temporary file, then rename), so
     that a crash or kill never leaves a half-written entry; an unreadable entry is ignored and

@@ -28,6 +28,19 @@ def _line_quad(line: Line) -> Quad:
     return (first[0], last[1], last[2], first[3])
 
 
+def _turned_bounds(
+    quads: list[Quad], degrees: float, centre: tuple[float, float]
+) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom) of ``quads`` once turned clockwise by ``degrees``."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for q in quads:
+        x0, y0, x1, y1 = quad_bounds(rotate_quad(q, degrees, centre))
+        xs += [x0, x1]
+        ys += [y0, y1]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
 def _blocks(page: PageText, direction: float) -> list[list[Line]]:
     """The page's lines (in reading order) cut into regions, as the service groups them: a
     new region starts where the next line is not just below the last one (a new column, or a
@@ -38,13 +51,7 @@ def _blocks(page: PageText, direction: float) -> list[list[Line]]:
     for line in page.lines:
         if not line.words:
             continue
-        xs: list[float] = []
-        ys: list[float] = []
-        for w in line.words:
-            x0, y0, x1, y1 = quad_bounds(rotate_quad(w.quad, -direction, centre))
-            xs += [x0, x1]
-            ys += [y0, y1]
-        here = (min(xs), min(ys), max(xs), max(ys))
+        here = _turned_bounds([w.quad for w in line.words], -direction, centre)
         if previous is None or not _continues(previous, here):
             blocks.append([])
         blocks[-1].append(line)
@@ -65,22 +72,17 @@ def ocr_result(page: PageText, language: str = "unk") -> dict[str, Any]:
     ``orientation`` is the quarter turn nearest to the text direction and ``textAngle`` the
     remaining skew in radians, such that rotating the image clockwise by textAngle about its
     centre makes the text axis-aligned; boxes are ``"x,y,w,h"`` integers in that rotated image,
-    as the service gives them. All lines make one region: we know the reading order, not the
-    service's regions."""
+    as the service gives them. Regions are cut from the lines in reading order (see
+    :func:`_blocks`)."""
     direction = _text_direction(page)
     quarter = round(direction / 90) % 4
     skew = ((quarter * 90 - direction + 180) % 360) - 180  # in (-45, 45]
     centre = (page.width / 2, page.height / 2)
 
     def box(quads: list[Quad]) -> str:
-        xs: list[float] = []
-        ys: list[float] = []
-        for q in quads:
-            x0, y0, x1, y1 = quad_bounds(rotate_quad(q, skew, centre))
-            xs += [x0, x1]
-            ys += [y0, y1]
-        left, top = math.floor(min(xs)), math.floor(min(ys))
-        return f"{left},{top},{math.ceil(max(xs)) - left},{math.ceil(max(ys)) - top}"
+        x0, y0, x1, y1 = _turned_bounds(quads, skew, centre)
+        left, top = math.floor(x0), math.floor(y0)
+        return f"{left},{top},{math.ceil(x1) - left},{math.ceil(y1) - top}"
 
     regions = [
         {

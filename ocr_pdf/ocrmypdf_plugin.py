@@ -25,14 +25,13 @@ from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 from PIL import Image
 
 from ocr_pdf import __version__, graft, textlayer
-from ocr_pdf.cache import OcrCache, cache_key, pixel_digest
-from ocr_pdf.cache import default_folder as cache_default_folder
+from ocr_pdf.cache import cache_key, open_cache, pixel_digest
 from ocr_pdf.engines import EngineConfig, default_engine_name, get_engine
 from ocr_pdf.engines import OcrEngine as OurEngine
 from ocr_pdf.errors import OcrPdfError
 from ocr_pdf.geometry import dominant_angle
-from ocr_pdf.models import PageGeometry, PageText, quad_bounds
-from ocr_pdf.pipeline import engine_id, to_layer_page
+from ocr_pdf.models import Line, PageGeometry, PageText, quad_bounds
+from ocr_pdf.pipeline import engine_id, read_page, to_layer_page
 
 MODULE = __name__
 # OCRmyPDF (Tesseract) language codes and what Azure calls them; -l with one of these is
@@ -96,21 +95,23 @@ def _read(input_file: Path, options: Any) -> tuple[PageText, float]:
     with Image.open(input_file) as opened:
         dpi = float((opened.info.get("dpi") or (300, 300))[0]) or 300.0
         image = opened.convert("L")
-    store = OcrCache(cache_default_folder())
     key = cache_key(pixel_digest(image), engine_id(engine))
-    text = store.get(key)
-    if text is None:
-        try:
-            text = engine.recognize(image)
-        except OcrPdfError as err:
-            raise _Failure(err) from None
-        store.put(key, text)
+    try:
+        text, _, _ = read_page(engine, image, open_cache(True), key)
+    except OcrPdfError as err:
+        raise _Failure(err) from None
     return text, dpi
 
 
 def _box(points: Any) -> BoundingBox:
     x0, y0, x1, y1 = quad_bounds(points)
     return BoundingBox(left=max(0.0, x0), top=max(0.0, y0), right=max(0.0, x1), bottom=max(0.0, y1))
+
+
+def _textangle(line: Line) -> int:
+    """A line's direction as hOCR's textangle: the quarter turn, counter-clockwise degrees."""
+    quarter = round(dominant_angle(line.words) / 90) % 4
+    return (360 - 90 * quarter) % 360
 
 
 def page_tree(text: PageText, dpi: float, page_number: int) -> OcrElement:
@@ -125,12 +126,11 @@ def page_tree(text: PageText, dpi: float, page_number: int) -> OcrElement:
     for line in text.lines:
         if not line.words:
             continue
-        quarter = round(dominant_angle(line.words) / 90) % 4
         corners = [p for w in line.words for p in w.quad]
         element = OcrElement(
             ocr_class=OcrClass.LINE,
             bbox=_box(corners),
-            textangle=float((360 - 90 * quarter) % 360),
+            textangle=float(_textangle(line)),
             text=line.text,
         )
         for word in line.words:
@@ -164,8 +164,7 @@ def hocr(text: PageText) -> str:
     for n, line in enumerate(text.lines):
         if not line.words:
             continue
-        quarter = round(dominant_angle(line.words) / 90) % 4
-        angle = (360 - 90 * quarter) % 360
+        angle = _textangle(line)
         corners = [p for w in line.words for p in w.quad]
         out.append(
             f"<span class='ocr_line' id='line_{n}' title='{bbox(corners)}; baseline 0 0"

@@ -18,8 +18,7 @@ from typing import Any, BinaryIO
 from PIL import Image
 
 from ocr_pdf import graft, pdf, textlayer
-from ocr_pdf.cache import OcrCache, cache_key, pixel_digest
-from ocr_pdf.cache import default_folder as cache_default_folder
+from ocr_pdf.cache import OcrCache, cache_key, open_cache, pixel_digest
 from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine, render_dpi
 from ocr_pdf.errors import (
     BadArgumentsError,
@@ -130,12 +129,12 @@ def to_layer_page(
     return textlayer.LayerPage(x1 - ox, y1 - oy, tuple(lines), rotation)
 
 
-def _read(
+def read_page(
     engine: OcrEngine, image: Image.Image, store: OcrCache | None, key: str
 ) -> tuple[PageText, float, bool]:
-    """In a worker thread: the cached result, or the engine's reading, timed and cached at
-    once (not when the page's turn comes to be written), so that a run killed at any moment
-    has kept every page it paid for."""
+    """(reading, seconds, from cache): the cached result under ``key``, or the engine's
+    reading, timed and cached at once. The pipeline calls it in worker threads, so that a run
+    killed at any moment has kept every page it paid for."""
     cached = store.get(key) if store is not None else None
     if cached is not None:
         return cached, 0.0, True
@@ -260,9 +259,7 @@ def make_searchable(
         src.resolve() == dst.resolve() or (dst.exists() and src.exists() and dst.samefile(src))
     ):
         raise BadArgumentsError(f"{dst}: the output must not be the input file (or use --in-place)")
-    store = None
-    if cache:
-        store = OcrCache(cache_default_folder() if cache is True else Path(cache))
+    store = open_cache(cache)
     with ExitStack() as stack:
         pdf.check_header(src)
         # qpdf first: it tells an encrypted, page-less or signed file from a damaged one.
@@ -368,7 +365,7 @@ def make_searchable(
             if ocr_json is not None:
                 rendered[index] = (at, pixels)
             key = cache_key(pixels, identity) if store is not None else ""
-            future = pool.submit(_read, engine, image, store, key)
+            future = pool.submit(read_page, engine, image, store, key)
             in_flight.append((index, geometry, image.size, future))
             del image  # the worker holds the only reference: freed once read
             # Two pages more than there are workers are in flight: pages render here while the

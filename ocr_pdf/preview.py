@@ -12,12 +12,11 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr_pdf import pdf
-from ocr_pdf.cache import OcrCache, cache_key, pixel_digest
-from ocr_pdf.cache import default_folder as cache_default_folder
+from ocr_pdf.cache import cache_key, open_cache, pixel_digest
 from ocr_pdf.engines import EngineConfig, OcrEngine, get_engine
 from ocr_pdf.errors import BadArgumentsError
 from ocr_pdf.models import PageText, quad_angle
-from ocr_pdf.pipeline import engine_id, page_dpi, write_atomically
+from ocr_pdf.pipeline import engine_id, page_dpi, read_page, write_atomically
 
 BOX = (220, 20, 60)  # crimson: visible on black, white and grey scans alike
 FAINT = (255, 190, 200)
@@ -50,14 +49,9 @@ def preview(
         if not 1 <= page <= len(doc):
             raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(doc)}")
         image = doc.render(page - 1, page_dpi(engine, doc, page - 1, dpi))
-    store = OcrCache(cache_default_folder() if cache is True else Path(cache)) if cache else None
+    store = open_cache(cache)
     key = cache_key(pixel_digest(image), engine_id(engine)) if store else ""
-    text = store.get(key) if store else None
-    cached = text is not None
-    if text is None:
-        text = engine.recognize(image)
-        if store:
-            store.put(key, text)
+    text, _, cached = read_page(engine, image, store, key)
     png = io.BytesIO()
     draw_words(image, text).save(png, "PNG")
     write_atomically(dst, png.getvalue())  # a preview is either complete or absent
