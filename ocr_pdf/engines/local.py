@@ -104,18 +104,30 @@ class RapidOcrEngine:
             result: Any = self._ocr(np.asarray(rgb), use_cls=False, return_word_box=True)
         except Exception as exc:  # RapidOCR raises bare exceptions on odd inputs
             raise OcrEngineError(f"the local engine failed: {exc}") from None
-        lines: list[Line] = []
-        for line in result.word_results or ():
-            words = []
-            for text, score, box in line:
-                if not str(text).strip():
-                    continue
-                (ax, ay), (bx, by), (cx, cy), (dx, dy) = (tuple(map(float, p)) for p in box)
-                quad: Quad = ((ax, ay), (bx, by), (cx, cy), (dx, dy))
-                words.append(Word(str(text).strip(), quad, float(score)))
-            if words:
-                lines.append(Line(tuple(words)))
-        return PageText(image.width, image.height, group_lines(lines))
+        return PageText(image.width, image.height, group_lines(parse_word_results(result)))
+
+
+def parse_word_results(result: Any) -> list[Line]:
+    """RapidOCR's ``word_results`` as our lines, in pixels of the image it read.
+
+    Each line is a sequence of ``(text, score, box)`` with ``box`` four ``[x, y]`` corners. A
+    page with no text comes back as ``(('', 1.0, None),)`` (rapidocr 3.x): a line whose box is
+    missing, or whose shape is anything else, holds no word."""
+    lines: list[Line] = []
+    for line in getattr(result, "word_results", None) or ():
+        words = []
+        for entry in line or ():
+            if not isinstance(entry, (tuple, list)) or len(entry) != 3:
+                continue
+            text, score, box = entry
+            if not str(text).strip() or box is None or len(box) != 4:
+                continue
+            (ax, ay), (bx, by), (cx, cy), (dx, dy) = (tuple(map(float, p)) for p in box)
+            quad: Quad = ((ax, ay), (bx, by), (cx, cy), (dx, dy))
+            words.append(Word(str(text).strip(), quad, float(score)))
+        if words:
+            lines.append(Line(tuple(words)))
+    return lines
 
 
 def create(config: EngineConfig) -> OcrEngine:
