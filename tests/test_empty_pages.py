@@ -75,8 +75,15 @@ def test_azure_engines_read_no_words(
     with StandIn(key=FAKE_KEY) as standin:
         standin.running_polls = 0
         code = main(
-            [str(src), str(tmp_path / "out.pdf"), "--engine", engine]
-            + ["--endpoint", standin.endpoint, "--no-cache"]
+            [
+                str(src),
+                str(tmp_path / "out.pdf"),
+                "--engine",
+                engine,
+                "--no-cache",
+                "--endpoint",
+                standin.endpoint,
+            ]
         )
         assert code == 0
         assert standin.calls, "the page was never sent"
@@ -95,9 +102,7 @@ def served() -> Iterator[AzureCompatibleServer]:
 
 @has_local
 @pytest.mark.parametrize("kind", ("blank", "black"))
-def test_serve_answers_a_blank_page_as_azure_does(
-    served: AzureCompatibleServer, kind: str
-) -> None:
+def test_serve_answers_a_blank_page_as_azure_does(served: AzureCompatibleServer, kind: str) -> None:
     buf = io.BytesIO()
     _page(kind).save(buf, "PNG")
     body = buf.getvalue()

@@ -166,6 +166,20 @@ def check_endpoint(endpoint: str) -> str:
     return endpoint.strip().rstrip("/")
 
 
+def check_key(key: str) -> str:
+    """The key, or a ConfigurationError if it cannot be one. Azure keys are letters and
+    digits; a space, tab, line break or other character outside visible ASCII means the key
+    was set with quotes or a stray newline. The message never repeats the key, whole or in
+    part (requests would echo it in its own error)."""
+    if not key or any(not 0x21 <= ord(ch) <= 0x7E for ch in key):
+        raise ConfigurationError(
+            f"the Azure key ({len(key)} characters) contains spaces, line breaks or other "
+            "characters no key has: set AZURE_VISION_KEY (or AZURE_VISION_KEY_FILE, "
+            "AZURE_DI_KEY) to the key alone, without quotes or a trailing newline"
+        )
+    return key
+
+
 def _request_id(response: requests.Response, body: Any) -> str | None:
     for header in ("apim-request-id", "x-ms-request-id", "request-id", "x-request-id"):
         value = response.headers.get(header)
@@ -203,6 +217,38 @@ def parse_error(response: requests.Response) -> tuple[str | None, str, str | Non
     return code, " ".join(message.split()), _request_id(response, body)
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+class _LeavingHost(Exception):
+    """A redirect would take the request (its key header and its page image) to another
+    scheme, host or port than the one it was sent to."""
+
+    def __init__(self, source: str, target: str) -> None:
+        super().__init__(target)
+        self.source = source
+        self.target = target
+
+
+class _KeyGuardingSession(requests.Session):
+    """A session that follows a redirect only within the origin the request was sent to.
+
+    requests strips only ``Authorization`` when a redirect changes host; our key travels in
+    ``Ocp-Apim-Subscription-Key`` and a 307/308 would resend the page image too, so a redirect
+    elsewhere is refused before anything is sent there."""
+
+    def rebuild_auth(self, prepared_request: Any, response: requests.Response) -> None:
+        source = response.request.url or ""
+        target = prepared_request.url or ""
+        if _origin(source) != _origin(target):
+            raise _LeavingHost(source, target)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+
+
 class AzureTransport:
     """One pooled ``requests.Session`` to one Azure endpoint, authenticated by key header.
 
@@ -214,9 +260,10 @@ class AzureTransport:
         self, endpoint: str, key: str, *, timeout: float = 60.0, rate: str | None = None
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
+        key = check_key(key)
         self.timeout = timeout
         self.limiter = RateLimiter(*parse_rate(rate)) if rate else None
-        self.session = requests.Session()
+        self.session = _KeyGuardingSession()
         # urllib3 makes new Retry objects as it goes; a subclass carries the limiter along.
         bound = type("_BoundRetry", (_Retry,), {"limiter": self.limiter})
         retry = bound(
@@ -283,6 +330,13 @@ class AzureTransport:
                 self.limiter.acquire()
             try:
                 response = self.session.request(method, url, stream=True, **kwargs)
+            except _LeavingHost as leaving:
+                raise ServiceConfigurationError(
+                    f"{where}: the service redirected the request to "
+                    f"{_describe_origin(leaving.target)}, another host than "
+                    f"{_describe_origin(leaving.source)}; not following it, so that neither the "
+                    "key nor the page goes there: check --endpoint"
+                ) from None
             except requests.exceptions.RetryError as exc:
                 raise ServiceUnavailableError(
                     f"{where}: the service kept failing after retries ({exc.__class__.__name__})"
@@ -502,6 +556,11 @@ def json_body(response: requests.Response, what: str) -> Any:
             status=response.status_code,
             request_id=_request_id(response, None),
         ) from None
+
+
+def _describe_origin(url: str) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
 
 def _named_wait(message: str) -> float | None:
