@@ -6,13 +6,15 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image
 
+from ocr_pdf.errors import BadPageData, FileAccessError
+from ocr_pdf.files import write_atomically
+from ocr_pdf.formats.pagejson import page_from_dict, page_to_dict
 from ocr_pdf.models import PageText
-from ocr_pdf.serialize import BadPageData, page_from_dict, page_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,15 @@ def cache_key(pixels: str, engine_id: str) -> str:
     return hashlib.sha256(f"{engine_id}|{pixels}".encode()).hexdigest()
 
 
-def open_cache(setting: bool | str | os.PathLike[str]) -> OcrCache | None:
+class PageStore(Protocol):
+    """Where page results are kept between runs: a folder here, a shared store on a cluster."""
+
+    def get(self, key: str) -> PageText | None: ...
+
+    def put(self, key: str, page: PageText) -> None: ...
+
+
+def open_cache(setting: bool | str | os.PathLike[str]) -> PageStore | None:
     """The cache a ``cache=`` argument asks for: True the default folder, a path that folder,
     False none."""
     if not setting:
@@ -72,11 +82,10 @@ class OcrCache:
 
     def put(self, key: str, page: PageText) -> None:
         path = self._path(key)
+        data = json.dumps(page_to_dict(page), ensure_ascii=False).encode("utf-8")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(page_to_dict(page), f, ensure_ascii=False)
-            os.replace(tmp, path)
-        except OSError as exc:  # a cache that cannot be written only costs a re-read later
+            # Entry names are unique keys: no leftovers to look for on every write.
+            write_atomically(path, data, tidy=False)
+        except (OSError, FileAccessError) as exc:  # an unwritable cache costs a re-read later
             log.warning("cannot write the OCR cache in %s (%s)", self.folder, exc)

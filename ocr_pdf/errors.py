@@ -77,6 +77,20 @@ class EncryptedPdfError(OcrPdfError):
 
     exit_code = ExitCode.encrypted_pdf
 
+    @classmethod
+    def for_file(cls, path: object, *, owner_password_only: bool = False) -> EncryptedPdfError:
+        """The one message for an encrypted input, whichever library found out."""
+        if owner_password_only:
+            return cls(
+                f"{path}: the PDF is encrypted (owner password); writing a text layer would "
+                "drop its restrictions, so decrypt it yourself first (qpdf --decrypt in.pdf "
+                "out.pdf)"
+            )
+        return cls(
+            f"{path}: the PDF is encrypted with a password; decrypt it first "
+            "(e.g. qpdf --decrypt --password=... in.pdf out.pdf)"
+        )
+
 
 class ConfigurationError(OcrPdfError):
     """Settings are missing or wrong: endpoint, key, engine name, language, API version."""
@@ -147,14 +161,55 @@ class PagesFailedError(OcrEngineError):
         self.errors = errors or {}
 
 
-class AuthenticationError(ServiceError):
-    """HTTP 401/403: the key is wrong or not allowed to use this endpoint."""
+class MalformedResponseError(ServiceResponseError):
+    """A service's JSON did not have the shape its contract promises."""
+
+
+class IncompleteAnswerError(ServiceResponseError):
+    """An answer's body was cut off (the connection reset or timed out mid-body); the
+    transport asks again before this reaches a caller."""
+
+
+class AuthenticationError(ServiceError, ConfigurationError):
+    """HTTP 401/403: the key is wrong or not allowed to use this endpoint. A configuration
+    error: retrying will not help, fixing the key or endpoint will."""
 
     exit_code = ExitCode.invalid_config
 
 
-class ServiceConfigurationError(ServiceError):
+class ServiceConfigurationError(ServiceError, ConfigurationError):
     """The service says our settings are wrong: unknown path or retired API version (404/410),
-    unsupported language."""
+    unsupported language; or it redirected us to another host, where the key must not go."""
 
     exit_code = ExitCode.invalid_config
+
+
+class BadPageData(OcrPdfError):
+    """A saved page result that does not have our shape (a damaged cache entry, a file that
+    was not written by --ocr-json)."""
+
+
+__all__ = [
+    "AuthenticationError",
+    "BadArgumentsError",
+    "BadPageData",
+    "ConfigurationError",
+    "DigitalSignatureError",
+    "EncryptedPdfError",
+    "ExitCode",
+    "FileAccessError",
+    "IncompleteAnswerError",
+    "InputFileError",
+    "MalformedResponseError",
+    "MissingDependencyError",
+    "OcrEngineError",
+    "OcrPdfError",
+    "OperationFailedError",
+    "OutputInvalidError",
+    "PagesFailedError",
+    "RateLimitError",
+    "ServiceConfigurationError",
+    "ServiceError",
+    "ServiceResponseError",
+    "ServiceUnavailableError",
+]

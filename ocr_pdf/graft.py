@@ -66,17 +66,12 @@ def open_original(path: Path) -> pikepdf.Pdf:
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise EncryptedPdfError(
-            f"{path}: the PDF is encrypted with a password; decrypt it first"
-        ) from None
+        raise EncryptedPdfError.for_file(path) from None
     except pikepdf.PdfError as exc:
         raise InputFileError(f"{path}: the PDF is damaged and cannot be repaired ({exc})") from None
     if pdf.is_encrypted:
         pdf.close()
-        raise EncryptedPdfError(
-            f"{path}: the PDF is encrypted (owner password); writing a text layer would drop its "
-            "restrictions, so decrypt it yourself first (qpdf --decrypt in.pdf out.pdf)"
-        )
+        raise EncryptedPdfError.for_file(path, owner_password_only=True)
     if len(pdf.pages) == 0:
         pdf.close()
         raise InputFileError(f"{path}: the PDF has no pages")

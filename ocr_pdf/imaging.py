@@ -14,12 +14,22 @@ from ocr_pdf.errors import OcrEngineError
 @dataclass(frozen=True)
 class ImageLimits:
     """What a service accepts: each side in [min_side, max_side] pixels, at most max_pixels
-    pixels (0 = no limit), strictly under max_bytes bytes."""
+    pixels (0 = no limit), strictly under max_bytes bytes, in one of ``formats`` (Pillow's
+    format names: "JPEG", "PNG", ...)."""
 
     min_side: int
     max_side: int
     max_bytes: int
     max_pixels: int = 0
+    formats: frozenset[str] = frozenset({"JPEG", "PNG"})
+
+    def fits(self, width: int, height: int) -> bool:
+        """Whether an image of ``width`` x ``height`` pixels is within the size limits."""
+        return (
+            self.min_side <= min(width, height)
+            and max(width, height) <= self.max_side
+            and (not self.max_pixels or width * height <= self.max_pixels)
+        )
 
 
 @dataclass(frozen=True)

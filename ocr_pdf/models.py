@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 Point = tuple[float, float]
@@ -19,8 +20,9 @@ def quad_from_box(x: float, y: float, w: float, h: float) -> Quad:
     return ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
 
 
-def quad_bounds(quad: Quad) -> tuple[float, float, float, float]:
-    """Axis-aligned bounds (left, top, right, bottom) of a quad, in its own units."""
+def quad_bounds(quad: Sequence[Point]) -> tuple[float, float, float, float]:
+    """Axis-aligned bounds (left, top, right, bottom) of a quad (or any points), in its own
+    units."""
     xs = [p[0] for p in quad]
     ys = [p[1] for p in quad]
     return min(xs), min(ys), max(xs), max(ys)

@@ -4,7 +4,8 @@ backed by a local engine, so that scripts written against Azure run unchanged, o
 Served: ``POST /vision/{v2.0,v2.1,v3.0,v3.1,v3.2}/ocr``, ``POST /vision/v3.2/read/analyze``
 with ``GET .../read/analyzeResults/{id}``, and ``POST /computervision/imageanalysis:analyze``
 (features=read). Image bytes only (application/octet-stream or image/*): this server fetches
-no URLs. Limits and error bodies as Azure's (CONTRACT.md section 2). With a key configured,
+no URLs. Limits (ocr_pdf.azure.apis) and error bodies as Azure's (docs/azure.md). With a key
+configured,
 requests must carry it in ``Ocp-Apim-Subscription-Key``, as Azure's do."""
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import threading
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -25,39 +25,22 @@ from urllib.parse import parse_qs, urlsplit
 
 from PIL import Image, UnidentifiedImageError
 
-from ocr_pdf import __version__, emulate
-from ocr_pdf.engines import OcrEngine
+from ocr_pdf import __version__
+from ocr_pdf.azure import apis, image_analysis, legacy_ocr, read
+from ocr_pdf.azure.envelope import error_body
+from ocr_pdf.engines import Engine
 
 log = logging.getLogger(__name__)
 
-LEGACY_VERSIONS = ("v2.0", "v2.1", "v3.0", "v3.1", "v3.2")
-READ_PATH = "/vision/v3.2/read/analyze"
-RESULTS_PREFIX = "/vision/v3.2/read/analyzeResults/"
-VISION_PATH = "/computervision/imageanalysis:analyze"
+LEGACY_VERSIONS = apis.LEGACY_OCR.versions
+READ_PATH = apis.READ.path
+RESULTS_PREFIX = apis.READ.results
+VISION_PATH = apis.IMAGE_ANALYSIS.path
 KEPT_OPERATIONS = 1000
 """Read results kept for polling (the oldest are dropped first); Azure keeps them 48 hours."""
 
 
-@dataclass(frozen=True)
-class Limits:
-    """What one API accepts: image formats (Pillow names), bytes, pixels per side."""
-
-    formats: frozenset[str]
-    max_bytes: int
-    min_side: int
-    max_side: int
-
-
-LIMITS = {
-    "ocr": Limits(frozenset({"JPEG", "PNG", "GIF", "BMP"}), 4 * 1024 * 1024, 50, 4200),
-    "read": Limits(frozenset({"JPEG", "PNG", "BMP", "TIFF"}), 500 * 1024 * 1024, 50, 10000),
-    "vision": Limits(
-        frozenset({"JPEG", "PNG", "GIF", "BMP", "WEBP", "ICO", "TIFF", "MPO"}),
-        20 * 1024 * 1024,
-        51,
-        15999,
-    ),
-}
+APIS = {api.name: api for api in (apis.LEGACY_OCR, apis.READ, apis.IMAGE_ANALYSIS)}
 DENIED = (
     "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide "
     "a valid key for an active subscription and use a correct regional API endpoint for your "
@@ -84,7 +67,7 @@ class AzureCompatibleServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], engine: OcrEngine, key: str | None = None) -> None:
+    def __init__(self, address: tuple[str, int], engine: Engine, key: str | None = None) -> None:
         super().__init__(address, _Handler)
         self.engine = engine
         self.key = key
@@ -115,7 +98,7 @@ class AzureCompatibleServer(ThreadingHTTPServer):
     def _run_read(self, op: str, image: Image.Image) -> None:
         self._update(op, status="running")
         try:
-            result = emulate.read_result(self.recognize(image))
+            result = read.read_result(self.recognize(image))
         except Exception as exc:  # the engine's failure becomes the operation's
             log.warning("read operation %s failed: %s", op, exc)
             self._update(op, status="failed")
@@ -162,7 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # never a traceback to the client; one line in the log
             log.warning("internal error on %s: %s", self.path, exc)
             status = 500
-            body = emulate.error_body("InternalServerError", "An internal error has occurred.")
+            body = error_body("InternalServerError", "An internal error has occurred.")
             headers = {}
         self._send(status, body, headers)
 
@@ -183,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         given = self.headers.get("Ocp-Apim-Subscription-Key") or ""
         if expected and not hmac.compare_digest(given.encode(), expected.encode()):
             self._drain()
-            raise _Refusal(401, emulate.error_body("401", DENIED, inner=False))
+            raise _Refusal(401, error_body("401", DENIED, inner=False))
 
     def _drain(self) -> None:
         """Read a refused request's body (up to 4 MB) so the client sees our answer, not a
@@ -206,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
             flat = version.startswith("v2")
             image = self._image("ocr", flat)
             page = self.server.recognize(image)
-            return 200, emulate.ocr_result(page, query.get("language", "unk")), {}
+            return 200, legacy_ocr.ocr_result(page, query.get("language", "unk")), {}
         if path == READ_PATH:
             image = self._image("read", False)
             op = self.server.start_read(image)
@@ -217,14 +200,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drain()
                 raise _Refusal(
                     400,
-                    emulate.error_body(
+                    error_body(
                         "InvalidRequest",
                         "This local server supports only features=read.",
                         inner=False,
                     ),
                 )
             image = self._image("vision", False)
-            return 200, emulate.image_analysis_result(self.server.recognize(image)), {}
+            return 200, image_analysis.image_analysis_result(self.server.recognize(image)), {}
         self._drain()
         raise _not_found()
 
@@ -235,7 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             raise _Refusal(
                 404,
-                emulate.error_body("NotFound", "Operation not found or expired.", inner=False),
+                error_body("NotFound", "Operation not found or expired.", inner=False),
             )
         body: dict[str, Any] = {
             "status": found["status"],
@@ -250,10 +233,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _image(self, kind: str, flat: bool) -> Image.Image:
         """The request's image, or the refusal Azure gives for it."""
-        limits = LIMITS[kind]
+        api = APIS[kind]
+        limits = api.limits
 
         def refuse(code: str, message: str) -> _Refusal:
-            return _Refusal(400, emulate.error_body(code, message, flat=flat))
+            return _Refusal(400, error_body(code, message, flat=flat))
 
         content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         length_header = self.headers.get("Content-Length")
@@ -261,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             raise refuse("InvalidImageSize", "The request has no Content-Length.")
         length = int(length_header)
-        if length > limits.max_bytes:
+        if length > api.accepted_bytes:
             self.close_connection = True  # not reading it: the connection cannot be reused
             raise refuse(
                 "InvalidImageSize",
@@ -290,7 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             raise refuse("InvalidImageFormat", f"Input data is not a valid image.{hint}")
         w, h = image.size
-        if min(w, h) < limits.min_side or max(w, h) > limits.max_side:
+        if not limits.fits(w, h):
             raise refuse(
                 "InvalidImageSize",
                 f"Image must be at least {limits.min_side} pixels in width and height and at "
@@ -300,11 +284,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _not_found() -> _Refusal:
-    return _Refusal(404, emulate.error_body("404", "Resource not found", inner=False))
+    return _Refusal(404, error_body("404", "Resource not found", inner=False))
 
 
 def make_server(
-    engine: OcrEngine, host: str = "127.0.0.1", port: int = 5000, key: str | None = None
+    engine: Engine, host: str = "127.0.0.1", port: int = 5000, key: str | None = None
 ) -> AzureCompatibleServer:
     """A ready server (``port`` 0 picks a free one); call ``serve_forever()`` on it."""
     return AzureCompatibleServer((host, port), engine, key)

@@ -65,7 +65,7 @@ def ocr_pdf_cassette(
     """The vcrpy cassette holding this test's Azure calls (see the module docstring)."""
     import vcr
 
-    from ocr_pdf.engines import http
+    from ocr_pdf.azure import transport
 
     mode = request.config.getoption("--record-mode", default=None) or "none"
     marker = request.node.get_closest_marker("ocr_pdf_cassette")
@@ -84,7 +84,8 @@ def ocr_pdf_cassette(
         decode_compressed_response=True,
     )
     if mode == "none":  # replaying: nothing to wait for
-        monkeypatch.setattr(http, "_sleep", lambda seconds: None)
+        previous = transport.set_default_sleep(lambda seconds: None)
+        request.addfinalizer(lambda: transport.set_default_sleep(previous))
     # A private OCR cache: a page cached by an earlier run would send no request, leaving the
     # recording incomplete and the replay untested.
     monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(request.getfixturevalue("tmp_path") / "ocr-cache"))

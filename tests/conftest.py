@@ -81,11 +81,12 @@ def service(record_mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servi
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry waits shrunk to milliseconds: the tests check that we retry, not that we sleep."""
-    from ocr_pdf.engines import http
+    from ocr_pdf.azure import polling
+    from ocr_pdf.azure import transport as http
 
     monkeypatch.setattr(http, "BACKOFF_FACTOR", 0.001)
     monkeypatch.setattr(http, "BACKOFF_CAP", 0.01)
-    monkeypatch.setattr(http, "POLL_INTERVAL", 0.0)
+    monkeypatch.setattr(polling, "POLL_INTERVAL", 0.0)
 
 
 @pytest.fixture(autouse=True)

@@ -89,7 +89,7 @@ def test_our_engines_place_words_through_every_wire_format(
     src.write_bytes(data)
     server = serve(TruthEngine(truths))  # type: ignore[operator]
     monkeypatch.setenv("AZURE_VISION_KEY", FAKE_KEY)
-    monkeypatch.setattr("ocr_pdf.engines.http.POLL_INTERVAL", 0.05)
+    monkeypatch.setattr("ocr_pdf.azure.polling.POLL_INTERVAL", 0.05)
     make_searchable(src, out, engine=engine, endpoint=server.url, dpi=150, cache=False)
     truth = truths[0]
     assert checks.page_text(out, 0).split() == checks.expected_text(truth).split()

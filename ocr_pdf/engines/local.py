@@ -10,8 +10,7 @@ from typing import Any
 
 from PIL import Image
 
-from ocr_pdf.engines import EngineConfig, OcrEngine
-from ocr_pdf.engines.orientation import OrientationCorrected
+from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Quad, Word
@@ -50,18 +49,20 @@ def _models_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-class RapidOcrEngine:
+class RapidOcrEngine(Engine):
     """RapidOCR (PaddleOCR models on onnxruntime), word-level results.
 
     Its text-direction classifier stays off: with it on, whole upright lines were misread as
-    upside down and dropped. Pages whose text is sideways or upside down are handled by
-    :mod:`ocr_pdf.engines.orientation` around this engine instead."""
+    upside down and dropped. The engine declares itself ``upright_only``, so pages whose text
+    is sideways or upside down are handled by :mod:`ocr_pdf.engines.orientation` around it."""
 
     name = "local"
     default_jobs = 1  # onnxruntime already spreads one page over every core
     render_dpi = None  # the scan's own resolution: recognition rescales every crop anyway
+    upright_only = True
 
-    def __init__(self, threads: int = 0) -> None:
+    def __init__(self, threads: int = 0, config: EngineConfig | None = None) -> None:
+        super().__init__(config)
         models = _models_dir()
         missing = [m for m in (DET_MODEL, REC_MODEL) if not (models / m).is_file()]
         if missing:
@@ -79,7 +80,7 @@ class RapidOcrEngine:
         threads = threads or os.cpu_count() or 1
         from importlib.metadata import version
 
-        self.cache_id = (
+        self._cache_id = (
             f"local|rapidocr {version('rapidocr')}|{DET_MODEL}|{REC_MODEL}|{DETECTION_SIDE}"
         )
         self._ocr = RapidOCR(
@@ -95,6 +96,10 @@ class RapidOcrEngine:
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             }
         )
+
+    @property
+    def cache_id(self) -> str:
+        return self._cache_id
 
     def recognize(self, image: Image.Image) -> PageText:
         import numpy as np
@@ -130,11 +135,11 @@ def parse_word_results(result: Any) -> list[Line]:
     return lines
 
 
-def create(config: EngineConfig) -> OcrEngine:
+def create(config: EngineConfig) -> RapidOcrEngine:
     language = (config.language or "unk").lower()
     if language not in LANGUAGES:
         raise ConfigurationError(
             f"the local engine's model does not read language {config.language!r} (it reads "
             "Latin-script languages, Chinese and Japanese); use --engine tesseract -l ... or Azure"
         )
-    return OrientationCorrected(RapidOcrEngine())
+    return RapidOcrEngine(config=config)

@@ -6,7 +6,7 @@ import logging
 
 from PIL import Image
 
-from ocr_pdf.engines import OcrEngine
+from ocr_pdf.engines.base import Engine
 from ocr_pdf.models import Line, PageText, Point, Quad, Word, quad_bounds
 
 log = logging.getLogger(__name__)
@@ -70,16 +70,24 @@ def unturn(page: PageText, turn: int, width: int, height: int) -> PageText:
     return PageText(width, height, tuple(lines), page.angle, page.language)
 
 
-class OrientationCorrected:
-    """Wraps an engine: when a page's result looks sideways or upside down, the four quarter
-    turns are tried on a half-size copy, and the page is read again turned the best way."""
+class OrientationCorrected(Engine):
+    """Wraps an ``upright_only`` engine: when a page's result looks sideways or upside down,
+    the four quarter turns are tried on a half-size copy, and the page is read again turned
+    the best way. The wrapped pair reads pages in any orientation."""
 
-    def __init__(self, engine: OcrEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine.config)
         self.engine = engine
         self.name = engine.name
-        self.default_jobs: int = getattr(engine, "default_jobs", 1)
-        self.render_dpi: float | None = getattr(engine, "render_dpi", None)
-        self.cache_id = f"{getattr(engine, 'cache_id', engine.name)}|turns"
+        self.default_jobs = engine.default_jobs
+        self.render_dpi = engine.render_dpi
+
+    @property
+    def cache_id(self) -> str:
+        return f"{self.engine.cache_id}|turns"
+
+    def close(self) -> None:
+        self.engine.close()
 
     def recognize(self, image: Image.Image) -> PageText:
         page = self.engine.recognize(image)

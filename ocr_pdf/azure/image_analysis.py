@@ -1,4 +1,5 @@
-"""Azure AI Vision Image Analysis 4.0 (`imageanalysis:analyze?features=read`): request, parser."""
+"""Azure AI Vision Image Analysis 4.0 (`imageanalysis:analyze?features=read`): the engine,
+the one parser of its readResult, and the one writer of it (what `ocr-pdf serve` answers)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ from typing import Any
 
 from PIL import Image
 
-from ocr_pdf.engines import EngineConfig, wire
-from ocr_pdf.engines.azure_common import transport_for
-from ocr_pdf.engines.http import AzureTransport, json_body
+from ocr_pdf.azure import wire
+from ocr_pdf.azure.apis import IMAGE_ANALYSIS
+from ocr_pdf.azure.polling import AzureEngine, transport_for
+from ocr_pdf.azure.transport import AzureTransport, json_body
+from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.geometry import group_lines, rescale
-from ocr_pdf.imaging import ImageLimits, encode_for_limits
+from ocr_pdf.imaging import encode_for_limits
 from ocr_pdf.models import Line, PageText, Quad, Word
 
-PATH = "/computervision/imageanalysis:analyze"
-API_VERSION = "2023-10-01"
-# Over 50x50 and under 16000x16000 px, under 20 MB.
-LIMITS = ImageLimits(min_side=51, max_side=15999, max_bytes=20_000_000)
+PATH = IMAGE_ANALYSIS.path
+API_VERSION = IMAGE_ANALYSIS.versions[0]
+MODEL_VERSION = "2023-10-01"
+"""The model `serve` says it ran."""
 
 
 def _polygon(value: Any, what: str, sx: float, sy: float) -> Quad:
@@ -69,20 +72,23 @@ def parse_image_analysis(payload: Any, width: int, height: int) -> PageText:
         raise wire.Malformed(f"unexpected Image Analysis result: {err}") from None
 
 
-class AzureVisionEngine:
+class AzureVisionEngine(AzureEngine):
     """Image Analysis 4.0 with the read feature: one synchronous call per page image."""
 
     name = "azure-vision"
-    default_jobs = 6
-    render_dpi = 300.0
 
-    def __init__(self, transport: AzureTransport, params: dict[str, str]) -> None:
-        self.transport = transport
+    def __init__(
+        self, transport: AzureTransport, params: dict[str, str], config: EngineConfig | None = None
+    ) -> None:
+        super().__init__(transport, config)
         self.params = params
-        self.cache_id = f"azure-vision|{transport.endpoint}|{sorted(params.items())}"
+
+    @property
+    def cache_id(self) -> str:
+        return f"azure-vision|{self.transport.endpoint}|{sorted(self.params.items())}"
 
     def recognize(self, image: Image.Image) -> PageText:
-        sent = encode_for_limits(image, LIMITS)
+        sent = encode_for_limits(image, IMAGE_ANALYSIS.limits)
         response = self.transport.request(
             "POST",
             self.transport.url(PATH),
@@ -99,4 +105,34 @@ def create(config: EngineConfig) -> AzureVisionEngine:
     params = {"api-version": API_VERSION, "features": "read"}
     if config.model_version:
         params["model-version"] = config.model_version
-    return AzureVisionEngine(transport_for(config, "azure-vision"), params)
+    return AzureVisionEngine(transport_for(config, "azure-vision"), params, config)
+
+
+def image_analysis_result(page: PageText) -> dict[str, Any]:
+    """An Image Analysis 4.0 ImageAnalysisResult with the read feature: one block, 4-point
+    polygons clockwise from the text's own top-left."""
+
+    def polygon(q: Quad) -> list[dict[str, int]]:
+        return [{"x": round(x), "y": round(y)} for x, y in q]
+
+    lines = [
+        {
+            "text": line.text,
+            "boundingPolygon": polygon(wire.line_quad(line)),
+            "words": [
+                {
+                    "text": w.text,
+                    "boundingPolygon": polygon(w.quad),
+                    "confidence": wire.word_confidence(w.confidence),
+                }
+                for w in line.words
+            ],
+        }
+        for line in page.lines
+        if line.words
+    ]
+    return {
+        "modelVersion": MODEL_VERSION,
+        "metadata": {"width": page.width, "height": page.height},
+        "readResult": {"blocks": [{"lines": lines}] if lines else []},
+    }

@@ -19,10 +19,12 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from ocr_pdf import __version__
+from ocr_pdf.azure import envelope
+from ocr_pdf.azure.ratelimit import Limiter, RateLimiter, Sleep, parse_rate
 from ocr_pdf.errors import (
     AuthenticationError,
     ConfigurationError,
-    OperationFailedError,
+    IncompleteAnswerError,
     RateLimitError,
     ServiceConfigurationError,
     ServiceError,
@@ -31,12 +33,6 @@ from ocr_pdf.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _sleep(seconds: float) -> None:
-    """Every wait of the transport goes through here (the pytest plugin skips them on replay)."""
-    time.sleep(seconds)
-
 
 MAX_RETRY_WAIT = 120.0
 """Longest single wait (seconds) we accept from a 429. Longer asks, such as the 86400 s a
@@ -59,53 +55,27 @@ MAX_RESPONSE_BYTES = 50_000_000
 
 _WAIT_IN_MESSAGE = re.compile(r"(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*second", re.I)
 
-
-def parse_rate(text: str) -> tuple[int, float]:
-    """``"10/s"``, ``"20/min"``, ``"1000/h"`` as (calls, seconds)."""
-    count, _, unit = text.replace(" ", "").partition("/")
-    seconds = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
-    try:
-        calls = int(count)
-    except ValueError:
-        calls = 0
-    if calls < 1 or unit.lower() not in seconds:
-        raise ConfigurationError(f"--rate {text!r}: use calls per s, min or h, e.g. 10/s or 20/min")
-    return calls, seconds[unit.lower()]
+_default_sleep: Sleep = time.sleep
 
 
-class RateLimiter:
-    """One limit for every thread of a run: calls are spaced evenly, ``per / calls`` seconds
-    apart plus a 5% margin (requests reach the service with jitter; at exactly the limit a
-    sliding window sees one too many now and then), and a 429 pauses everyone, not just the
-    worker that met it."""
-
-    MARGIN = 1.05
-
-    def __init__(self, calls: int, per: float) -> None:
-        self.interval = per / calls * self.MARGIN
-        self._next = 0.0
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        """Block until this thread may send one request."""
-        with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next, self._paused_until)
-            self._next = slot + self.interval
-        if slot > now:
-            _sleep(slot - now)
-
-    def pause(self, seconds: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+def set_default_sleep(sleep: Sleep) -> Sleep:
+    """Make ``sleep`` do every wait (retries, rate limit, polling) of transports created from
+    now on, and return the previous one. The pytest plugin skips waits on replay with it."""
+    global _default_sleep
+    previous, _default_sleep = _default_sleep, sleep
+    return previous
 
 
 class _Retry(Retry):
     """urllib3 retries for connection errors, 5xx and 429s that carry Retry-After.
 
     A 429 without the header is left to :meth:`AzureTransport.request`, which reads the wait
-    from the message: urllib3 drains the body before it sleeps, so it cannot."""
+    from the message: urllib3 drains the body before it sleeps, so it cannot. urllib3 makes
+    new Retry objects as it goes; the transport binds ``limiter`` and ``sleep`` in a subclass
+    so that every one of them carries both."""
+
+    limiter: Limiter | None = None
+    wait: Sleep = staticmethod(time.sleep)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 429 and not has_retry_after:
@@ -117,24 +87,23 @@ class _Retry(Retry):
         # would hide the day-long wait of a spent monthly quota.
         header = (response.headers.get("Retry-After") or "").strip()
         wait = float(header) if header.isdigit() else self.get_retry_after(response)
-        limiter = getattr(self, "limiter", None)
-        if wait and isinstance(limiter, RateLimiter) and wait <= MAX_RETRY_WAIT:
-            limiter.pause(wait)
         if wait is not None and wait > MAX_RETRY_WAIT:
             raise RateLimitError(
                 f"rate limit: the service asks to wait {wait:.0f} s, more than the "
                 f"{MAX_RETRY_WAIT:.0f} s we wait; the quota may be exhausted, try again later",
                 status=429,
             )
+        if wait and self.limiter is not None:
+            self.limiter.pause(wait)
         if wait:
-            _sleep(wait)
+            self.wait(wait)
             return True
         return False
 
     def _sleep_backoff(self) -> None:
         backoff = self.get_backoff_time()
         if backoff > 0:
-            _sleep(backoff)
+            self.wait(backoff)
 
 
 def _is_loopback(host: str) -> bool:
@@ -180,58 +149,26 @@ def check_key(key: str) -> str:
     return key
 
 
-def _request_id(response: requests.Response, body: Any) -> str | None:
-    for header in ("apim-request-id", "x-ms-request-id", "request-id", "x-request-id"):
-        value = response.headers.get(header)
-        if value:
-            return str(value)
-    if isinstance(body, dict) and isinstance(body.get("requestId"), str):
-        return str(body["requestId"])
-    return None
-
-
 def parse_error(response: requests.Response) -> tuple[str | None, str, str | None]:
-    """(code, message, request id) from an Azure error reply, whichever envelope it uses:
-    ``{"error": {code, message, innererror?}}`` (v3.2, 4.0, gateway) or flat
-    ``{code, message, requestId}`` (v2.x). The inner code is the more specific one."""
+    """(code, message, request id) of an Azure error reply (see :mod:`envelope`)."""
     try:
         body: Any = response.json()
     except ValueError:
         body = None
-    code: str | None = response.headers.get("x-ms-error-code")
-    message = ""
-    err = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(err, dict):
-        err = body if isinstance(body, dict) else {}
-    if isinstance(err.get("message"), str):
-        message = err["message"]
-    if err.get("code") is not None:
-        code = str(err["code"])
-    inner = err.get("innererror")
-    if isinstance(inner, dict) and inner.get("code") is not None:
-        code = str(inner["code"])
-        if isinstance(inner.get("message"), str) and not message:
-            message = inner["message"]
-    if not message:
-        message = (response.text or response.reason or "").strip()[:200]
-    return code, " ".join(message.split()), _request_id(response, body)
+    code, message = envelope.read_error(body, response.headers, response.text or response.reason)
+    return code, message, envelope.request_id(response.headers, body)
 
 
-def _origin(url: str) -> tuple[str, str, int | None]:
+def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, the port made explicit."""
     parts = urlsplit(url)
     default = {"https": 443, "http": 80}.get(parts.scheme)
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
-class _LeavingHost(Exception):
-    """A redirect would take the request (its key header and its page image) to another
-    scheme, host or port than the one it was sent to."""
-
-    def __init__(self, source: str, target: str) -> None:
-        super().__init__(target)
-        self.source = source
-        self.target = target
+def _describe(url: str) -> str:
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
 
 class _KeyGuardingSession(requests.Session):
@@ -242,10 +179,14 @@ class _KeyGuardingSession(requests.Session):
     elsewhere is refused before anything is sent there."""
 
     def rebuild_auth(self, prepared_request: Any, response: requests.Response) -> None:
-        source = response.request.url or ""
-        target = prepared_request.url or ""
-        if _origin(source) != _origin(target):
-            raise _LeavingHost(source, target)
+        source, target = response.request.url or "", prepared_request.url or ""
+        if origin(source) != origin(target):
+            raise ServiceConfigurationError(
+                f"{urlsplit(source).path}: the service redirected the request to "
+                f"{_describe(target)}, another host than {_describe(source)}; not following "
+                "it, so that neither the key nor the page goes there: check --endpoint",
+                status=response.status_code,
+            )
         super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
 
 
@@ -254,18 +195,27 @@ class AzureTransport:
 
     Every call has a timeout; connection errors, 5xx and 429 are retried a bounded number of
     times; every failure becomes one of our :class:`ServiceError` subclasses carrying the status,
-    the service's error code and request id, and never the key."""
+    the service's error code and request id, and never the key. Every wait (retries, rate
+    limit, polling) goes through ``sleep`` (default: see :func:`set_default_sleep`)."""
 
     def __init__(
-        self, endpoint: str, key: str, *, timeout: float = 60.0, rate: str | None = None
+        self,
+        endpoint: str,
+        key: str,
+        *,
+        timeout: float = 60.0,
+        rate: str | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
         key = check_key(key)
         self.timeout = timeout
-        self.limiter = RateLimiter(*parse_rate(rate)) if rate else None
+        self.sleep: Sleep = sleep or _default_sleep
+        self.limiter: Limiter | None = RateLimiter(*parse_rate(rate), self.sleep) if rate else None
         self.session = _KeyGuardingSession()
-        # urllib3 makes new Retry objects as it goes; a subclass carries the limiter along.
-        bound = type("_BoundRetry", (_Retry,), {"limiter": self.limiter})
+        bound = type(
+            "_BoundRetry", (_Retry,), {"limiter": self.limiter, "wait": staticmethod(self.sleep)}
+        )
         retry = bound(
             total=8,
             connect=3,
@@ -304,7 +254,7 @@ class AzureTransport:
         for attempt in range(BROKEN_ANSWER_RETRIES + 1):
             try:
                 response = self._send(method, url, where, **kwargs)
-            except _BrokenAnswer as broken:
+            except IncompleteAnswerError as broken:
                 problem = str(broken)
             else:
                 if response.status_code >= 400:
@@ -317,7 +267,7 @@ class AzureTransport:
                 )
             if attempt < BROKEN_ANSWER_RETRIES:
                 log.info("%s: broken answer (%s); asking again", where, problem)
-                _sleep(min(BACKOFF_FACTOR * 2.0**attempt, BACKOFF_CAP))
+                self.sleep(min(BACKOFF_FACTOR * 2.0**attempt, BACKOFF_CAP))
         raise ServiceResponseError(
             f"{where}: the service answered {problem}, {BROKEN_ANSWER_RETRIES + 1} times"
         )
@@ -328,40 +278,7 @@ class AzureTransport:
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             if self.limiter is not None:
                 self.limiter.acquire()
-            try:
-                response = self.session.request(method, url, stream=True, **kwargs)
-            except _LeavingHost as leaving:
-                raise ServiceConfigurationError(
-                    f"{where}: the service redirected the request to "
-                    f"{_describe_origin(leaving.target)}, another host than "
-                    f"{_describe_origin(leaving.source)}; not following it, so that neither the "
-                    "key nor the page goes there: check --endpoint"
-                ) from None
-            except requests.exceptions.RetryError as exc:
-                raise ServiceUnavailableError(
-                    f"{where}: the service kept failing after retries ({exc.__class__.__name__})"
-                ) from None
-            except requests.exceptions.ConnectionError as exc:
-                reason = getattr(exc.args[0], "reason", None) if exc.args else None
-                # NewConnectionError (refused) subclasses ConnectTimeoutError in urllib3 2.
-                timed_out = isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
-                    reason, urllib3.exceptions.NewConnectionError
-                )
-                if timed_out or isinstance(exc, requests.exceptions.ConnectTimeout):
-                    raise self._timed_out(where) from None
-                reason = str(exc.args[0]) if exc.args else exc.__class__.__name__
-                raise ServiceUnavailableError(
-                    f"cannot reach {self.endpoint}: {_short(reason)}; check --endpoint and the "
-                    "network"
-                ) from None
-            except requests.exceptions.Timeout:  # a read timeout on the last try
-                raise self._timed_out(where) from None
-            except requests.exceptions.RequestException as exc:
-                raise ServiceUnavailableError(f"{where}: {_short(str(exc))}") from None
-            retries = getattr(getattr(response.raw, "retries", None), "history", ())
-            with self._count:
-                self.calls += 1 + len(retries)
-            _load_body(response, where)
+            response = self._exchange(method, url, where, **kwargs)
             if response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
                 break
             message = parse_error(response)[1]
@@ -373,7 +290,38 @@ class AzureTransport:
             log.info("rate limited on %s; waiting %.1f s (%s)", where, wait, message)
             if self.limiter is not None:
                 self.limiter.pause(wait)  # everyone waits, then this call goes first
-            _sleep(wait)
+            self.sleep(wait)
+        return response
+
+    def _exchange(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
+        """One call through the session (urllib3 retrying underneath), its body read, every
+        requests exception turned into ours."""
+        try:
+            response = self.session.request(method, url, stream=True, **kwargs)
+        except requests.exceptions.RetryError as exc:
+            raise ServiceUnavailableError(
+                f"{where}: the service kept failing after retries ({exc.__class__.__name__})"
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = getattr(exc.args[0], "reason", None) if exc.args else None
+            # NewConnectionError (refused) subclasses ConnectTimeoutError in urllib3 2.
+            timed_out = isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
+                reason, urllib3.exceptions.NewConnectionError
+            )
+            if timed_out or isinstance(exc, requests.exceptions.ConnectTimeout):
+                raise self._timed_out(where) from None
+            reason = str(exc.args[0]) if exc.args else exc.__class__.__name__
+            raise ServiceUnavailableError(
+                f"cannot reach {self.endpoint}: {_short(reason)}; check --endpoint and the network"
+            ) from None
+        except requests.exceptions.Timeout:  # a read timeout on the last try
+            raise self._timed_out(where) from None
+        except requests.exceptions.RequestException as exc:
+            raise ServiceUnavailableError(f"{where}: {_short(str(exc))}") from None
+        retries = getattr(getattr(response.raw, "retries", None), "history", ())
+        with self._count:
+            self.calls += 1 + len(retries)
+        _load_body(response, where)
         return response
 
     def _timed_out(self, where: str) -> ServiceUnavailableError:
@@ -421,92 +369,10 @@ class AzureTransport:
         return ServiceError(f"request refused: {message}{suffix}", **kw)
 
 
-POLL_INTERVAL = 1.0
-"""Seconds between polls of an asynchronous operation when the service names no wait (the
-docs advise 1 to 2 s; every poll counts toward the rate limit)."""
-POLL_DEADLINE = 120.0
-"""Seconds an operation may take, polls included, before we give up on it."""
-
-_AZURE_HOST_SUFFIXES = (".cognitive.microsoft.com", ".cognitiveservices.azure.com", ".azure.com")
-
-
-def _same_service(url: str, endpoint: str) -> bool:
-    """Whether we may send our key to ``url``: the endpoint's own host, or an Azure host over
-    https (Read returned regional hosts such as westus.api.cognitive.microsoft.com)."""
-    target, own = urlsplit(url), urlsplit(endpoint)
-    if (target.scheme, target.hostname) == (own.scheme, own.hostname):
-        return True
-    host = target.hostname or ""
-    return target.scheme == "https" and host.endswith(_AZURE_HOST_SUFFIXES)
-
-
-class AsyncOperations:
-    """Submit-and-poll, shared by the Read and Document Intelligence engines."""
-
-    def __init__(self, transport: AzureTransport) -> None:
-        self.transport = transport
-
-    def submit(self, path: str, params: dict[str, str], data: bytes, content_type: str) -> str:
-        """POST, expect 202 with Operation-Location, return that URL as given."""
-        response = self.transport.request(
-            "POST",
-            self.transport.url(path),
-            params=params,
-            data=data,
-            headers={"Content-Type": content_type},
-        )
-        location = response.headers.get("Operation-Location")
-        if response.status_code != 202 or not location:
-            raise ServiceResponseError(
-                f"{path}: expected 202 with an Operation-Location header, got HTTP "
-                f"{response.status_code}",
-                status=response.status_code,
-            )
-        if not _same_service(location, self.transport.endpoint):
-            raise ServiceResponseError(
-                f"{path}: the service asked us to poll {urlsplit(location).hostname}, which is "
-                "neither the endpoint nor an Azure host; not sending the key there"
-            )
-        return location
-
-    def wait(self, url: str, what: str) -> dict[str, Any]:
-        """Poll ``url`` until the operation succeeds; return its body. Retry-After on a poll
-        sets the next wait; the whole operation is bounded by POLL_DEADLINE."""
-        deadline = time.monotonic() + POLL_DEADLINE
-        while True:
-            response = self.transport.request("GET", url, expect_json=True)
-            body = json_body(response, what)
-            status = str(body.get("status", "")).lower() if isinstance(body, dict) else ""
-            if status == "succeeded":
-                return dict(body)
-            if status == "failed":
-                error = body.get("error") or (body.get("analyzeResult") or {}).get("error")
-                detail = error.get("message") if isinstance(error, dict) else None
-                raise OperationFailedError(
-                    f"{what}: the service could not read the page (operation failed"
-                    + (f": {detail})" if detail else ")"),
-                    code=error.get("code") if isinstance(error, dict) else None,
-                    request_id=_request_id(response, body),
-                )
-            if status not in ("notstarted", "running"):
-                raise ServiceResponseError(f"{what}: unexpected operation status {status!r}")
-            header = (response.headers.get("Retry-After") or "").strip()
-            wait = float(header) if header.isdigit() else POLL_INTERVAL
-            if time.monotonic() + wait > deadline:
-                raise ServiceUnavailableError(
-                    f"{what}: the operation did not finish within {POLL_DEADLINE:.0f} s"
-                )
-            _sleep(wait)
-
-
-class _BrokenAnswer(Exception):
-    """The answer's body was cut off (connection reset or timeout mid-body)."""
-
-
 def _load_body(response: requests.Response, where: str) -> None:
     """Read the whole body now, refusing more than MAX_RESPONSE_BYTES, so that a reset
-    mid-body surfaces here (as _BrokenAnswer, which is retried) and a runaway answer cannot
-    fill memory."""
+    mid-body surfaces here (as IncompleteAnswerError, which is retried) and a runaway answer
+    cannot fill memory."""
     declared = (response.headers.get("Content-Length") or "").strip()
     if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
         response.close()
@@ -523,9 +389,9 @@ def _load_body(response: requests.Response, where: str) -> None:
         requests.exceptions.ChunkedEncodingError,
         requests.exceptions.ConnectionError,
         requests.exceptions.ContentDecodingError,
-    ) as exc:
+    ):
         response.close()
-        raise _BrokenAnswer(f"HTTP {response.status_code}, cut off mid-body") from exc
+        raise IncompleteAnswerError(f"HTTP {response.status_code}, cut off mid-body") from None
     # requests keeps a streamed body here once read; .json(), .text and .content use it.
     response._content = b"".join(chunks)
 
@@ -554,13 +420,8 @@ def json_body(response: requests.Response, what: str) -> Any:
             f"{what}: the service answered HTTP {response.status_code} with a body that is not "
             f"JSON ({len(response.content)} bytes)",
             status=response.status_code,
-            request_id=_request_id(response, None),
+            request_id=envelope.request_id(response.headers, None),
         ) from None
-
-
-def _describe_origin(url: str) -> str:
-    scheme, host, port = _origin(url)
-    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
 
 
 def _named_wait(message: str) -> float | None:

@@ -7,14 +7,16 @@ import threading
 
 from PIL import Image
 
-from ocr_pdf.engines import EngineConfig, OcrEngine, azure_ocr, azure_vision
+from ocr_pdf.azure import image_analysis, legacy_ocr
+from ocr_pdf.azure.polling import AzureEngine
+from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ServiceConfigurationError
 from ocr_pdf.models import PageText
 
 log = logging.getLogger(__name__)
 
 
-class AzureAutoEngine:
+class AzureAutoEngine(AzureEngine):
     """Image Analysis 4.0 (`azure-vision`): the current Read model, one synchronous call per
     page (Read 3.2 needs a POST and at least one poll, each counted against the rate limit),
     word polygons with confidences, supported until 25 Sep 2028. Image Analysis 4.0 is not
@@ -23,16 +25,22 @@ class AzureAutoEngine:
     serves."""
 
     name = "azure"
-    default_jobs = 6
-    render_dpi = 300.0
 
     def __init__(self, config: EngineConfig) -> None:
-        self.config = config
-        self.engine: OcrEngine = azure_vision.create(config)
-        self.transport = getattr(self.engine, "transport", None)
-        self.cache_id = f"azure|{config.endpoint}|{config.model_version}|{config.language}"
+        self.engine: AzureEngine = image_analysis.create(config)
+        super().__init__(self.engine.transport, config)
         self.settled = False
         self.lock = threading.Lock()
+        self._earlier_calls = 0  # made by an engine given up on (4.0 before the fallback)
+
+    @property
+    def cache_id(self) -> str:
+        c = self.config
+        return f"azure|{c.endpoint}|{c.model_version}|{c.language}"
+
+    @property
+    def calls(self) -> int:
+        return self._earlier_calls + self.engine.calls
 
     def recognize(self, image: Image.Image) -> PageText:
         engine = self.engine
@@ -48,8 +56,9 @@ class AzureAutoEngine:
                         "OCR API v3.2 instead",
                         self.config.endpoint,
                     )
-                    self.engine = azure_ocr.create(self.config)
-                    self.transport = getattr(self.engine, "transport", None)
+                    self._earlier_calls += self.engine.calls
+                    self.engine = legacy_ocr.create(self.config)
+                    self.transport = self.engine.transport
                     self.settled = True
             return self.engine.recognize(image)
         self.settled = True

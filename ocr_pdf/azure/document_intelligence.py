@@ -1,20 +1,18 @@
-"""Azure Document Intelligence `prebuilt-read` (API 2024-11-30): request and parser."""
+"""Azure Document Intelligence `prebuilt-read` (API 2024-11-30): the engine and the one
+parser of its analyze result (`serve` does not offer this API, so there is no writer)."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
-from ocr_pdf.engines import EngineConfig, wire
-from ocr_pdf.engines.azure_common import PollingEngine, transport_for
+from ocr_pdf.azure import wire
+from ocr_pdf.azure.apis import DOCUMENT_INTELLIGENCE
+from ocr_pdf.azure.polling import PollingEngine, transport_for
+from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.geometry import group_lines
-from ocr_pdf.imaging import EncodedImage, ImageLimits
+from ocr_pdf.imaging import EncodedImage
 from ocr_pdf.models import Line, PageText, Word
-
-PATH = "/documentintelligence/documentModels/prebuilt-read:analyze"
-API_VERSION = "2024-11-30"
-# 50..10000 px per side; 4 MB on the free tier (S0: 500 MB).
-LIMITS = ImageLimits(min_side=50, max_side=10000, max_bytes=4_000_000)
 
 
 def _offset(span: Any) -> int | None:
@@ -77,8 +75,7 @@ class AzureDocumentIntelligenceEngine(PollingEngine):
 
     name = "azure-di"
     what = "Document Intelligence"
-    path = PATH
-    limits = LIMITS
+    api = DOCUMENT_INTELLIGENCE
 
     def content_type(self, sent: EncodedImage) -> str:
         return sent.content_type
@@ -94,8 +91,8 @@ def create(config: EngineConfig) -> AzureDocumentIntelligenceEngine:
     key = os.environ.get("AZURE_DI_KEY") or config.key
     if config.endpoint and config.endpoint != os.environ.get("AZURE_VISION_ENDPOINT"):
         endpoint = config.endpoint  # --endpoint on the command line wins
-    params = {"api-version": API_VERSION}
+    params = {"api-version": DOCUMENT_INTELLIGENCE.versions[0]}
     if config.language and config.language.lower() != "unk":
         params["locale"] = config.language
     settings = EngineConfig(endpoint=endpoint, key=key, timeout=config.timeout, rate=config.rate)
-    return AzureDocumentIntelligenceEngine(transport_for(settings, "azure-di"), params)
+    return AzureDocumentIntelligenceEngine(transport_for(settings, "azure-di"), params, config)

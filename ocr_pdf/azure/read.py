@@ -1,20 +1,21 @@
-"""Azure AI Vision Read 3.2 (`/vision/v3.2/read/analyze`, then polling): request and parser."""
+"""Azure AI Vision Read 3.2 (`/vision/v3.2/read/analyze`, then polling): the engine, the one
+parser of its ReadOperationResult, and the one writer of it (what `ocr-pdf serve` answers)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ocr_pdf.engines import EngineConfig, wire
-from ocr_pdf.engines.azure_common import PollingEngine, transport_for
+from ocr_pdf.azure import wire
+from ocr_pdf.azure.apis import READ
+from ocr_pdf.azure.polling import PollingEngine, transport_for
+from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ConfigurationError
 from ocr_pdf.geometry import group_lines
-from ocr_pdf.imaging import ImageLimits
 from ocr_pdf.models import Line, PageText, Word
 
-PATH = "/vision/v3.2/read/analyze"
-# 50..10000 px per side; 4 MB is the free tier's limit (paid: 500 MB): a page fits either way.
-LIMITS = ImageLimits(min_side=50, max_side=10000, max_bytes=4_000_000)
 READING_ORDERS = ("basic", "natural")
+MODEL_VERSION = "2022-04-30"
+"""The Read model `serve` says it ran (the GA model of Read 3.2)."""
 
 
 def parse_read_result(payload: Any, width: int, height: int) -> PageText:
@@ -67,8 +68,7 @@ class AzureReadEngine(PollingEngine):
 
     name = "azure-read"
     what = "Read"
-    path = PATH
-    limits = LIMITS
+    api = READ
 
     def parse(self, body: Any, width: int, height: int) -> PageText:
         return parse_read_result(body, width, height)
@@ -86,4 +86,43 @@ def create(config: EngineConfig) -> AzureReadEngine:
                 f"--reading-order {config.reading_order!r}: use basic or natural"
             )
         params["readingOrder"] = config.reading_order
-    return AzureReadEngine(transport_for(config, "azure-read"), params)
+    return AzureReadEngine(transport_for(config, "azure-read"), params, config)
+
+
+def read_result(page: PageText) -> dict[str, Any]:
+    """A Read 3.2 ``analyzeResult`` for one image: 8-number quads on the original image,
+    clockwise from the text's own top-left; ``angle`` is the text direction in degrees
+    clockwise in [-180, 180)."""
+
+    def points(q: tuple[tuple[float, float], ...]) -> list[float]:
+        return [round(v, 1) for p in q for v in p]
+
+    direction = wire.text_direction(page)
+    lines = [
+        {
+            "boundingBox": points(wire.line_quad(line)),
+            "text": line.text,
+            "appearance": {"style": {"name": "other", "confidence": 1.0}},
+            "words": [
+                {
+                    "boundingBox": points(w.quad),
+                    "text": w.text,
+                    "confidence": wire.word_confidence(w.confidence),
+                }
+                for w in line.words
+            ],
+        }
+        for line in page.lines
+        if line.words
+    ]
+    result: dict[str, Any] = {
+        "page": 1,
+        "angle": round(((direction + 180) % 360) - 180, 4),
+        "width": page.width,
+        "height": page.height,
+        "unit": "pixel",
+        "lines": lines,
+    }
+    if page.language:
+        result["language"] = page.language
+    return {"version": "3.2.0", "modelVersion": MODEL_VERSION, "readResults": [result]}
