@@ -187,29 +187,3 @@ class ServiceConfigurationError(ServiceError, ConfigurationError):
 class BadPageData(OcrPdfError):
     """A saved page result that does not have our shape (a damaged cache entry, a file that
     was not written by --ocr-json)."""
-
-
-__all__ = [
-    "AuthenticationError",
-    "BadArgumentsError",
-    "BadPageData",
-    "ConfigurationError",
-    "DigitalSignatureError",
-    "EncryptedPdfError",
-    "ExitCode",
-    "FileAccessError",
-    "IncompleteAnswerError",
-    "InputFileError",
-    "MalformedResponseError",
-    "MissingDependencyError",
-    "OcrEngineError",
-    "OcrPdfError",
-    "OperationFailedError",
-    "OutputInvalidError",
-    "PagesFailedError",
-    "RateLimitError",
-    "ServiceConfigurationError",
-    "ServiceError",
-    "ServiceResponseError",
-    "ServiceUnavailableError",
-]

@@ -25,7 +25,7 @@ from PIL import Image
 
 from ocr_pdf import __version__, graft, textlayer
 from ocr_pdf.cache import cache_key, open_cache, pixel_digest
-from ocr_pdf.engines import Engine, default_engine_name, get_engine
+from ocr_pdf.engines import Engine, EngineConfig, default_engine_name, get_engine
 from ocr_pdf.errors import OcrPdfError
 from ocr_pdf.formats.text import hocr, textangle
 from ocr_pdf.geometry import dominant_angle
@@ -74,9 +74,8 @@ def _options(options: Any, engine: str | None) -> ConversionOptions:
     language = None
     if len(languages) == 1:
         language = AZURE_LANGUAGES.get(languages[0], languages[0])
-    return ConversionOptions(
-        engine=engine, language=language, endpoint=getattr(options, "ocr_pdf_endpoint", None)
-    )
+    endpoint = getattr(options, "ocr_pdf_endpoint", None)
+    return ConversionOptions(engine=engine, settings=EngineConfig(language, endpoint))
 
 
 def _engine(options: Any) -> Engine:

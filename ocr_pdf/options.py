@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -33,16 +33,21 @@ class Mode(str, Enum):
     REDO = "redo"
 
 
+ENGINE_SETTINGS = frozenset(f.name for f in fields(EngineConfig)) - {"key"}
+"""The keyword arguments of make_searchable that go into ``settings`` (never the key, which
+only comes from the environment)."""
+
+
 @dataclass(frozen=True)
 class ConversionOptions:
     """Every setting of a conversion. Units: ``dpi`` pixels per inch, ``timeout`` seconds per
     service call, ``rate`` calls per unit (``"10/s"``, ``"20/min"``).
 
     Engine: ``engine`` is a name (None: the default, see :func:`ocr_pdf.engines.get_engine`)
-    or a ready engine; ``language``, ``endpoint``, ``api_version``, ``model_version``,
-    ``reading_order``, ``rate`` and ``timeout`` override the environment for Azure engines
-    (the key only ever comes from the environment); ``source`` is the --ocr-json file the
-    replay engine reads; ``jobs`` pages are read at once (None: the engine's default).
+    or a ready engine; ``settings`` (language, endpoint, API and model version, reading order,
+    rate, timeout, and the --ocr-json file the replay engine reads as ``source``) override the
+    environment for the engines that use them; the key only ever comes from the environment.
+    ``jobs`` pages are read at once (None: the engine's default).
 
     Pages: ``pages`` selects them (``"1-3,7"``, ``"5-"``; None: all), ``mode`` says what to do
     with those that have text, ``dpi`` is the rendering resolution (None: the engine's
@@ -53,14 +58,7 @@ class ConversionOptions:
     ``invalidate_signatures`` (accept breaking a digital signature)."""
 
     engine: str | Engine | Recognizer | None = None
-    language: str | None = None
-    endpoint: str | None = None
-    api_version: str | None = None
-    model_version: str | None = None
-    reading_order: str | None = None
-    rate: str | None = None
-    timeout: float = 60.0
-    source: Path | None = None
+    settings: EngineConfig = field(default_factory=EngineConfig)
     jobs: int | None = None
     pages: str | None = None
     mode: Mode = Mode.SKIP
@@ -73,7 +71,7 @@ class ConversionOptions:
     invalidate_signatures: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("source", "sidecar", "ocr_json"):
+        for name in ("sidecar", "ocr_json"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, name, Path(value))
@@ -92,35 +90,31 @@ class ConversionOptions:
             raise BadArgumentsError(f"--dpi {self.dpi:g} is out of range ({low:g} to {high:g})")
         if self.jobs is not None and self.jobs < 1:
             raise BadArgumentsError(f"--jobs {self.jobs} must be at least 1")
-        if not (isinstance(self.timeout, (int, float)) and math.isfinite(self.timeout)):
-            raise BadArgumentsError(f"--timeout {self.timeout!r} is not a number of seconds")
-        if self.timeout <= 0:
-            raise BadArgumentsError(f"--timeout {self.timeout:g} must be more than 0 seconds")
-        if self.rate is not None:
-            parse_rate(self.rate)
+        timeout = self.settings.timeout
+        if not (isinstance(timeout, (int, float)) and math.isfinite(timeout)):
+            raise BadArgumentsError(f"--timeout {timeout!r} is not a number of seconds")
+        if timeout <= 0:
+            raise BadArgumentsError(f"--timeout {timeout:g} must be more than 0 seconds")
+        if self.settings.rate is not None:
+            parse_rate(self.settings.rate)
         if self.pages is not None:
             check_page_spec(self.pages)
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> ConversionOptions:
-        """The options ``make_searchable``'s keyword arguments ask for; an unknown one is a
+        """The options ``make_searchable``'s keyword arguments ask for: engine settings
+        (``language``, ``endpoint``, ``timeout``, ...) given flat; an unknown argument is a
         BadArgumentsError naming it."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
+        settings = {k: kwargs.pop(k) for k in list(kwargs) if k in ENGINE_SETTINGS}
+        if "source" in settings and settings["source"] is not None:
+            settings["source"] = str(settings["source"])
+        unknown = sorted(set(kwargs) - ({f.name for f in fields(cls)} - {"settings"}))
         if unknown:
             raise BadArgumentsError(f"unknown option(s): {', '.join(unknown)}")
-        return cls(**kwargs)
+        return cls(settings=EngineConfig(**settings), **kwargs)
 
     def engine_config(self) -> EngineConfig:
-        """The settings the engine is built from (endpoint and key from the environment when
-        not given)."""
-        return EngineConfig.from_environment(
-            language=self.language,
-            endpoint=self.endpoint,
-            api_version=self.api_version,
-            model_version=self.model_version,
-            reading_order=self.reading_order,
-            rate=self.rate,
-            source=str(self.source) if self.source is not None else None,
-            timeout=float(self.timeout),
-        )
+        """The settings the engine is built from: ``settings``, with the endpoint and the key
+        from the environment where not given."""
+        given = {f.name: getattr(self.settings, f.name) for f in fields(EngineConfig)}
+        return EngineConfig.from_environment(**given)

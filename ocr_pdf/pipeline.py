@@ -26,7 +26,7 @@ from ocr_pdf.inputs import Source, open_input
 from ocr_pdf.models import Line, PageGeometry, PageText, Word, apply
 from ocr_pdf.options import ConversionOptions, Mode
 from ocr_pdf.pages import parse_pages
-from ocr_pdf.reading import GiveUpPolicy, PageImage, PageReader, Reading
+from ocr_pdf.reading import GiveUpPolicy, PageImage, PageReader, Reading, RenderedPage
 from ocr_pdf.results import ConversionResult, PageResult, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -224,7 +224,8 @@ def render_pages(
             image = page.render(dpi)
         digest = pixel_digest(image) if keep_digest else ""
         key = cache_key(digest, engine.cache_id) if store is not None else ""
-        yield PageImage(index, geometry, image, float(dpi), digest, key)
+        rendered = RenderedPage(index, geometry, image.width, image.height, float(dpi), digest, key)
+        yield PageImage(rendered, image)
 
 
 def to_layer_page(
@@ -277,25 +278,23 @@ class Assembly:
                 progress(len(self._results), self._selected)
 
     def add(self, reading: Reading, progress: ProgressCallback | None) -> None:
-        turn = upright_turn(reading.text) if self.rotate else 0
-        rotation = (reading.geometry.rotation + turn) % 360
-        if reading.text.words:
-            page = to_layer_page(
-                reading.text, reading.geometry, reading.width, reading.height, rotation
+        page, text = reading.page, reading.text
+        turn = upright_turn(text) if self.rotate else 0
+        rotation = (page.geometry.rotation + turn) % 360
+        if text.words:
+            layer = self.layers.add(
+                to_layer_page(text, page.geometry, page.width, page.height, rotation)
             )
-            layer = self.layers.add(page)
             self.placements.append(
-                graft.Placement(reading.index, layer, reading.geometry.mediabox[:2], rotation)
+                graft.Placement(page.index, layer, page.geometry.mediabox[:2], rotation)
             )
         if self.keep_saved:
-            self.saved.append(
-                document.SavedPage(reading.index, reading.dpi, reading.digest, reading.text)
-            )
-        self._results[reading.index] = PageResult(
-            reading.index + 1,
+            self.saved.append(document.SavedPage(page.index, page.dpi, page.digest, text))
+        self._results[page.index] = PageResult(
+            page.index + 1,
             "ocr",
-            len(reading.text.words),
-            reading.text.text,
+            len(text.words),
+            text.text,
             reading.seconds,
             turn,
             reading.from_cache,

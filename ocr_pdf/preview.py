@@ -48,7 +48,7 @@ def preview(
             raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(doc)}")
         engine = handle.engine
         image = next(render_pages(doc, [page - 1], engine, store, options))
-        text, _, cached = read_page(engine, image.image, store, image.key)
+        text, _, cached = read_page(engine, image.image, store, image.page.key)
     png = io.BytesIO()
     draw_words(image.image, text).save(png, "PNG")
     files.write_atomically(dst, png.getvalue())  # a preview is either complete or absent

@@ -25,30 +25,34 @@ service more pages: by then it is down or refusing us, and every further call is
 
 
 @dataclass(frozen=True)
-class PageImage:
-    """A page rendered for the engine: ``index`` 0-based, ``dpi`` it was rendered at,
-    ``digest`` the SHA-256 of its pixels ("" when nothing needs it), ``key`` its cache key
-    ("" without a cache)."""
-
-    index: int
-    geometry: PageGeometry
-    image: Image.Image
-    dpi: float
-    digest: str = ""
-    key: str = ""
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What the engine read on one page: ``text`` in the pixels of the ``width`` x ``height``
-    image it read, ``seconds`` of wall time in the engine (0 from the cache)."""
+class RenderedPage:
+    """What is known of a page image besides its pixels: ``index`` 0-based, its ``width`` x
+    ``height`` pixels, the ``dpi`` it was rendered at, ``digest`` the SHA-256 of its pixels
+    ("" when nothing needs it), ``key`` its cache key ("" without a cache)."""
 
     index: int
     geometry: PageGeometry
     width: int
     height: int
     dpi: float
-    digest: str
+    digest: str = ""
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """A page rendered for the engine: the pixels and what is known of them."""
+
+    page: RenderedPage
+    image: Image.Image
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the engine read on one page: ``text`` in the pixels of the image it read,
+    ``seconds`` of wall time in the engine (0 from the cache)."""
+
+    page: RenderedPage
     text: PageText
     seconds: float
     from_cache: bool
@@ -108,16 +112,19 @@ class PageReader:
         self.done: set[int] = set()  # pages read
 
     def read(self, pages: Iterable[PageImage]) -> Iterator[Reading]:
-        in_flight: deque[tuple[_Pending, Future[tuple[PageText, float, bool]]]] = deque()
+        in_flight: deque[tuple[RenderedPage, Future[tuple[PageText, float, bool]]]] = deque()
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             try:
-                for page in pages:
+                for rendered in pages:
                     if self.policy.given_up:
                         break
-                    future = pool.submit(read_page, self.engine, page.image, self.store, page.key)
+                    page = rendered.page
+                    future = pool.submit(
+                        read_page, self.engine, rendered.image, self.store, page.key
+                    )
                     # The worker holds the only reference to the pixels: freed once read.
-                    in_flight.append((_Pending.of(page), future))
-                    del page
+                    in_flight.append((page, future))
+                    del rendered
                     if len(in_flight) >= self.workers + 2:
                         yield from self._collect(in_flight.popleft())
                 if self.policy.given_up:
@@ -132,7 +139,7 @@ class PageReader:
                     future.cancel()
 
     def _collect(
-        self, entry: tuple[_Pending, Future[tuple[PageText, float, bool]]]
+        self, entry: tuple[RenderedPage, Future[tuple[PageText, float, bool]]]
     ) -> Iterator[Reading]:
         page, future = entry
         try:
@@ -155,17 +162,7 @@ class PageReader:
             seconds,
             " (cached)" if cached else "",
         )
-        yield Reading(
-            page.index,
-            page.geometry,
-            page.width,
-            page.height,
-            page.dpi,
-            page.digest,
-            text,
-            seconds,
-            cached,
-        )
+        yield Reading(page, text, seconds, cached)
 
     def failure(self, wanted: list[int], cached: bool) -> PagesFailedError | None:
         """The error that names every failed page, or None when none failed. ``wanted``
@@ -195,23 +192,6 @@ class PageReader:
             not_tried=not_tried,
             errors={i + 1: e for i, e in self.failed.items()},
         )
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A page handed to a worker: what is kept of it while the worker holds the pixels."""
-
-    index: int
-    geometry: PageGeometry
-    width: int
-    height: int
-    dpi: float
-    digest: str
-
-    @classmethod
-    def of(cls, page: PageImage) -> _Pending:
-        w, h = page.image.size
-        return cls(page.index, page.geometry, w, h, page.dpi, page.digest)
 
 
 def page_ranges(numbers: tuple[int, ...]) -> str:

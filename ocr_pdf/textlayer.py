@@ -113,10 +113,11 @@ def _write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
         ]
     places = _close_unspaced(words, places)
     text.setFont(fonts.FONT_NAME, size)
+    layout = _LineLayout(words, places, cos, sin, size)
     if leftwards:
-        _write_as_one_string(text, words, places, cos, sin, size)
+        _write_as_one_string(text, layout)
     else:
-        _write_word_by_word(text, words, places, cos, sin, size)
+        _write_word_by_word(text, layout)
 
 
 def _shared(centres: list[float], size: float) -> list[float]:
@@ -154,14 +155,20 @@ def _shown(word: Word) -> str:
     return word.text[::-1] if is_rtl(word.text) else word.text
 
 
-def _write_word_by_word(
-    text: PDFTextObject,
-    words: list[Word],
-    places: list[Place],
-    cos: float,
-    sin: float,
-    size: float,
-) -> None:
+@dataclass(frozen=True)
+class _LineLayout:
+    """One line ready to write: its words, where each goes, the line's direction (cos, sin)
+    and its font size in points."""
+
+    words: list[Word]
+    places: list[Place]
+    cos: float
+    sin: float
+    size: float
+
+
+def _write_word_by_word(text: PDFTextObject, layout: _LineLayout) -> None:
+    words, places, size = layout.words, layout.places, layout.size
     space = pdfmetrics.stringWidth(" ", fonts.FONT_NAME, size)
     line_start: tuple[float, float] | None = None
     for i, (word, (start, end, baseline)) in enumerate(zip(words, places, strict=True)):
@@ -169,7 +176,7 @@ def _write_word_by_word(
         natural = pdfmetrics.stringWidth(shown, fonts.FONT_NAME, size)
         width = max(end - start, 0.01 * size)
         if line_start is None:
-            _set_matrix(text, cos, sin, start, baseline)
+            _set_matrix(text, layout.cos, layout.sin, start, baseline)
         else:
             # Td moves from the previous word's start in the line's own frame: shorter than a
             # new Tm for every word.
@@ -210,14 +217,7 @@ def _set_scale(text: PDFTextObject, percent: float, places: int = 1) -> None:
     text._code.append(f"{_num(percent, places)} Tz")
 
 
-def _write_as_one_string(
-    text: PDFTextObject,
-    words: list[Word],
-    places: list[Place],
-    cos: float,
-    sin: float,
-    size: float,
-) -> None:
+def _write_as_one_string(text: PDFTextObject, layout: _LineLayout) -> None:
     """Write a line that runs leftwards on the displayed page (upside-down text) as one TJ.
 
     PDFium orders separately positioned pieces of text by their position on the page, so an
@@ -226,13 +226,14 @@ def _write_as_one_string(
     widest word's, so that characters of narrower words overlap rather than leave gaps (PDFium
     reads a gap inside a word as a space). TJ offsets put each character in place, the last
     one of a word ending exactly at the word's end (poppler reads the gap to the next word)."""
+    words, places, size = layout.words, layout.places, layout.size
     font = pdfmetrics.getFont(fonts.FONT_NAME)
     doc = text._canvas._doc
     shown = [_shown(w) for w in words]
     naturals = [float(pdfmetrics.stringWidth(t, fonts.FONT_NAME, size)) for t in shown]
     scale = max(max(e - s, 0.01 * size) / n for (s, e, _), n in zip(places, naturals, strict=True))
     start, _, baseline = places[0]
-    _set_matrix(text, cos, sin, start, baseline)
+    _set_matrix(text, layout.cos, layout.sin, start, baseline)
     _set_scale(text, 100 * scale)
 
     items: list[tuple[int, bytes] | float] = []

@@ -10,7 +10,6 @@ from ocr_pdf.azure import wire
 from ocr_pdf.azure.apis import DOCUMENT_INTELLIGENCE
 from ocr_pdf.azure.polling import PollingEngine, transport_for
 from ocr_pdf.engines.base import EngineConfig
-from ocr_pdf.geometry import group_lines
 from ocr_pdf.imaging import EncodedImage
 from ocr_pdf.models import Line, PageText, Word
 
@@ -21,53 +20,38 @@ def _offset(span: Any) -> int | None:
     return None
 
 
+@wire.describing("Document Intelligence result")
 def parse_analyze_result(payload: Any, width: int, height: int) -> PageText:
     """A succeeded analyze operation of ``prebuilt-read`` as a PageText in pixels of the image
     sent. Words (``content``, 8-number ``polygon``, ``confidence``) are grouped into the lines
     whose spans hold their offsets; a word in no line becomes a line of its own."""
-    try:
-        body = wire.as_dict(payload, "the body")
-        result = wire.as_dict(body.get("analyzeResult"), "analyzeResult")
-        pages = wire.as_list(result, "pages")
-        if not pages:
-            # One image sent is one page answered, blank or not: none means a broken result,
-            # and a blank page in its place would lose the page.
-            raise wire.Malformed("pages is missing or empty")
-        page = wire.as_dict(pages[0], "pages[0]")
-        sx = width / wire.number(page.get("width"), "width") if page.get("width") else 1.0
-        sy = height / wire.number(page.get("height"), "height") if page.get("height") else 1.0
-        ranges: list[tuple[int, int, int]] = []  # (start, end, line index)
-        for n, line in enumerate(wire.as_list(page, "lines")):
-            for span in wire.as_list(wire.as_dict(line, "a line"), "spans"):
-                start = _offset(span)
-                length = span.get("length") if isinstance(span, dict) else None
-                if start is not None and isinstance(length, int):
-                    ranges.append((start, start + length, n))
-        grouped: dict[int, list[Word]] = {}
-        loose: list[Line] = []
-        for word in wire.as_list(page, "words"):
-            word = wire.as_dict(word, "a word")
-            text = wire.text(word.get("content"), "a word's content").strip()
-            if not text:
-                continue
-            quad = wire.quad8(word.get("polygon"), "a word's polygon", sx, sy)
-            w = Word(text, quad, wire.confidence(word.get("confidence")))
-            at = _offset(word.get("span"))
-            owner = next((n for s, e, n in ranges if at is not None and s <= at < e), None)
-            if owner is None:
-                loose.append(Line((w,)))
-            else:
-                grouped.setdefault(owner, []).append(w)
-        lines = [Line(tuple(ws)) for _, ws in sorted(grouped.items())] + loose
-        angle = page.get("angle")
-        return PageText(
-            width,
-            height,
-            group_lines(lines),
-            wire.number(angle, "angle") if angle is not None else None,
-        )
-    except wire.Malformed as err:
-        raise wire.Malformed(f"unexpected Document Intelligence result: {err}") from None
+    body = wire.as_dict(payload, "the body")
+    page = wire.first_page(wire.as_dict(body.get("analyzeResult"), "analyzeResult"), "pages")
+    sx, sy = wire.scale_to(page, width, height)
+    ranges: list[tuple[int, int, int]] = []  # (start, end, line index)
+    for n, line in enumerate(wire.as_list(page, "lines")):
+        for span in wire.as_list(wire.as_dict(line, "a line"), "spans"):
+            start = _offset(span)
+            length = span.get("length") if isinstance(span, dict) else None
+            if start is not None and isinstance(length, int):
+                ranges.append((start, start + length, n))
+    grouped: dict[int, list[Word]] = {}
+    loose: list[Line] = []
+    for word in wire.as_list(page, "words"):
+        word = wire.as_dict(word, "a word")
+        text = wire.text(word.get("content"), "a word's content").strip()
+        if not text:
+            continue
+        quad = wire.quad8(word.get("polygon"), "a word's polygon", sx, sy)
+        w = Word(text, quad, wire.confidence(word.get("confidence")))
+        at = _offset(word.get("span"))
+        owner = next((n for s, e, n in ranges if at is not None and s <= at < e), None)
+        if owner is None:
+            loose.append(Line((w,)))
+        else:
+            grouped.setdefault(owner, []).append(w)
+    lines = [Line(tuple(ws)) for _, ws in sorted(grouped.items())] + loose
+    return wire.page_text(page, width, height, lines)
 
 
 class AzureDocumentIntelligenceEngine(PollingEngine):

@@ -1,12 +1,25 @@
-"""Azure's error envelopes, read (what the transport makes of a refusal) and written (what
-`ocr-pdf serve` answers with): ``{"error": {code, message, innererror?}}`` on v3.2, 4.0 and
-the gateway, the flat ``{code, message, requestId}`` on v2.x (stdlib only)."""
+"""Azure's error envelopes, read (what the transport makes of a refusal: our exception, its
+message and the wait a 429 names) and written (what `ocr-pdf serve` answers with):
+``{"error": {code, message, innererror?}}`` on v3.2, 4.0 and the gateway, the flat
+``{code, message, requestId}`` on v2.x (stdlib only)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
+
+from ocr_pdf.azure.ratelimit import MAX_RETRY_WAIT
+from ocr_pdf.errors import (
+    AuthenticationError,
+    RateLimitError,
+    ServiceConfigurationError,
+    ServiceError,
+    ServiceUnavailableError,
+)
+
+_WAIT_IN_MESSAGE = re.compile(r"(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*second", re.I)
 
 REQUEST_ID_HEADERS = ("apim-request-id", "x-ms-request-id", "request-id", "x-request-id")
 
@@ -60,3 +73,64 @@ def error_body(code: str, message: str, *, flat: bool = False, inner: bool = Tru
             "message": message,
         }
     }
+
+
+def named_wait(message: str) -> float | None:
+    """The wait in seconds a 429's message names ("retry after 55 seconds"), if any."""
+    m = _WAIT_IN_MESSAGE.search(message)
+    return float(m.group(1)) if m else None
+
+
+def short(text: str) -> str:
+    """Connection errors from urllib3 are long nested reprs; keep the most telling tail."""
+    text = " ".join(text.split())
+    m = re.search(r"\[Errno [^\]]+\] [^')\"]+|Connection refused|Connection reset[^')\"]*", text)
+    return m.group(0) if m else text[:160]
+
+
+def error_for(
+    status: int,
+    code: str | None,
+    message: str,
+    request_id: str | None,
+    *,
+    endpoint: str,
+    path: str,
+) -> ServiceError:
+    """Our exception for an error reply of ``status`` from ``endpoint`` (to a request for
+    ``path``), saying what to do about it; it carries status, code and request id, never
+    the key."""
+    suffix = f" (HTTP {status}" + (f", code {code}" if code else "")
+    suffix += f", request id {request_id})" if request_id else ")"
+    kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
+    if status in (401, 403):
+        return AuthenticationError(
+            f"access denied by {endpoint}: {message}; check AZURE_VISION_KEY and "
+            f"that the key belongs to this endpoint{suffix}",
+            **kw,
+        )
+    if status in (404, 405, 410, 501):
+        return ServiceConfigurationError(
+            f"{path} not found on {endpoint}: {message}; check "
+            f"--endpoint (https://<resource>.cognitiveservices.azure.com){suffix}",
+            **kw,
+        )
+    if status == 400 and code == "NotSupportedLanguage":
+        return ServiceConfigurationError(
+            f"the service does not support this language: {message}; pass another -l, or "
+            f"-l unk to let it detect the language{suffix}",
+            **kw,
+        )
+    if status == 429:
+        wait = named_wait(message)
+        hint = (
+            f"the service asks to wait {wait:.0f} s; the quota may be exhausted"
+            if wait and wait > MAX_RETRY_WAIT
+            else "still rate limited after retries"
+        )
+        return RateLimitError(f"rate limit: {hint}: {message}{suffix}", **kw)
+    if status >= 500:
+        return ServiceUnavailableError(
+            f"service error after retries: {message}; try again later{suffix}", **kw
+        )
+    return ServiceError(f"request refused: {message}{suffix}", **kw)

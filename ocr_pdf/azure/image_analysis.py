@@ -35,41 +35,39 @@ def _polygon(value: Any, what: str, sx: float, sy: float) -> Quad:
     return (a, b, c, d)
 
 
+@wire.describing("Image Analysis result")
 def parse_image_analysis(payload: Any, width: int, height: int) -> PageText:
     """An ImageAnalysisResult's ``readResult`` as a PageText in pixels of the image sent.
 
     Zero, one or several blocks; words carry 4-point polygons clockwise from the text's own
     top-left, and a confidence. The service reports no page angle. Lines are put in reading
     order, since blocks say nothing about columns."""
-    try:
-        body = wire.as_dict(payload, "the body")
-        meta = body.get("metadata")
-        sx = sy = 1.0
-        if isinstance(meta, dict) and meta.get("width") and meta.get("height"):
-            sx = width / wire.number(meta["width"], "metadata.width")
-            sy = height / wire.number(meta["height"], "metadata.height")
-        read = body.get("readResult")
-        if read is None:
-            # No text is answered without readResult, but always with the model and metadata;
-            # a body with neither is not a result, and taking it for a blank page loses a page.
-            if "modelVersion" not in body and "metadata" not in body:
-                raise wire.Malformed("no readResult, modelVersion or metadata")
-            return PageText(width, height)
-        lines = []
-        for block in wire.as_list(wire.as_dict(read, "readResult"), "blocks"):
-            for line in wire.as_list(wire.as_dict(block, "a block"), "lines"):
-                words = []
-                for word in wire.as_list(wire.as_dict(line, "a line"), "words"):
-                    word = wire.as_dict(word, "a word")
-                    text = wire.text(word.get("text"), "a word's text").strip()
-                    if text:
-                        quad = _polygon(word.get("boundingPolygon"), "boundingPolygon", sx, sy)
-                        words.append(Word(text, quad, wire.confidence(word.get("confidence"))))
-                if words:
-                    lines.append(Line(tuple(words)))
-        return PageText(width, height, group_lines(lines))
-    except wire.Malformed as err:
-        raise wire.Malformed(f"unexpected Image Analysis result: {err}") from None
+    body = wire.as_dict(payload, "the body")
+    meta = body.get("metadata")
+    sx = sy = 1.0
+    if isinstance(meta, dict) and meta.get("width") and meta.get("height"):
+        sx = width / wire.number(meta["width"], "metadata.width")
+        sy = height / wire.number(meta["height"], "metadata.height")
+    read = body.get("readResult")
+    if read is None:
+        # No text is answered without readResult, but always with the model and metadata;
+        # a body with neither is not a result, and taking it for a blank page loses a page.
+        if "modelVersion" not in body and "metadata" not in body:
+            raise wire.Malformed("no readResult, modelVersion or metadata")
+        return PageText(width, height)
+    lines = []
+    for block in wire.as_list(wire.as_dict(read, "readResult"), "blocks"):
+        for line in wire.as_list(wire.as_dict(block, "a block"), "lines"):
+            words = []
+            for word in wire.as_list(wire.as_dict(line, "a line"), "words"):
+                word = wire.as_dict(word, "a word")
+                text = wire.text(word.get("text"), "a word's text").strip()
+                if text:
+                    quad = _polygon(word.get("boundingPolygon"), "boundingPolygon", sx, sy)
+                    words.append(Word(text, quad, wire.confidence(word.get("confidence"))))
+            if words:
+                lines.append(Line(tuple(words)))
+    return PageText(width, height, group_lines(lines))
 
 
 class AzureVisionEngine(AzureEngine):

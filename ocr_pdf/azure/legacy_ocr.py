@@ -58,12 +58,10 @@ def parse_ocr_result(payload: Any, width: int, height: int) -> PageText:
     so each corner is turned back by -textAngle. ``orientation`` says where the top of the text
     faces in that frame, which fixes which box corner is the text's own top-left. Regions come
     in service order; they are returned in reading order."""
-    try:
-        return _parse(payload, width, height)
-    except wire.Malformed as err:
-        raise wire.Malformed(f"unexpected /ocr response: {err}") from None
+    return _parse(payload, width, height)
 
 
+@wire.describing("/ocr response")
 def _parse(payload: Any, width: int, height: int) -> PageText:
     result = wire.as_dict(payload, "the body")
     angle_rad = result.get("textAngle")

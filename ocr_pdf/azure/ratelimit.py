@@ -12,6 +12,10 @@ from ocr_pdf.errors import BadArgumentsError
 Sleep = Callable[[float], None]
 """Waits the given number of seconds (``time.sleep``, or a test's stand-in)."""
 
+MAX_RETRY_WAIT = 120.0
+"""Longest single wait (seconds) we accept from a 429. Longer asks, such as the 86400 s a
+spent monthly quota names, fail at once instead of hanging a batch for a day."""
+
 _UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
 
 

@@ -10,7 +10,6 @@ from ocr_pdf.azure.apis import READ
 from ocr_pdf.azure.polling import PollingEngine, transport_for
 from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ConfigurationError
-from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Word
 
 READING_ORDERS = ("basic", "natural")
@@ -18,49 +17,27 @@ MODEL_VERSION = "2022-04-30"
 """The Read model `serve` says it ran (the GA model of Read 3.2)."""
 
 
+@wire.describing("Read result")
 def parse_read_result(payload: Any, width: int, height: int) -> PageText:
     """A succeeded ``ReadOperationResult`` as a PageText in pixels of the ``width`` x
     ``height`` image that was sent. Word boxes are quads on the original image, clockwise from
     the text's own top-left, used as they are (scaled if the service measured in other units
     than that image's pixels). ``angle`` is degrees clockwise. Lines are put in reading order."""
-    try:
-        body = wire.as_dict(payload, "the body")
-        result = wire.as_dict(body.get("analyzeResult"), "analyzeResult")
-        pages = wire.as_list(result, "readResults")
-        if not pages:
-            # One image sent is one page answered, blank or not: none means a broken result,
-            # and a blank page in its place would lose the page.
-            raise wire.Malformed("readResults is missing or empty")
-        page = wire.as_dict(pages[0], "readResults[0]")
-        sx = width / wire.number(page.get("width", width), "width") if page.get("width") else 1.0
-        sy = (
-            height / wire.number(page.get("height", height), "height")
-            if page.get("height")
-            else 1.0
-        )
-        lines = []
-        for line in wire.as_list(page, "lines"):
-            line = wire.as_dict(line, "a line")
-            words = []
-            for word in wire.as_list(line, "words"):
-                word = wire.as_dict(word, "a word")
-                text = wire.text(word.get("text"), "a word's text").strip()
-                if text:
-                    quad = wire.quad8(word.get("boundingBox"), "a word's boundingBox", sx, sy)
-                    words.append(Word(text, quad, wire.confidence(word.get("confidence"))))
-            if words:
-                lines.append(Line(tuple(words)))
-        angle = page.get("angle")
-        language = page.get("language")
-        return PageText(
-            width,
-            height,
-            group_lines(lines),
-            wire.number(angle, "angle") if angle is not None else None,
-            language if isinstance(language, str) else None,
-        )
-    except wire.Malformed as err:
-        raise wire.Malformed(f"unexpected Read result: {err}") from None
+    body = wire.as_dict(payload, "the body")
+    page = wire.first_page(wire.as_dict(body.get("analyzeResult"), "analyzeResult"), "readResults")
+    sx, sy = wire.scale_to(page, width, height)
+    lines = []
+    for line in wire.as_list(page, "lines"):
+        words = []
+        for word in wire.as_list(wire.as_dict(line, "a line"), "words"):
+            word = wire.as_dict(word, "a word")
+            text = wire.text(word.get("text"), "a word's text").strip()
+            if text:
+                quad = wire.quad8(word.get("boundingBox"), "a word's boundingBox", sx, sy)
+                words.append(Word(text, quad, wire.confidence(word.get("confidence"))))
+        if words:
+            lines.append(Line(tuple(words)))
+    return wire.page_text(page, width, height, lines)
 
 
 class AzureReadEngine(PollingEngine):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
-import re
 import threading
 import time
 from typing import Any
@@ -20,10 +18,9 @@ from urllib3.util.retry import Retry
 
 from ocr_pdf import __version__
 from ocr_pdf.azure import envelope
-from ocr_pdf.azure.ratelimit import Limiter, RateLimiter, Sleep, parse_rate
+from ocr_pdf.azure.credentials import check_endpoint, check_key
+from ocr_pdf.azure.ratelimit import MAX_RETRY_WAIT, Limiter, RateLimiter, Sleep, parse_rate
 from ocr_pdf.errors import (
-    AuthenticationError,
-    ConfigurationError,
     IncompleteAnswerError,
     RateLimitError,
     ServiceConfigurationError,
@@ -33,10 +30,6 @@ from ocr_pdf.errors import (
 )
 
 log = logging.getLogger(__name__)
-
-MAX_RETRY_WAIT = 120.0
-"""Longest single wait (seconds) we accept from a 429. Longer asks, such as the 86400 s a
-spent monthly quota names, fail at once instead of hanging a batch for a day."""
 
 BACKOFF_FACTOR = 0.5
 """Exponential backoff base in seconds (urllib3's backoff_factor), used when the service names
@@ -53,7 +46,6 @@ BROKEN_ANSWER_RETRIES = 2
 MAX_RESPONSE_BYTES = 50_000_000
 """Largest answer body we read. The densest page's Read result is a few MB."""
 
-_WAIT_IN_MESSAGE = re.compile(r"(?:retry after|try again in)\s+(\d+(?:\.\d+)?)\s*second", re.I)
 
 _default_sleep: Sleep = time.sleep
 
@@ -104,49 +96,6 @@ class _Retry(Retry):
         backoff = self.get_backoff_time()
         if backoff > 0:
             self.wait(backoff)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_endpoint(endpoint: str) -> str:
-    """Validate an endpoint URL and return it without a trailing slash.
-
-    Plain http is refused except on loopback (a local stand-in server): the key must never
-    cross a network in clear text."""
-    parts = urlsplit(endpoint.strip())
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigurationError(
-            f"endpoint {endpoint!r} is not a URL; it looks like "
-            "https://<resource>.cognitiveservices.azure.com"
-        )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ConfigurationError(
-            f"endpoint {endpoint!r} uses plain http; use https (http is allowed on loopback only)"
-        )
-    if parts.query or parts.fragment:
-        raise ConfigurationError(f"endpoint {endpoint!r} must not have a query or fragment")
-    return endpoint.strip().rstrip("/")
-
-
-def check_key(key: str) -> str:
-    """The key, or a ConfigurationError if it cannot be one. Azure keys are letters and
-    digits; a space, tab, line break or other character outside visible ASCII means the key
-    was set with quotes or a stray newline. The message never repeats the key, whole or in
-    part (requests would echo it in its own error)."""
-    if not key or any(not 0x21 <= ord(ch) <= 0x7E for ch in key):
-        raise ConfigurationError(
-            f"the Azure key ({len(key)} characters) contains spaces, line breaks or other "
-            "characters no key has: set AZURE_VISION_KEY (or AZURE_VISION_KEY_FILE, "
-            "AZURE_DI_KEY) to the key alone, without quotes or a trailing newline"
-        )
-    return key
 
 
 def parse_error(response: requests.Response) -> tuple[str | None, str, str | None]:
@@ -282,7 +231,7 @@ class AzureTransport:
             if response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
                 break
             message = parse_error(response)[1]
-            wait = _named_wait(message)
+            wait = envelope.named_wait(message)
             if wait is None:
                 wait = min(BACKOFF_FACTOR * 2.0**attempt, BACKOFF_CAP) * (0.5 + random.random() / 2)
             if wait > MAX_RETRY_WAIT:
@@ -310,14 +259,14 @@ class AzureTransport:
             )
             if timed_out or isinstance(exc, requests.exceptions.ConnectTimeout):
                 raise self._timed_out(where) from None
-            reason = str(exc.args[0]) if exc.args else exc.__class__.__name__
+            reason = envelope.short(str(exc.args[0]) if exc.args else exc.__class__.__name__)
             raise ServiceUnavailableError(
-                f"cannot reach {self.endpoint}: {_short(reason)}; check --endpoint and the network"
+                f"cannot reach {self.endpoint}: {reason}; check --endpoint and the network"
             ) from None
         except requests.exceptions.Timeout:  # a read timeout on the last try
             raise self._timed_out(where) from None
         except requests.exceptions.RequestException as exc:
-            raise ServiceUnavailableError(f"{where}: {_short(str(exc))}") from None
+            raise ServiceUnavailableError(f"{where}: {envelope.short(str(exc))}") from None
         retries = getattr(getattr(response.raw, "retries", None), "history", ())
         with self._count:
             self.calls += 1 + len(retries)
@@ -332,41 +281,14 @@ class AzureTransport:
 
     def _error(self, response: requests.Response) -> ServiceError:
         code, message, request_id = parse_error(response)
-        status = response.status_code
-        suffix = f" (HTTP {status}" + (f", code {code}" if code else "")
-        suffix += f", request id {request_id})" if request_id else ")"
-        kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
-        if status in (401, 403):
-            return AuthenticationError(
-                f"access denied by {self.endpoint}: {message}; check AZURE_VISION_KEY and "
-                f"that the key belongs to this endpoint{suffix}",
-                **kw,
-            )
-        if status in (404, 405, 410, 501):
-            return ServiceConfigurationError(
-                f"{urlsplit(response.url).path} not found on {self.endpoint}: {message}; check "
-                f"--endpoint (https://<resource>.cognitiveservices.azure.com){suffix}",
-                **kw,
-            )
-        if status == 400 and code == "NotSupportedLanguage":
-            return ServiceConfigurationError(
-                f"the service does not support this language: {message}; pass another -l, or "
-                f"-l unk to let it detect the language{suffix}",
-                **kw,
-            )
-        if status == 429:
-            wait = _named_wait(message)
-            hint = (
-                f"the service asks to wait {wait:.0f} s; the quota may be exhausted"
-                if wait and wait > MAX_RETRY_WAIT
-                else "still rate limited after retries"
-            )
-            return RateLimitError(f"rate limit: {hint}: {message}{suffix}", **kw)
-        if status >= 500:
-            return ServiceUnavailableError(
-                f"service error after retries: {message}; try again later{suffix}", **kw
-            )
-        return ServiceError(f"request refused: {message}{suffix}", **kw)
+        return envelope.error_for(
+            response.status_code,
+            code,
+            message,
+            request_id,
+            endpoint=self.endpoint,
+            path=urlsplit(response.url).path,
+        )
 
 
 def _load_body(response: requests.Response, where: str) -> None:
@@ -422,15 +344,3 @@ def json_body(response: requests.Response, what: str) -> Any:
             status=response.status_code,
             request_id=envelope.request_id(response.headers, None),
         ) from None
-
-
-def _named_wait(message: str) -> float | None:
-    m = _WAIT_IN_MESSAGE.search(message)
-    return float(m.group(1)) if m else None
-
-
-def _short(text: str) -> str:
-    """Connection errors from urllib3 are long nested reprs; keep the most telling tail."""
-    text = " ".join(text.split())
-    m = re.search(r"\[Errno [^\]]+\] [^')\"]+|Connection refused|Connection reset[^')\"]*", text)
-    return m.group(0) if m else text[:160]

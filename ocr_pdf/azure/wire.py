@@ -3,14 +3,35 @@ MalformedResponseError) and geometry for the writers (stdlib only)."""
 
 from __future__ import annotations
 
+import functools
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ocr_pdf.errors import MalformedResponseError
-from ocr_pdf.geometry import dominant_angle, rotate_quad
+from ocr_pdf.geometry import dominant_angle, group_lines, rotate_quad
 from ocr_pdf.models import Line, PageText, Quad, quad_bounds
 
 Malformed = MalformedResponseError
+
+_Parser = TypeVar("_Parser", bound=Callable[..., PageText])
+
+
+def describing(what: str) -> Callable[[_Parser], _Parser]:
+    """Decorate a parser so that its Malformed errors say which answer was not understood:
+    ``unexpected Read result: readResults is missing or empty``."""
+
+    def decorate(parse: _Parser) -> _Parser:
+        @functools.wraps(parse)
+        def wrapper(*args: Any, **kwargs: Any) -> PageText:
+            try:
+                return parse(*args, **kwargs)
+            except Malformed as err:
+                raise Malformed(f"unexpected {what}: {err}") from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def number(value: Any, what: str) -> float:
@@ -59,6 +80,38 @@ def confidence(value: Any) -> float | None:
         return None
     c = number(value, "confidence")
     return min(max(c, 0.0), 1.0)
+
+
+def first_page(result: dict[str, Any], key: str) -> dict[str, Any]:
+    """The one page of an asynchronous API's result (``result[key][0]``)."""
+    pages = as_list(result, key)
+    if not pages:
+        # One image sent is one page answered, blank or not: none means a broken result, and a
+        # blank page in its place would lose the page.
+        raise Malformed(f"{key} is missing or empty")
+    return as_dict(pages[0], f"{key}[0]")
+
+
+def scale_to(page: dict[str, Any], width: int, height: int) -> tuple[float, float]:
+    """Factors from the units a page result measures in (its ``width`` and ``height``) to the
+    pixels of the ``width`` x ``height`` image sent; 1 where it gives no size."""
+    sx = width / number(page["width"], "width") if page.get("width") else 1.0
+    sy = height / number(page["height"], "height") if page.get("height") else 1.0
+    return sx, sy
+
+
+def page_text(page: dict[str, Any], width: int, height: int, lines: list[Line]) -> PageText:
+    """The reading of an asynchronous API's page: ``lines`` in reading order (see
+    :func:`ocr_pdf.geometry.group_lines`), with the page's ``angle`` (degrees clockwise) and
+    ``language`` when it gives them."""
+    angle, language = page.get("angle"), page.get("language")
+    return PageText(
+        width,
+        height,
+        group_lines(lines),
+        number(angle, "angle") if angle is not None else None,
+        language if isinstance(language, str) else None,
+    )
 
 
 # -- writing ---------------------------------------------------------------------------------

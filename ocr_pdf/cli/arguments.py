@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ocr_pdf import __version__
-from ocr_pdf.engines import available_engines
+from ocr_pdf.engines import EngineConfig, available_engines
 from ocr_pdf.errors import ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
 
@@ -187,15 +187,19 @@ def options_from(args: argparse.Namespace, **outputs: Any) -> ConversionOptions:
         mode = Mode.FORCE
     elif getattr(args, "redo_ocr", False):
         mode = Mode.REDO
+    engine = EngineConfig(
+        language=args.language,
+        endpoint=args.endpoint,
+        api_version=args.api_version,
+        model_version=args.model_version,
+        reading_order=args.reading_order,
+        rate=args.rate,
+        timeout=args.timeout,
+        source=ocr_json if replay else None,
+    )
     settings: dict[str, Any] = {
         "engine": args.engine,
-        "language": args.language,
-        "endpoint": args.endpoint,
-        "api_version": args.api_version,
-        "model_version": args.model_version,
-        "reading_order": args.reading_order,
-        "rate": args.rate,
-        "timeout": args.timeout,
+        "settings": engine,
         "dpi": args.dpi,
         "jobs": getattr(args, "jobs", None),
         "pages": getattr(args, "pages", None),
@@ -204,7 +208,6 @@ def options_from(args: argparse.Namespace, **outputs: Any) -> ConversionOptions:
         "cache": False if args.no_cache else (Path(args.cache_dir) if args.cache_dir else True),
         "sidecar": getattr(args, "sidecar", None),
         "ocr_json": None if replay else ocr_json,
-        "source": ocr_json if replay else None,
         "invalidate_signatures": getattr(args, "invalidate_digital_signatures", False),
     }
     settings.update(outputs)
