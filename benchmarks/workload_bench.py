@@ -122,7 +122,9 @@ def stages(pages: int) -> None:
         with pdf.Document(src) as doc, graft.open_original(src) as original:
             for i in range(pages):
                 t = time.thread_time()
-                image = doc.render(i, 300)
+                with doc.page(i) as page:
+                    image = page.render(300)
+                    geometry = page.geometry()
                 cpu["render"].append(time.thread_time() - t)
                 t = time.thread_time()
                 sent = encode_for_limits(image, LIMITS)
@@ -131,7 +133,6 @@ def stages(pages: int) -> None:
 
                 answer = standin.recognise(Image.open(io.BytesIO(sent.data)))
                 text = parse_ocr_result(answer, sent.width, sent.height)
-                geometry = doc.geometry(i)
                 placements.append(graft.Placement(i, i, geometry.mediabox[:2], geometry.rotation))
                 layers.append(to_layer_page(text, geometry, sent.width, sent.height, 0))
             t = time.thread_time()

@@ -14,6 +14,7 @@ from ocr_pdf import ExitCode, make_searchable
 from ocr_pdf.cli import main
 from ocr_pdf.engines import EngineConfig, available_engines, default_engine_name
 from ocr_pdf.engines.tesseract import parse_tsv, tesseract_languages
+from ocr_pdf.errors import MissingDependencyError
 from tests import checks
 from tests.conftest import ROOT
 from tests.pagegen import Block, PageSpec, make_pdf
@@ -111,7 +112,7 @@ def test_local_missing_models_are_refused_not_downloaded(
     from ocr_pdf.engines import local
 
     monkeypatch.setattr(local, "_models_dir", lambda: tmp_path)
-    with pytest.raises(local.MissingDependencyError, match="never downloads"):
+    with pytest.raises(MissingDependencyError, match="never downloads"):
         local.RapidOcrEngine()
 
 
