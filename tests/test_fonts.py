@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fontTools.ttLib import TTFont
 
 from ocr_pdf import fonts
 
 
+@pytest.mark.slow  # builds 65,000 glyphs
 def test_the_shipped_font_is_what_the_builder_makes(tmp_path: Path) -> None:
     rebuilt = tmp_path / "glyphless.ttf"
     fonts.build_glyphless_font(rebuilt)

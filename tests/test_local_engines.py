@@ -26,7 +26,11 @@ has_local = pytest.mark.skipif(
     not __import__("importlib").util.find_spec("rapidocr"), reason="ocr-pdf[local] not installed"
 )
 has_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
-ENGINES = [pytest.param("local", marks=has_local), pytest.param("tesseract", marks=has_tesseract)]
+# The bundled model takes a second or more a page: its runs are slow tests, tesseract's are not.
+ENGINES = [
+    pytest.param("local", marks=[has_local, pytest.mark.slow]),
+    pytest.param("tesseract", marks=has_tesseract),
+]
 
 
 @pytest.fixture

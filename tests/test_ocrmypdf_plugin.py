@@ -16,6 +16,8 @@ from tests import checks
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.test_local_engines import has_local
 
+pytestmark = pytest.mark.slow  # each test runs a process, a model or a server
+
 pytest.importorskip("ocrmypdf")
 
 # OCRmyPDF's speculative PDF/A path needs no Ghostscript for these simple pages; give it

@@ -13,6 +13,7 @@ from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
 pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.slow  # each test runs pytest again, in a process of its own
 
 USER_TEST = """
 import os
