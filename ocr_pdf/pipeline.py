@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import files, graft, pdf, textlayer
+from ocr_pdf import files, graft, images, pdf, textlayer
 from ocr_pdf.cache import PageStore, cache_key, open_cache, pixel_digest
 from ocr_pdf.engines import as_engine, get_engine, render_dpi
 from ocr_pdf.engines.base import Engine
@@ -66,10 +66,13 @@ def convert(
 ) -> ConversionResult:
     """The conversion :func:`make_searchable` describes, with its options made already."""
     started = time.monotonic()
-    src = Path(input_path)
-    dst = _destination(src, output_path, options)
+    given = Path(input_path)
+    dst = _destination(given, output_path, options)
     store = open_cache(options.cache)
     with ExitStack() as stack:
+        src = stack.enter_context(images.as_pdf(given, options.image_dpi))
+        if options.in_place and src != given:
+            raise BadArgumentsError(f"{given}: --in-place replaces PDFs; this is an image")
         signed_ok = options.invalidate_signatures
         source = stack.enter_context(open_input(src, invalidate_signatures=signed_ok))
         plan = plan_pages(source, options)
@@ -94,12 +97,13 @@ def convert(
             tmp.unlink()
         else:
             files.publish(tmp, dst, like=src if options.in_place else None)
+        added = dst.stat().st_size - src.stat().st_size if not options.in_place else 0
         calls = handle.calls
     return ConversionResult(
         output=dst,
         pages=page_results,
         seconds=time.monotonic() - started,
-        bytes_added=dst.stat().st_size - src.stat().st_size if not options.in_place else 0,
+        bytes_added=added,
         calls=calls,
     )
 
@@ -168,8 +172,13 @@ def read_pages(
     """Render and read the planned pages, each reading assembled as it arrives; raise the
     error naming every page that failed, once the others are read (and cached)."""
     reader = PageReader(engine, store, options.jobs or engine.default_jobs, GiveUpPolicy())
+    reviewed = False
     for reading in reader.read(render_pages(source.doc, plan.to_read, engine, store, options)):
         assembly.add(reading, progress)
+        remark = None if reviewed else engine.review(reading.text)
+        if remark:  # said once a run: the user needs the hint, not a line per page
+            log.warning("page %d %s", reading.page.index + 1, remark)
+            reviewed = True
     failure = reader.failure(plan.to_read, cached=store is not None)
     if failure is not None:
         raise failure

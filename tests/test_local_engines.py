@@ -164,3 +164,21 @@ def test_plugin_engines_come_from_the_entry_point_group(monkeypatch: pytest.Monk
     monkeypatch.setattr(engines, "entry_points", lambda group: [ep])
     assert "scripted" in available_engines()
     assert get_engine("scripted", EngineConfig()).name == "scripted"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_rotated_page_extracts_as_cleanly_as_an_upright_one(engine: str, tmp_path: Path) -> None:
+    """Page 2 of the sample shows the same text as page 1 through /Rotate 90. PDFium (Chrome,
+    Edge) must read it in the same lines, not break them word by word or merge them."""
+    out = tmp_path / "minutes.pdf"
+    make_searchable(SAMPLES / "minutes-two-columns.pdf", out, engine=engine)
+
+    def lines(page: int) -> list[str]:
+        return [ln for ln in checks.page_text(out, page).split("\n") if ln.strip()]
+
+    upright, rotated = lines(0), lines(1)
+    assert len(rotated) == len(upright)
+    assert sum(len(ln.split()) <= 2 for ln in rotated) <= sum(
+        len(ln.split()) <= 2 for ln in upright
+    )
+    assert [ln.replace("page 2", "page 1") for ln in rotated] == upright

@@ -101,6 +101,8 @@ class Engine:
       :class:`EngineConfig`, so engines that say nothing never share entries across settings.
     - ``calls``: billable service calls made so far (network engines).
     - ``saved_dpi(index)``: the resolution a page was read at before (the replay engine).
+    - ``review(text)``: a warning about a reading, if it looks wrong in a way the engine
+      knows (the local model's junk for a script it was not trained on); said once a run.
     - ``close()``: release models, processes or connections."""
 
     name: str = ""
@@ -126,6 +128,11 @@ class Engine:
     def saved_dpi(self, index: int) -> float | None:
         """The resolution page ``index`` (0-based) was rendered at when its result was saved;
         None for engines that read pages afresh."""
+        return None
+
+    def review(self, text: PageText) -> str | None:
+        """What looks wrong with ``text``, a reading of this engine's (cached or not), said as
+        the end of a sentence about its page; None when nothing does."""
         return None
 
     def close(self) -> None:
