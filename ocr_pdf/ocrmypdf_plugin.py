@@ -25,6 +25,7 @@ from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 from PIL import Image
 
 from ocr_pdf import __version__, graft, textlayer
+from ocr_pdf.assembly import to_layer_page
 from ocr_pdf.cache import cache_key, open_cache, pixel_digest
 from ocr_pdf.engines import Engine, EngineConfig, default_engine_name, get_engine
 from ocr_pdf.errors import ExitCode, OcrPdfError
@@ -32,7 +33,6 @@ from ocr_pdf.formats.text import hocr, textangle
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import PageGeometry, PageText, quad_bounds
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.pipeline import to_layer_page
 from ocr_pdf.reading import read_page
 
 MODULE = __name__
@@ -216,7 +216,8 @@ class OcrPdfEngine(OcrEngine):
         text, dpi = _read(input_file, options)
         width_pt, height_pt = text.width * 72 / dpi, text.height * 72 / dpi
         box = (0.0, 0.0, width_pt, height_pt)
-        layer = to_layer_page(text, PageGeometry(box, box, 0), text.width, text.height, 0)
+        geometry = PageGeometry(box, box, 0)
+        layer = to_layer_page(text, geometry, geometry.image_to_user(text.width, text.height), 0)
         writer = textlayer.LayerWriter()
         writer.add(layer)
         output_pdf.write_bytes(graft.standalone_layer(writer.finish()))
