@@ -113,9 +113,9 @@ def scan_page(
     truth.thumbnail = thumbnail(stored)
     shown = TruthPage(PageSpec(f"shown-{placement}", ()), display_size=canvas.size)
     shown.thumbnail = thumbnail(canvas)
-    for page, on_image in ((truth, to_stored), (shown, lambda p: (p[0] / cw, p[1] / ch))):
+    for kept, on_image in ((truth, to_stored), (shown, lambda p: (p[0] / cw, p[1] / ch))):
         for lines in blocks:
-            page.blocks.append(
+            kept.blocks.append(
                 [
                     [
                         TruthWord(
@@ -283,7 +283,8 @@ def _with(pdf: pikepdf.Pdf, change: str) -> None:
             )
         )
     elif change == "soft-mask":
-        mask = pikepdf.Stream(pdf, zlib.compress(b"\xff" * (image.Width * image.Height)))
+        samples = int(image.Width) * int(image.Height)
+        mask = pikepdf.Stream(pdf, zlib.compress(b"\xff" * samples))
         mask.Type, mask.Subtype = pikepdf.Name.XObject, pikepdf.Name.Image
         mask.Width, mask.Height, mask.BitsPerComponent = image.Width, image.Height, 8
         mask.ColorSpace, mask.Filter = pikepdf.Name.DeviceGray, pikepdf.Name.FlateDecode
