@@ -15,6 +15,7 @@ from PIL import Image
 from ocr_pdf.cache import PageStore
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import ExitCode, OcrPdfError, PagesFailedError
+from ocr_pdf.geometry import rescale
 from ocr_pdf.imaging import EncodedImage
 from ocr_pdf.models import Matrix, PageGeometry, PageText
 
@@ -66,17 +67,28 @@ class Reading:
 
 
 def read_page(
-    engine: Engine, image: Image.Image | EncodedImage, store: PageStore | None, key: str
+    engine: Engine,
+    image: Image.Image | EncodedImage,
+    store: PageStore | None,
+    key: str,
+    size: tuple[int, int] | None = None,
 ) -> tuple[PageText, float, bool]:
     """(reading, seconds, from cache): the cached result under ``key``, or the engine's
     reading, timed and cached at once. Called in worker threads, so that a run killed at any
-    moment has kept every page it paid for."""
+    moment has kept every page it paid for.
+
+    An encoded ``image`` made from a render (scaled to the engine's limits) is read, and the
+    words put back in the pixels of the render's ``size``: a reading is always kept in the
+    frame of the page image it identifies, however it was sent."""
     cached = store.get(key) if store is not None else None
     if cached is not None:
         return cached, 0.0, True
     started = time.monotonic()
     if isinstance(image, EncodedImage):
         text = engine.recognize_encoded(image)
+        width, height = size or (image.width, image.height)
+        if image.scale != 1.0 or (width, height) != (image.width, image.height):
+            text = rescale(text, 1 / image.scale, width, height)
     else:
         text = engine.recognize(image)
     elapsed = time.monotonic() - started
@@ -129,8 +141,9 @@ class PageReader:
                     if self.policy.given_up:
                         break
                     page = rendered.page
+                    size = (page.width, page.height)
                     future = pool.submit(
-                        read_page, self.engine, rendered.image, self.store, page.key
+                        read_page, self.engine, rendered.image, self.store, page.key, size
                     )
                     # The worker holds the only reference to the pixels: freed once read.
                     in_flight.append((page, future))

@@ -426,11 +426,14 @@ class StandIn:
         """The registered page the image shows, and the width and height of the part of the
         image it covers: a client may pad a small image at the right and bottom."""
         best, best_score = None, float("inf")
+        thumbs: dict[tuple[int, int], bytes] = {}  # pages of one size share one thumbnail
         for page in self.pages:
             pw, ph = page.display_size
             w = min(image.width, round(image.height * pw / ph))
             h = min(image.height, round(image.width * ph / pw))
-            thumb = thumbnail(image.crop((0, 0, w, h)))
+            if (w, h) not in thumbs:
+                thumbs[w, h] = thumbnail(image.crop((0, 0, w, h)))
+            thumb = thumbs[w, h]
             score = sum(abs(a - b) for a, b in zip(thumb, page.thumbnail, strict=True)) / len(thumb)
             if score < best_score:
                 best, best_score = (page, w, h), score

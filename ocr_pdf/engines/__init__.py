@@ -19,6 +19,7 @@ __all__ = [
     "Recognizer",
     "as_engine",
     "available_engines",
+    "choose_dpi",
     "default_engine_name",
     "get_engine",
     "local_engine_installed",
@@ -34,11 +35,16 @@ grows with no gain in accuracy."""
 
 
 def render_dpi(engine: Engine, native: float | None) -> float:
-    """The resolution to render a page at for ``engine``: its ``render_dpi`` when it names one
-    (Azure: 300), else the page's own image resolution within NATIVE_DPI_RANGE (300 for a
-    page without images)."""
-    if engine.render_dpi is not None and engine.render_dpi > 0:
-        return float(engine.render_dpi)
+    """The resolution to render a page at for ``engine``: see :func:`choose_dpi`."""
+    return choose_dpi(engine.render_dpi, native)
+
+
+def choose_dpi(preferred: float | None, native: float | None) -> float:
+    """An engine's ``preferred`` resolution when it names one (Azure: 300), else the page's
+    own image resolution (``native``) within NATIVE_DPI_RANGE (300 for a page without
+    images)."""
+    if preferred is not None and preferred > 0:
+        return float(preferred)
     low, high = NATIVE_DPI_RANGE
     return min(max(native or 300.0, low), high)
 
