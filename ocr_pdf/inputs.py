@@ -1,5 +1,6 @@
-"""The input document, opened and checked once: its header, then qpdf (encryption, pages,
-damage, signatures, PDF/A claim), then PDFium (text and renders)."""
+"""The input documents: the files a list of inputs names, and each opened and checked once:
+its header, then qpdf (encryption, pages, damage, signatures, PDF/A claim), then PDFium (text
+and renders)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 import pikepdf
 
 from ocr_pdf import graft, pdf
-from ocr_pdf.errors import DigitalSignatureError
+from ocr_pdf.errors import BadArgumentsError, DigitalSignatureError
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +58,26 @@ def open_input(path: Path, *, invalidate_signatures: bool = False) -> Iterator[S
         if repaired:  # said once both libraries could read the file, else the error says it all
             log.warning("%s: the PDF is damaged; repaired it (%s)", path, repaired)
         yield Source(path, original, doc)
+
+
+def into_folder(inputs: list[Path], target: Path) -> list[tuple[Path, Path | None]]:
+    """Each file the inputs name, to the folder ``target`` (made if missing) under its name."""
+    files = _expand(inputs)
+    names = [f.name for f in files]
+    if len(set(names)) != len(names):
+        raise BadArgumentsError("two inputs have the same file name; the outputs would collide")
+    target.mkdir(parents=True, exist_ok=True)
+    return [(f, target / f.name) for f in files]
+
+
+def _expand(inputs: list[Path]) -> list[Path]:
+    """The files the inputs name: a folder stands for the PDFs in it."""
+    files: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            files.extend(sorted(f for f in item.iterdir() if f.suffix.lower() == ".pdf"))
+        else:
+            files.append(item)
+    if not files:
+        raise BadArgumentsError("no PDF files among the inputs")
+    return files

@@ -11,15 +11,16 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import files, graft, pdf, textlayer
+from ocr_pdf import costs, files, graft, pdf, textlayer
 from ocr_pdf.cache import PageStore, cache_key, open_cache, pixel_digest
+from ocr_pdf.costs import Budget
 from ocr_pdf.engines import as_engine, get_engine, render_dpi
 from ocr_pdf.engines.base import Engine
-from ocr_pdf.errors import BadArgumentsError
+from ocr_pdf.errors import BadArgumentsError, BudgetExhaustedError
 from ocr_pdf.formats import document, text
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.inputs import Source, open_input
@@ -73,8 +74,11 @@ def convert(
         signed_ok = options.invalidate_signatures
         source = stack.enter_context(open_input(src, invalidate_signatures=signed_ok))
         plan = plan_pages(source, options)
+        costs.check_page_cap(src, len(plan.to_read), options.max_pages)
+        handle = stack.enter_context(EngineHandle(options, costs.budget_for(options.budget)))
+        if options.dry_run:
+            return dry_run(source, plan, handle, store, dst)
         out, tmp = stack.enter_context(files.temporary_beside(dst))
-        handle = stack.enter_context(EngineHandle(options))
         assembly = Assembly(options, len(source))
         assembly.start(plan, progress)
         if plan.to_read:
@@ -168,20 +172,34 @@ def read_pages(
     """Render and read the planned pages, each reading assembled as it arrives; raise the
     error naming every page that failed, once the others are read (and cached)."""
     reader = PageReader(engine, store, options.jobs or engine.default_jobs, GiveUpPolicy())
-    for reading in reader.read(render_pages(source.doc, plan.to_read, engine, store, options)):
-        assembly.add(reading, progress)
+    try:
+        for reading in reader.read(render_pages(source.doc, plan.to_read, engine, store, options)):
+            assembly.add(reading, progress)
+    except BudgetExhaustedError as spent:
+        raise costs.with_pages_left(spent, plan.to_read, reader.done, store is not None) from None
     failure = reader.failure(plan.to_read, cached=store is not None)
     if failure is not None:
         raise failure
 
 
+def dry_run(
+    source: Source, plan: Plan, handle: EngineHandle, store: PageStore | None, dst: Path
+) -> ConversionResult:
+    """What the conversion would do, with no call and no file written (see DryRun)."""
+    engine, options = handle.engine if plan.to_read else None, handle.options
+    images = render_pages(source.doc, plan.to_read, engine, store, options) if engine else ()
+    estimate = costs.dry_run(plan.to_read, len(plan.has_text), engine, images, store)
+    return ConversionResult(output=dst, pages=(), seconds=0.0, bytes_added=0, dry_run=estimate)
+
+
 class EngineHandle:
     """The run's engine, made only when the first page needs reading: a run over pages that
     all have text already loads no model and opens no connection. Closed at the end if the
-    run made it."""
+    run made it. A paid service's transport charges ``budget``."""
 
-    def __init__(self, options: ConversionOptions) -> None:
+    def __init__(self, options: ConversionOptions, budget: Budget | None = None) -> None:
         self.options = options
+        self.budget = budget
         self._engine: Engine | None = None
 
     def __enter__(self) -> EngineHandle:
@@ -195,7 +213,7 @@ class EngineHandle:
     def engine(self) -> Engine:
         if self._engine is None:
             chosen = self.options.engine
-            config = self.options.engine_config()
+            config = replace(self.options.engine_config(), billing=self.budget)
             if chosen is None or isinstance(chosen, str):
                 self._engine = get_engine(chosen, config)
             else:

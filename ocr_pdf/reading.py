@@ -8,6 +8,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from PIL import Image
@@ -63,15 +64,16 @@ def read_page(
 ) -> tuple[PageText, float, bool]:
     """(reading, seconds, from cache): the cached result under ``key``, or the engine's
     reading, timed and cached at once. Called in worker threads, so that a run killed at any
-    moment has kept every page it paid for."""
-    cached = store.get(key) if store is not None else None
-    if cached is not None:
-        return cached, 0.0, True
-    started = time.monotonic()
-    text = engine.recognize(image)
-    elapsed = time.monotonic() - started
-    if store is not None:
-        store.put(key, text)
+    moment has kept every page it paid for; through the store's claim, so that a page another
+    worker of a cluster is reading is waited for, not read again."""
+    with store.claim(key) if store is not None else nullcontext(None) as cached:
+        if cached is not None:
+            return cached, 0.0, True
+        started = time.monotonic()
+        text = engine.recognize(image)
+        elapsed = time.monotonic() - started
+        if store is not None:
+            store.put(key, text)
     return text, elapsed, False
 
 

@@ -10,14 +10,17 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ocr_pdf.cli.arguments import options_from
+from ocr_pdf.costs import CallBudget, page_list
 from ocr_pdf.errors import BadArgumentsError, ExitCode, OcrPdfError
+from ocr_pdf.inputs import into_folder
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.pipeline import convert
-from ocr_pdf.results import ConversionResult
+from ocr_pdf.results import ConversionResult, DryRun
 
 
 @contextmanager
@@ -61,25 +64,7 @@ def pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
         return [(inputs[0], target)]
     if str(target) == "-" or (target.exists() and not target.is_dir()):
         raise BadArgumentsError(f"{target}: with several inputs, OUTPUT must be a folder")
-    files = _expand(inputs)
-    names = [f.name for f in files]
-    if len(set(names)) != len(names):
-        raise BadArgumentsError("two inputs have the same file name; the outputs would collide")
-    target.mkdir(parents=True, exist_ok=True)
-    return [(f, target / f.name) for f in files]
-
-
-def _expand(inputs: list[Path]) -> list[Path]:
-    """The files the inputs name: a folder stands for the PDFs in it."""
-    files: list[Path] = []
-    for item in inputs:
-        if item.is_dir():
-            files.extend(sorted(f for f in item.iterdir() if f.suffix.lower() == ".pdf"))
-        else:
-            files.append(item)
-    if not files:
-        raise BadArgumentsError("no PDF files among the inputs")
-    return files
+    return into_folder(inputs, target)
 
 
 def _convert_one(
@@ -94,7 +79,7 @@ def _convert_one(
         to_stdout = dst is not None and str(dst) == "-"
         target = Path(spool) / "stdout.pdf" if to_stdout else dst
         result = convert(src, target, options, progress)
-        if to_stdout and target is not None:
+        if to_stdout and target is not None and result.dry_run is None:
             with target.open("rb") as f:
                 shutil.copyfileobj(f, sys.stdout.buffer)
             sys.stdout.buffer.flush()
@@ -112,6 +97,24 @@ def _summary(result: ConversionResult, name: str) -> str:
     )
 
 
+def dry_run_line(name: str, plan: DryRun) -> str:
+    """What a dry run found for one file, in one line."""
+    reading = "no page to read"
+    if plan.to_read:
+        reading = (
+            f"{len(plan.to_read)} page(s) to read ({page_list(plan.to_read)}), "
+            f"{plan.cached} of them cached"
+        )
+    calls = "no call"
+    if plan.requests:
+        calls = f"{plan.billable_calls} billable call(s) to {plan.engine}"
+        if plan.requests > plan.billable_calls:
+            calls += f" ({plan.requests} requests with the polls)"
+    elif plan.engine:
+        calls += f" ({plan.engine} reads offline)"
+    return f"{name}: {reading}; {plan.has_text} page(s) already have text; would make {calls}"
+
+
 def run_convert(args: argparse.Namespace) -> int:
     """The conversion command: each pair converted, the others going on when one fails."""
     show_progress = not args.quiet and sys.stderr.isatty()
@@ -121,12 +124,16 @@ def run_convert(args: argparse.Namespace) -> int:
     if len(todo) > 1 and (args.sidecar or args.ocr_json):
         raise BadArgumentsError("--sidecar and --ocr-json take one input file")
     options = options_from(args, in_place=args.in_place)
+    if isinstance(options.budget, int):  # one budget for every file of the run
+        options = replace(options, budget=CallBudget(options.budget))
     for src, dst in todo:
         try:
             with _progress(show_progress, src.name) as progress:
                 result = _convert_one(src, dst, options, progress)
             done += 1
-            if not args.quiet:
+            if result.dry_run is not None:
+                print(dry_run_line(str(src), result.dry_run))
+            elif not args.quiet:
                 name = "stdout" if dst is not None and str(dst) == "-" else str(result.output)
                 print(_summary(result, name), file=sys.stderr)
         except OcrPdfError as err:

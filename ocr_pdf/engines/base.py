@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from PIL import Image
 
 from ocr_pdf.errors import ConfigurationError
 from ocr_pdf.models import PageText
+
+if TYPE_CHECKING:
+    from ocr_pdf.costs import Budget
 
 
 @dataclass(frozen=True)
@@ -19,7 +22,9 @@ class EngineConfig:
     """Settings an engine may use; each engine reads the ones it understands.
 
     ``language`` is the user's ``-l`` value (None = the engine's default). ``timeout`` is in
-    seconds per HTTP call. ``key`` is kept out of repr so that it never lands in a log."""
+    seconds per HTTP call. ``key`` is kept out of repr so that it never lands in a log.
+    ``billing`` is the run's budget of billable calls, charged by the transport of a paid
+    service (engines pass the config on and never look at it)."""
 
     language: str | None = None
     endpoint: str | None = None
@@ -30,6 +35,7 @@ class EngineConfig:
     source: str | None = None  # a file of saved results (the replay engine's --ocr-json)
     timeout: float = 60.0
     key: str | None = field(default=None, repr=False)
+    billing: Budget | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_environment(cls, **overrides: object) -> EngineConfig:
@@ -100,6 +106,9 @@ class Engine:
       OCR cache (never the key). The default is the class and the digest of its
       :class:`EngineConfig`, so engines that say nothing never share entries across settings.
     - ``calls``: billable service calls made so far (network engines).
+    - ``requests_per_page``: service requests reading one page takes at least, the first of
+      them billable: 0 offline, 1 for a synchronous service, 2 for submit-and-poll (the
+      dry run's estimate).
     - ``saved_dpi(index)``: the resolution a page was read at before (the replay engine).
     - ``close()``: release models, processes or connections."""
 
@@ -107,6 +116,7 @@ class Engine:
     default_jobs: int = 1
     render_dpi: float | None = None
     upright_only: bool = False
+    requests_per_page: int = 0
 
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
