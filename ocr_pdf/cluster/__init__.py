@@ -22,7 +22,7 @@ from typing import Any
 __all__ = ["Batch", "Outcome", "Progress", "Submitted", "app", "enqueue"]
 
 _LAZY = {
-    "app": "ocr_pdf.cluster.app",
+    "app": "ocr_pdf.cluster.celery_app",
     "enqueue": "ocr_pdf.cluster.client",
     "Batch": "ocr_pdf.cluster.client",
     "Outcome": "ocr_pdf.cluster.client",

@@ -15,7 +15,7 @@ from typing import Any
 from celery.result import AsyncResult
 
 from ocr_pdf import shared
-from ocr_pdf.cluster.app import app
+from ocr_pdf.cluster.celery_app import app
 from ocr_pdf.cluster.messages import options_message, result_from
 from ocr_pdf.cluster.store import SharedBudget
 from ocr_pdf.cluster.tasks import SPLIT_PAGES

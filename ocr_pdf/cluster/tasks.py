@@ -13,7 +13,7 @@ from celery import Task
 
 from ocr_pdf import costs, shared
 from ocr_pdf.cache import open_cache
-from ocr_pdf.cluster.app import app
+from ocr_pdf.cluster.celery_app import app
 from ocr_pdf.cluster.messages import result_message
 from ocr_pdf.cluster.store import SharedBudget
 from ocr_pdf.errors import OcrPdfError, RemoteConversionError

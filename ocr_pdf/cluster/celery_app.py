@@ -1,11 +1,13 @@
 """celery: the cluster's Celery application, configured from OCR_PDF_REDIS_URL (broker and
 result backend), with the settings that make a killed worker's documents go to another.
 
-Any Celery setting can be overridden by a module named in ``OCR_PDF_CELERY_CONFIG`` (Celery's
-``config_from_envvar``), and any ``celery worker`` flag works as usual."""
+Any Celery setting can be overridden by a module named in ``OCR_PDF_CELERY_CONFIG`` (its
+lower-case names, as in a Celery config module), and any ``celery worker`` flag works."""
 
 from __future__ import annotations
 
+import importlib
+import os
 from typing import Any
 
 from celery import Celery, signals
@@ -53,7 +55,10 @@ app.conf.update(
     task_track_started=True,
     broker_connection_retry_on_startup=True,
 )
-app.config_from_envvar("OCR_PDF_CELERY_CONFIG", silent=True)
+_overrides = os.environ.get("OCR_PDF_CELERY_CONFIG")
+if _overrides:  # after ours: Celery lets settings made in code win over a config module
+    settings = vars(importlib.import_module(_overrides)).items()
+    app.conf.update({k: v for k, v in settings if k.islower() and k[0] != "_" and not callable(v)})
 
 _deliveries: Deliveries | None = None
 
