@@ -4,6 +4,7 @@ pages of a large document read into the shared cache by other workers (``read_pa
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +17,7 @@ from ocr_pdf.cache import open_cache
 from ocr_pdf.cluster.celery_app import app
 from ocr_pdf.cluster.messages import result_message
 from ocr_pdf.cluster.store import SharedBudget
+from ocr_pdf.engines import Engine, EngineConfig, get_engine
 from ocr_pdf.errors import OcrPdfError, RemoteConversionError
 from ocr_pdf.inputs import open_input
 from ocr_pdf.options import ConversionOptions
@@ -85,29 +87,55 @@ def read_document_pages(
     Pages that fail are left to that task, which tries them itself and reports them."""
     if self.AsyncResult(document).ready():
         return {"pages": 0}
-    settings = worker_options(options, budget)
-    path = Path(input_path)
-    with open_input(path, invalidate_signatures=settings.invalidate_signatures) as source:
-        plan = plan_pages(source, settings)
-        assembly = Assembly(settings, len(source))
-        store = open_cache(settings.cache)
-        try:
-            with EngineHandle(settings, costs.budget_for(settings.budget)) as handle:
-                if plan.to_read:
-                    read_pages(source, plan, handle.engine, store, settings, assembly, None)
-        except OcrPdfError as err:
-            log.info("%s: pages %s: %s (left to the document's task)", path, plan.to_read, err)
-            return {"pages": len(plan.to_read), "error": str(err)}
-    return {"pages": len(plan.to_read)}
+    try:
+        settings = worker_options(options, budget)
+        return {"pages": _read_into_cache(Path(input_path), settings)}
+    except OcrPdfError as err:
+        pages = options.get("pages")
+        log.info("%s, pages %s: %s (left to the document's task)", input_path, pages, err)
+        return {"error": str(err)}
+
+
+def _read_into_cache(path: Path, options: ConversionOptions) -> int:
+    """Read the pages ``options`` select into the shared cache; how many were to read."""
+    with open_input(path, invalidate_signatures=options.invalidate_signatures) as source:
+        plan = plan_pages(source, options)
+        assembly = Assembly(options, len(source))
+        store = open_cache(options.cache)
+        with EngineHandle(options, costs.budget_for(options.budget)) as handle:
+            if plan.to_read:
+                read_pages(source, plan, handle.engine, store, options, assembly, None)
+    return len(plan.to_read)
 
 
 def worker_options(message: dict[str, Any], budget: str | None) -> ConversionOptions:
-    """The options a task's message asks for, charging the cluster budget ``budget``."""
+    """The options a task's message asks for, charging the cluster budget ``budget``, with
+    an offline engine this worker thread already loaded."""
     options = ConversionOptions.from_kwargs(**message)
     url = shared.redis_url()
     if budget is not None and url:
         options = replace(options, budget=SharedBudget(url, budget))
-    return options
+    return _kept_engine(options)
+
+
+_kept: dict[tuple[int, str | None, EngineConfig], Engine] = {}
+
+
+def _kept_engine(options: ConversionOptions) -> ConversionOptions:
+    """``options`` with the offline engine they name, loaded once per worker thread and kept
+    for its next documents (a model takes seconds to load). A service's engine is made for
+    each document instead, its transport charging that document's budget."""
+    if options.engine is not None and not isinstance(options.engine, str):
+        return options
+    key = (threading.get_ident(), options.engine, options.engine_config())
+    engine = _kept.get(key)
+    if engine is None:
+        engine = get_engine(options.engine, key[2])
+        if engine.requests_per_page:
+            engine.close()
+            return options
+        _kept[key] = engine
+    return replace(options, engine=engine)
 
 
 def _own_budget(message: dict[str, Any], task_id: str) -> str | None:
