@@ -7,19 +7,27 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from celery.result import AsyncResult
+from kombu.exceptions import OperationalError
 
 from ocr_pdf import shared
 from ocr_pdf.cluster.celery_app import app
 from ocr_pdf.cluster.messages import options_message, result_from
-from ocr_pdf.cluster.store import SharedBudget
+from ocr_pdf.cluster.store import SharedBudget, connection, guarded, where
 from ocr_pdf.cluster.tasks import SPLIT_PAGES
-from ocr_pdf.errors import BadArgumentsError, ExitCode, OcrPdfError, RemoteConversionError
+from ocr_pdf.errors import (
+    BadArgumentsError,
+    ExitCode,
+    OcrPdfError,
+    RemoteConversionError,
+    SharedStateError,
+)
 from ocr_pdf.inputs import into_folder
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.results import ConversionResult
@@ -81,9 +89,10 @@ class Batch:
 
     def poll(self) -> Progress:
         """Look at every unfinished document once; return where the batch stands."""
-        for item in self.submitted:
-            if item.task_id not in self._outcomes:
-                self._look(item)
+        with reaching_redis():
+            for item in self.submitted:
+                if item.task_id not in self._outcomes:
+                    self._look(item)
         return Progress(
             documents=len(self.submitted),
             documents_done=len(self._outcomes),
@@ -149,6 +158,8 @@ def submit(
     url = shared.redis_url()
     if not url:
         raise BadArgumentsError(f"sending documents to the cluster needs {shared.ENV}")
+    with guarded(url):  # a clear error now, not Celery's minute of retries
+        connection(url).ping()
     message = options_message(options)
     budget = None
     if isinstance(options.budget, int):
@@ -156,11 +167,25 @@ def submit(
         SharedBudget.create(url, budget, options.budget)
     started = time.monotonic()
     submitted = []
-    for src, dst in pairs:
-        args = (str(src), None if dst is None else str(dst), message, budget, split_pages)
-        sent = app.send_task("ocr_pdf.convert_document", args=args)
-        submitted.append(Submitted(str(sent.id), src, dst))
+    with reaching_redis():
+        for src, dst in pairs:
+            args = (str(src), None if dst is None else str(dst), message, budget, split_pages)
+            sent = app.send_task("ocr_pdf.convert_document", args=args)
+            submitted.append(Submitted(str(sent.id), src, dst))
     return Batch(submitted, started)
+
+
+@contextmanager
+def reaching_redis() -> Iterator[None]:
+    """Celery's and Redis's failures to reach the cluster as SharedStateError (exit 9)."""
+    url = shared.redis_url() or ""
+    try:
+        with guarded(url):
+            yield
+    except OperationalError as exc:
+        raise SharedStateError(
+            f"the cluster's Redis at {where(url)} (OCR_PDF_REDIS_URL) failed: {exc}"
+        ) from None
 
 
 def enqueue(
