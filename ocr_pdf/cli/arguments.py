@@ -183,14 +183,16 @@ def _page_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+ENQUEUE = (
+    "Send each file (or the PDFs of each folder) to the cluster's workers, to be converted into "
+    "OUTDIR; print one task id per file. Needs OCR_PDF_REDIS_URL. Paths must be on storage "
+    "every worker sees, at the same place."
+)
+
+
 def build_enqueue_parser() -> argparse.ArgumentParser:
-    p = Parser(
-        prog="ocr-pdf enqueue",
-        description="Send each file (or the PDFs of each folder) to the cluster's workers, to "
-        "be converted into OUTDIR; print one task id per file. Needs OCR_PDF_REDIS_URL. Paths "
-        "must be on storage every worker sees, at the same place.",
-        parents=[_engine_flags(), _cost_flags(), _verbosity()],
-    )
+    flags = [_engine_flags(), _cost_flags(), _verbosity()]
+    p = Parser(prog="ocr-pdf enqueue", description=ENQUEUE, parents=flags)
     p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUTDIR")
     _page_flags(p)
     p.add_argument(
