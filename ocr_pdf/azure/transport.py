@@ -19,6 +19,7 @@ from urllib3.util.retry import Retry
 from ocr_pdf import __version__
 from ocr_pdf.azure import envelope
 from ocr_pdf.azure.credentials import check_endpoint, check_key, describe_origin, origin
+from ocr_pdf.azure.envelope import parse_error
 from ocr_pdf.azure.ratelimit import MAX_RETRY_WAIT, Limiter, Sleep, limiter_for
 from ocr_pdf.costs import Budget
 from ocr_pdf.errors import (
@@ -109,16 +110,6 @@ class _Retry(Retry):
             self.wait(backoff)
 
 
-def parse_error(response: requests.Response) -> tuple[str | None, str, str | None]:
-    """(code, message, request id) of an Azure error reply (see :mod:`envelope`)."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
-    code, message = envelope.read_error(body, response.headers, response.text or response.reason)
-    return code, message, envelope.request_id(response.headers, body)
-
-
 class _KeyGuardingSession(requests.Session):
     """A session that follows a redirect only within the origin the request was sent to.
 
@@ -144,9 +135,9 @@ class AzureTransport:
     Every call has a timeout; connection errors, 5xx and 429 are retried a bounded number of
     times; every failure becomes one of our :class:`ServiceError` subclasses carrying the status,
     the service's error code and request id, and never the key. Every wait (retries, rate
-    limit, polling) goes through ``sleep`` (default: see :func:`set_default_sleep`). Every
-    request waits for a slot of the ``rate`` (see :func:`limiter_for`); each that sends a page
-    (not a poll, nor the repeat of a 429) is charged to ``budget`` first."""
+    limit, polling) goes through ``sleep`` (default: see :func:`set_default_sleep`). Each
+    request waits for a slot of the ``rate`` (:func:`limiter_for`), and each that sends a page
+    is charged to ``budget`` first, save the repeat of a 429."""
 
     def __init__(
         self,

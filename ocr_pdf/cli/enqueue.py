@@ -19,6 +19,8 @@ from ocr_pdf.pipeline import convert
 def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
     if len(args.paths) < 2:
         raise BadArgumentsError("give INPUT... and OUTDIR")
+    if "-" in args.paths:
+        raise BadArgumentsError("enqueue sends files the workers can read, not - (stdin/stdout)")
     *inputs, outdir = (Path(p).absolute() for p in args.paths)
     if outdir.exists() and not outdir.is_dir():
         raise BadArgumentsError(f"{outdir}: OUTDIR must be a folder")
