@@ -10,7 +10,6 @@ pause after a 429 reaching every process."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
@@ -252,7 +251,9 @@ def test_the_shared_limit_spaces_calls_of_several_processes(tmp_path: Path) -> N
             for _ in range(3)
         ]
         stamps = sorted(float(t) for p in runs for t in p.communicate(timeout=60)[0].split())
-    gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    # 30 calls at 20/s (spaced 52.5 ms): never two closer than the spacing, bar clock noise.
-    assert len(stamps) == 30 and min(gaps) >= 0.045, min(gaps)
-    assert (stamps[-1] - stamps[0]) >= 29 * 0.05
+    assert len(stamps) == 30
+    # 30 calls at 20/s, spaced 52.5 ms: never more than 20 in any second, though each stamp is
+    # taken a little after its admission (a busy machine delays one process or another).
+    spans = [stamps[i + 20] - stamps[i] for i in range(len(stamps) - 20)]
+    assert min(spans) >= 0.95, min(spans)
+    assert stamps[-1] - stamps[0] >= 29 * 0.0525 - 0.1
