@@ -109,6 +109,11 @@ def test_the_rate_limit_is_kept_by_both_workers_together(cluster: Cluster, tmp_p
     assert done.returncode == 0, done.stderr
     assert standin.rejected == 0  # never over the limit, with both workers calling
     assert cluster.did("ocr_pdf.convert_document") == ["w1", "w2"]
+    # Each document took longer than the 4 s visibility timeout, and was still handed out
+    # once: a live worker keeps its documents.
+    logs = "".join(w.log.read_text() for w in cluster.workers)
+    for task_id in (line.split("\t")[0] for line in done.stdout.splitlines()):
+        assert logs.count(f"ocr_pdf.convert_document[{task_id}] received") == 1
     arrivals = sorted(standin.arrivals)
     sustained = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
     assert 0.8 * 5 <= sustained <= 5.0, sustained  # and close to it
