@@ -6,11 +6,14 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Protocol
 
 from PIL import Image
 
+from ocr_pdf import shared
 from ocr_pdf.errors import BadPageData, FileAccessError
 from ocr_pdf.files import write_atomically
 from ocr_pdf.formats.pagejson import page_from_dict, page_to_dict
@@ -50,18 +53,30 @@ def cache_key(pixels: str, engine_id: str) -> str:
 
 
 class PageStore(Protocol):
-    """Where page results are kept between runs: a folder here, a shared store on a cluster."""
+    """Where page results are kept between runs: a folder here, a shared store on a cluster.
+
+    ``claim(key)`` is how a page is read: it yields the cached result, or None when this
+    caller is to read the page and ``put`` it before the block ends. A shared store lets one
+    caller in the whole cluster read a page at a time; the others wait for its result, so
+    that no page is paid for twice."""
 
     def get(self, key: str) -> PageText | None: ...
 
     def put(self, key: str, page: PageText) -> None: ...
 
+    def claim(self, key: str) -> AbstractContextManager[PageText | None]: ...
+
 
 def open_cache(setting: bool | str | os.PathLike[str]) -> PageStore | None:
-    """The cache a ``cache=`` argument asks for: True the default folder, a path that folder,
-    False none."""
+    """The cache a ``cache=`` argument asks for: True the default one (the cluster's when
+    OCR_PDF_REDIS_URL is set, else the default folder), a path that folder, False none."""
     if not setting:
         return None
+    if setting is True:
+        url = shared.redis_url()
+        if url:
+            store: PageStore = shared.load("store").RedisPages(url)
+            return store
     return OcrCache(default_folder() if setting is True else Path(setting))
 
 
@@ -85,6 +100,12 @@ class OcrCache:
         except (OSError, ValueError, BadPageData) as exc:
             log.warning("ignoring a damaged cache entry %s (%s)", path, exc)
             return None
+
+    @contextmanager
+    def claim(self, key: str) -> Iterator[PageText | None]:
+        # One process: the readers of a run never share a page image (and if two did, both
+        # reading it costs one call more, not a wrong result).
+        yield self.get(key)
 
     def put(self, key: str, page: PageText) -> None:
         path = self._path(key)

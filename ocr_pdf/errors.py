@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     ocr_engine_error = 7
     encrypted_pdf = 8
     invalid_config = 9
+    cost_limit = 11  # ours: --max-pages refused a document, or --budget ran out
     other_error = 15
     ctrl_c = 130
 
@@ -191,3 +192,57 @@ class ServiceConfigurationError(ServiceError, ConfigurationError):
 class BadPageData(OcrPdfError):
     """A saved page result that does not have our shape (a damaged cache entry, a file that
     was not written by --ocr-json)."""
+
+
+class CostLimitError(OcrPdfError):
+    """The cost guard stopped a document: ``--max-pages`` or ``--budget`` (exit code 11)."""
+
+    exit_code = ExitCode.cost_limit
+
+
+class PageLimitError(CostLimitError):
+    """A document has more pages to OCR than ``max_pages`` allows; it was refused before any
+    call. ``pages`` is how many it has to OCR, ``limit`` the cap."""
+
+    def __init__(self, message: str, *, pages: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.pages = pages
+        self.limit = limit
+
+
+class BudgetExhaustedError(CostLimitError):
+    """The ``budget`` of billable calls is spent: no more calls were made. The pages read are
+    cached, so the same run with a new budget pays only for the rest. ``total`` is the
+    budget, ``pages_left`` the 1-based numbers of the pages of this document not read."""
+
+    def __init__(self, message: str, *, total: int = 0, pages_left: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.total = total
+        self.pages_left = pages_left
+
+
+class SharedStateError(ConfigurationError):
+    """The Redis server that OCR_PDF_REDIS_URL names cannot be reached or refused a command;
+    without it, neither the shared rate limit nor the budget can be kept, so no call is
+    made."""
+
+
+class RemoteConversionError(OcrPdfError):
+    """A document converted by a cluster worker failed there. ``str(err)`` is the worker's
+    one-line message, ``exit_code`` the code that error carries, ``kind`` its class name
+    (``PagesFailedError``, ``BudgetExhaustedError``, ...)."""
+
+    def __init__(
+        self, message: str, exit_code: int = ExitCode.other_error, kind: str = "OcrPdfError"
+    ) -> None:
+        # Positional, so that Celery can rebuild the error from its stored arguments.
+        super().__init__(message, exit_code, kind)
+        self.exit_code = ExitCode(exit_code)
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    @classmethod
+    def of(cls, err: OcrPdfError) -> RemoteConversionError:
+        return cls(str(err), int(err.exit_code), type(err).__name__)

@@ -1,5 +1,6 @@
-"""The input document, opened and checked once: its header, then qpdf (encryption, pages,
-damage, signatures, PDF/A claim), then PDFium (text and renders)."""
+"""The input documents: the files a list of inputs names, and each opened and checked once:
+its header, then qpdf (encryption, pages, damage, signatures, PDF/A claim), then PDFium (text
+and renders)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import pikepdf
 
 from ocr_pdf import graft, pdf
-from ocr_pdf.errors import DigitalSignatureError
+from ocr_pdf.errors import BadArgumentsError, DigitalSignatureError, FileAccessError
+from ocr_pdf.images import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -57,3 +59,46 @@ def open_input(path: Path, *, invalidate_signatures: bool = False) -> Iterator[S
         if repaired:  # said once both libraries could read the file, else the error says it all
             log.warning("%s: the PDF is damaged; repaired it (%s)", path, repaired)
         yield Source(path, original, doc)
+
+
+def into_folder(
+    inputs: list[Path], target: Path, recursive: bool = False
+) -> tuple[list[tuple[Path, Path | None]], int]:
+    """Each file the inputs name, to the folder ``target`` (made if missing, and its subfolders
+    too) under its name (an image's with .pdf); and how many subfolders of folder inputs were
+    not searched. A folder stands for the PDFs and images in it, and with ``recursive`` in its
+    subfolders too (the tree mirrored)."""
+    files, skipped = _expand(inputs, recursive)
+    names = [rel for _, rel in files]
+    if len(set(names)) != len(names):
+        raise BadArgumentsError("two inputs have the same file name; the outputs would collide")
+    for folder in sorted({(target / rel).parent for _, rel in files}):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FileAccessError(f"{folder}: cannot make the folder ({exc.strerror})") from None
+    return [(f, target / rel) for f, rel in files], skipped
+
+
+def _wanted(path: Path) -> bool:
+    return path.suffix.lower() in {".pdf", *IMAGE_SUFFIXES}
+
+
+def _expand(inputs: list[Path], recursive: bool) -> tuple[list[tuple[Path, Path]], int]:
+    """Each input file and its output's path relative to the output folder, and the number of
+    subfolders not searched."""
+    files: list[tuple[Path, Path]] = []
+    skipped = 0
+    for item in inputs:
+        if not item.is_dir():
+            files.append((item, Path(item.name).with_suffix(".pdf")))
+            continue
+        found = item.rglob("*") if recursive else item.iterdir()
+        for f in sorted(found):
+            if f.is_dir():
+                skipped += not recursive
+            elif _wanted(f):
+                files.append((f, f.relative_to(item).with_suffix(".pdf")))
+    if not files:
+        raise BadArgumentsError("no PDF or image files among the inputs")
+    return files, skipped

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ocr_pdf.azure.ratelimit import parse_rate
+from ocr_pdf.costs import Budget
 from ocr_pdf.engines.base import Engine, EngineConfig, Recognizer
 from ocr_pdf.errors import BadArgumentsError
 from ocr_pdf.pages import check_page_spec
@@ -33,9 +34,9 @@ class Mode(str, Enum):
     REDO = "redo"
 
 
-ENGINE_SETTINGS = frozenset(f.name for f in fields(EngineConfig)) - {"key"}
+ENGINE_SETTINGS = frozenset(f.name for f in fields(EngineConfig)) - {"key", "billing"}
 """The keyword arguments of make_searchable that go into ``settings`` (never the key, which
-only comes from the environment)."""
+only comes from the environment, nor the budget, which is ``budget``)."""
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,12 @@ class ConversionOptions:
     ``invalidate_signatures`` (accept breaking a digital signature).
 
     Image inputs (JPEG, PNG, TIFF, ...) are made PDFs at their own resolution, or at
-    ``image_dpi`` when they do not say theirs."""
+    ``image_dpi`` when they do not say theirs.
+
+    Cost guard: ``max_pages`` refuses, before any call, a document with more pages to OCR;
+    ``budget`` is at most that many billable calls (a number: for this conversion; a
+    :class:`ocr_pdf.costs.Budget`: shared, by the files of a CLI run or by a cluster);
+    ``dry_run`` calls nothing and writes nothing, and reports what the run would do."""
 
     engine: str | Engine | Recognizer | None = None
     settings: EngineConfig = field(default_factory=EngineConfig)
@@ -73,6 +79,9 @@ class ConversionOptions:
     in_place: bool = False
     invalidate_signatures: bool = False
     image_dpi: float | None = None
+    max_pages: int | None = None
+    budget: int | Budget | None = None
+    dry_run: bool = False
 
     def __post_init__(self) -> None:
         for name in ("sidecar", "ocr_json"):
@@ -107,6 +116,10 @@ class ConversionOptions:
             parse_rate(self.settings.rate)
         if self.pages is not None:
             check_page_spec(self.pages)
+        if self.max_pages is not None and self.max_pages < 0:
+            raise BadArgumentsError(f"--max-pages {self.max_pages} must be 0 or more pages")
+        if isinstance(self.budget, int) and self.budget < 0:
+            raise BadArgumentsError(f"--budget {self.budget} must be 0 or more calls")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> ConversionOptions:

@@ -10,16 +10,17 @@ import logging
 import os
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import files, graft, images, pdf
+from ocr_pdf import costs, files, graft, images, pdf
 from ocr_pdf.assembly import Assembly
 from ocr_pdf.cache import PageStore, open_cache
+from ocr_pdf.costs import Budget
 from ocr_pdf.engines import as_engine, get_engine
 from ocr_pdf.engines.base import Engine
-from ocr_pdf.errors import BadArgumentsError
+from ocr_pdf.errors import BadArgumentsError, BudgetExhaustedError
 from ocr_pdf.formats import document, text
 from ocr_pdf.inputs import Source, open_input
 from ocr_pdf.options import ConversionOptions, Mode
@@ -75,8 +76,11 @@ def convert(
         signed_ok = options.invalidate_signatures
         source = stack.enter_context(open_input(src, invalidate_signatures=signed_ok))
         plan = plan_pages(source, options)
+        costs.check_page_cap(src, len(plan.to_read), options.max_pages)
+        handle = stack.enter_context(EngineHandle(options, costs.budget_for(options.budget)))
+        if options.dry_run:
+            return dry_run(source, plan, handle, store, dst)
         out, tmp = stack.enter_context(files.temporary_beside(dst))
-        handle = stack.enter_context(EngineHandle(options))
         assembly = Assembly(options, len(source))
         assembly.start(plan.selected, plan.has_text, progress)
         if plan.to_read:
@@ -172,24 +176,38 @@ def read_pages(
     error naming every page that failed, once the others are read (and cached)."""
     reader = PageReader(engine, store, options.jobs or engine.default_jobs, GiveUpPolicy())
     reviewed = False
-    for reading in reader.read(page_images(source, plan.to_read, engine, store, options)):
-        assembly.add(reading, progress)
-        remark = None if reviewed else engine.review(reading.text)
-        if remark:  # said once a run: the user needs the hint, not a line per page
-            log.warning("page %d %s", reading.page.index + 1, remark)
-            reviewed = True
+    try:
+        for reading in reader.read(page_images(source, plan.to_read, engine, store, options)):
+            assembly.add(reading, progress)
+            remark = None if reviewed else engine.review(reading.text)
+            if remark:  # said once a run: the user needs the hint, not a line per page
+                log.warning("page %d %s", reading.page.index + 1, remark)
+                reviewed = True
+    except BudgetExhaustedError as spent:
+        raise costs.with_pages_left(spent, plan.to_read, reader.done, store is not None) from None
     failure = reader.failure(plan.to_read, cached=store is not None)
     if failure is not None:
         raise failure
 
 
+def dry_run(
+    source: Source, plan: Plan, handle: EngineHandle, store: PageStore | None, dst: Path
+) -> ConversionResult:
+    """What the conversion would do, with no call and no file written (see DryRun)."""
+    engine, options = handle.engine if plan.to_read else None, handle.options
+    pages = page_images(source, plan.to_read, engine, store, options) if engine else ()
+    estimate = costs.dry_run(plan.to_read, len(plan.has_text), engine, pages, store)
+    return ConversionResult(output=dst, pages=(), seconds=0.0, bytes_added=0, dry_run=estimate)
+
+
 class EngineHandle:
     """The run's engine, made only when the first page needs reading: a run over pages that
     all have text already loads no model and opens no connection. Closed at the end if the
-    run made it."""
+    run made it. A paid service's transport charges ``budget``."""
 
-    def __init__(self, options: ConversionOptions) -> None:
+    def __init__(self, options: ConversionOptions, budget: Budget | None = None) -> None:
         self.options = options
+        self.budget = budget
         self._engine: Engine | None = None
 
     def __enter__(self) -> EngineHandle:
@@ -203,7 +221,7 @@ class EngineHandle:
     def engine(self) -> Engine:
         if self._engine is None:
             chosen = self.options.engine
-            config = self.options.engine_config()
+            config = replace(self.options.engine_config(), billing=self.budget)
             if chosen is None or isinstance(chosen, str):
                 self._engine = get_engine(chosen, config)
             else:

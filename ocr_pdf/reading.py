@@ -8,6 +8,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from PIL import Image
@@ -79,21 +80,23 @@ def read_page(
 
     An encoded ``image`` made from a render (scaled to the engine's limits) is read, and the
     words put back in the pixels of the render's ``size``: a reading is always kept in the
-    frame of the page image it identifies, however it was sent."""
-    cached = store.get(key) if store is not None else None
-    if cached is not None:
-        return cached, 0.0, True
-    started = time.monotonic()
-    if isinstance(image, EncodedImage):
-        text = engine.recognize_encoded(image)
-        width, height = size or (image.width, image.height)
-        if image.scale != 1.0 or (width, height) != (image.width, image.height):
-            text = rescale(text, 1 / image.scale, width, height)
-    else:
-        text = engine.recognize(image)
-    elapsed = time.monotonic() - started
-    if store is not None:
-        store.put(key, text)
+    frame of the page image it identifies, however it was sent. Goes through the store's
+    claim, so that a page another worker of a cluster is reading is waited for, not read
+    again."""
+    with store.claim(key) if store is not None else nullcontext(None) as cached:
+        if cached is not None:
+            return cached, 0.0, True
+        started = time.monotonic()
+        if isinstance(image, EncodedImage):
+            text = engine.recognize_encoded(image)
+            width, height = size or (image.width, image.height)
+            if image.scale != 1.0 or (width, height) != (image.width, image.height):
+                text = rescale(text, 1 / image.scale, width, height)
+        else:
+            text = engine.recognize(image)
+        elapsed = time.monotonic() - started
+        if store is not None:
+            store.put(key, text)
     return text, elapsed, False
 
 

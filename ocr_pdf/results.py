@@ -27,15 +27,34 @@ class PageResult:
 
 
 @dataclass(frozen=True)
+class DryRun:
+    """What a run would do, found without a single call (``dry_run=True``): the 1-based
+    pages it would read, how many of those are ``cached`` already, how many selected pages
+    ``has_text`` already, and what reading the rest would take: ``billable_calls`` (one per
+    page for a paid service, 0 offline) and ``requests`` in all (polls included), with
+    ``engine``."""
+
+    to_read: tuple[int, ...]
+    cached: int
+    has_text: int
+    billable_calls: int
+    requests: int
+    engine: str
+
+
+@dataclass(frozen=True)
 class ConversionResult:
     """The outcome of one conversion: output path, one PageResult per page in page order,
-    total wall time in seconds, bytes the text layers added, billable service calls made."""
+    total wall time in seconds, bytes the text layers added, billable service calls made.
+    A dry run writes nothing and calls nothing: its ``pages`` are empty and ``dry_run`` says
+    what the run would do (None for a real run)."""
 
     output: Path
     pages: tuple[PageResult, ...]
     seconds: float
     bytes_added: int
     calls: int = 0
+    dry_run: DryRun | None = None
 
     @property
     def pages_ocred(self) -> int:

@@ -93,7 +93,9 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 def private_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Each test its own OCR cache: a result cached by one test must not spare another a call."""
+    """Each test its own OCR cache: a result cached by one test must not spare another a call
+    (and no cluster's, unless the test sets one up)."""
     folder = tmp_path_factory.mktemp("ocr-cache")
     monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(folder))
+    monkeypatch.delenv("OCR_PDF_REDIS_URL", raising=False)
     return folder

@@ -14,8 +14,8 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ocr_pdf.azure.envelope import parse_error
 from ocr_pdf.azure.legacy_ocr import parse_ocr_result
-from ocr_pdf.azure.transport import parse_error
 from ocr_pdf.errors import ServiceResponseError
 from ocr_pdf.models import quad_angle, quad_bounds
 from tests.conftest import REFERENCE

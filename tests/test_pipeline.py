@@ -100,6 +100,12 @@ def test_drawing_and_receipt_fit_the_service(service: Service, tmp_path: Path) -
 def test_public_api_is_pinned() -> None:
     assert sorted(ocr_pdf.__all__) == sorted(
         [
+            "BudgetExhaustedError",
+            "CostLimitError",
+            "DryRun",
+            "PageLimitError",
+            "RemoteConversionError",
+            "SharedStateError",
             "AuthenticationError",
             "BadArgumentsError",
             "BadPageData",

@@ -17,6 +17,19 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+
+
+def describe_origin(url: str) -> str:
+    """``scheme://host:port`` of a URL, for messages."""
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
+
+
 def check_endpoint(endpoint: str) -> str:
     """Validate an endpoint URL and return it without a trailing slash.
 

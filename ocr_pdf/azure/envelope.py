@@ -58,6 +58,16 @@ def read_error(body: Any, headers: Mapping[str, str], text: str) -> tuple[str | 
     return code, " ".join(message.split())
 
 
+def parse_error(response: Any) -> tuple[str | None, str, str | None]:
+    """(code, message, request id) of an error reply (a ``requests.Response``)."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    code, message = read_error(body, response.headers, response.text or response.reason)
+    return code, message, request_id(response.headers, body)
+
+
 def error_body(code: str, message: str, *, flat: bool = False, inner: bool = True) -> Any:
     """Azure's error envelope: v3.2 and later ``{"error": {code, message, innererror}}`` with
     the generic outer code, or the flat v2.x ``{code, message, requestId}``."""

@@ -43,7 +43,13 @@ def transport_for(config: EngineConfig, engine: str) -> AzureTransport:
         raise ConfigurationError(
             f"{engine} needs a key: set AZURE_VISION_KEY to one of your resource's keys"
         )
-    return AzureTransport(config.endpoint, config.key, timeout=config.timeout, rate=config.rate)
+    return AzureTransport(
+        config.endpoint,
+        config.key,
+        timeout=config.timeout,
+        rate=config.rate,
+        budget=config.billing,
+    )
 
 
 class AzureEngine(Engine):
@@ -54,6 +60,7 @@ class AzureEngine(Engine):
 
     default_jobs = 6
     render_dpi = 300.0
+    requests_per_page = 1
     api: Api
 
     def __init__(self, transport: AzureTransport, config: EngineConfig | None = None) -> None:
@@ -151,6 +158,7 @@ class PollingEngine(AzureEngine):
     Intelligence). Subclasses set the API, its name in messages and its parser."""
 
     default_jobs = 16  # a page waits between polls, holding its worker
+    requests_per_page = 2  # a submit and at least one poll
     what = ""  # the API's name in messages
     api: Api
 

@@ -1,4 +1,5 @@
-"""Client-side rate limits on calls to one Azure endpoint (stdlib only)."""
+"""Client-side rate limits on calls to one Azure endpoint: this process's own (stdlib only), or
+the cluster's when OCR_PDF_REDIS_URL is set (:mod:`ocr_pdf.cluster.limiter`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from ocr_pdf import shared
 from ocr_pdf.errors import BadArgumentsError
 
 Sleep = Callable[[float], None]
@@ -67,3 +69,16 @@ class RateLimiter:
     def pause(self, seconds: float) -> None:
         with self._lock:
             self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+
+def limiter_for(endpoint: str, rate: str | None, sleep: Sleep = time.sleep) -> Limiter | None:
+    """The limit on calls to ``endpoint``: with OCR_PDF_REDIS_URL set, the cluster's (``rate``
+    kept by every thread of every worker together, and a 429 pausing all of them, even
+    without a rate); otherwise this process's own RateLimiter, or none without a rate."""
+    url = shared.redis_url()
+    if url:
+        limiter: Limiter = shared.load("limiter").SharedLimiter(
+            url, endpoint, parse_rate(rate) if rate else None, sleep
+        )
+        return limiter
+    return RateLimiter(*parse_rate(rate), sleep) if rate else None

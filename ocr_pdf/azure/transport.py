@@ -18,8 +18,10 @@ from urllib3.util.retry import Retry
 
 from ocr_pdf import __version__
 from ocr_pdf.azure import envelope
-from ocr_pdf.azure.credentials import check_endpoint, check_key
-from ocr_pdf.azure.ratelimit import MAX_RETRY_WAIT, Limiter, RateLimiter, Sleep, parse_rate
+from ocr_pdf.azure.credentials import check_endpoint, check_key, describe_origin, origin
+from ocr_pdf.azure.envelope import parse_error
+from ocr_pdf.azure.ratelimit import MAX_RETRY_WAIT, Limiter, Sleep, limiter_for
+from ocr_pdf.costs import Budget
 from ocr_pdf.errors import (
     IncompleteAnswerError,
     RateLimitError,
@@ -46,7 +48,6 @@ BROKEN_ANSWER_RETRIES = 2
 MAX_RESPONSE_BYTES = 50_000_000
 """Largest answer body we read. The densest page's Read result is a few MB."""
 
-
 _default_sleep: Sleep = time.sleep
 
 
@@ -67,7 +68,18 @@ class _Retry(Retry):
     so that every one of them carries both."""
 
     limiter: Limiter | None = None
+    budget: Budget | None = None
     wait: Sleep = staticmethod(time.sleep)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        super().sleep(response)
+        # The request goes again: it waits its turn, and costs a call unless it is a poll or
+        # repeats a 429 (not billed).
+        last = self.history[-1] if self.history else None
+        if self.budget and last and last.method != "GET" and last.status != 429:
+            self.budget.charge()
+        if self.limiter is not None:
+            self.limiter.acquire()
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if status_code == 429 and not has_retry_after:
@@ -98,28 +110,6 @@ class _Retry(Retry):
             self.wait(backoff)
 
 
-def parse_error(response: requests.Response) -> tuple[str | None, str, str | None]:
-    """(code, message, request id) of an Azure error reply (see :mod:`envelope`)."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
-    code, message = envelope.read_error(body, response.headers, response.text or response.reason)
-    return code, message, envelope.request_id(response.headers, body)
-
-
-def origin(url: str) -> tuple[str, str, int | None]:
-    """(scheme, host, port) of a URL, the port made explicit."""
-    parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or default
-
-
-def _describe(url: str) -> str:
-    scheme, host, port = origin(url)
-    return f"{scheme}://{host}:{port}" if port else f"{scheme}://{host}"
-
-
 class _KeyGuardingSession(requests.Session):
     """A session that follows a redirect only within the origin the request was sent to.
 
@@ -132,8 +122,8 @@ class _KeyGuardingSession(requests.Session):
         if origin(source) != origin(target):
             raise ServiceConfigurationError(
                 f"{urlsplit(source).path}: the service redirected the request to "
-                f"{_describe(target)}, another host than {_describe(source)}; not following "
-                "it, so that neither the key nor the page goes there: check --endpoint",
+                f"{describe_origin(target)}, another host than {describe_origin(source)}; not "
+                "following it, so that neither the key nor the page goes there: check --endpoint",
                 status=response.status_code,
             )
         super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
@@ -145,7 +135,9 @@ class AzureTransport:
     Every call has a timeout; connection errors, 5xx and 429 are retried a bounded number of
     times; every failure becomes one of our :class:`ServiceError` subclasses carrying the status,
     the service's error code and request id, and never the key. Every wait (retries, rate
-    limit, polling) goes through ``sleep`` (default: see :func:`set_default_sleep`)."""
+    limit, polling) goes through ``sleep`` (default: see :func:`set_default_sleep`). Each
+    request waits for a slot of the ``rate`` (:func:`limiter_for`), and each that sends a page
+    is charged to ``budget`` first, save the repeat of a 429."""
 
     def __init__(
         self,
@@ -155,16 +147,17 @@ class AzureTransport:
         timeout: float = 60.0,
         rate: str | None = None,
         sleep: Sleep | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
         key = check_key(key)
         self.timeout = timeout
         self.sleep: Sleep = sleep or _default_sleep
-        self.limiter: Limiter | None = RateLimiter(*parse_rate(rate), self.sleep) if rate else None
+        self.limiter = limiter_for(self.endpoint, rate, self.sleep)
+        self.budget = budget
         self.session = _KeyGuardingSession()
-        bound = type(
-            "_BoundRetry", (_Retry,), {"limiter": self.limiter, "wait": staticmethod(self.sleep)}
-        )
+        policy = {"limiter": self.limiter, "budget": budget, "wait": staticmethod(self.sleep)}
+        bound = type("_BoundRetry", (_Retry,), policy)
         retry = bound(
             total=8,
             connect=3,
@@ -224,6 +217,8 @@ class AzureTransport:
     def _send(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
         """One request with urllib3's retries and our 429 handling; the body is read here."""
         kwargs.setdefault("timeout", (min(10.0, self.timeout), self.timeout))
+        if self.budget is not None and method.upper() != "GET":
+            self.budget.charge()  # a page is sent: billable (a poll is not, nor a 429 below)
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             if self.limiter is not None:
                 self.limiter.acquire()

@@ -14,12 +14,14 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from ocr_pdf.cli.arguments import (
+    build_enqueue_parser,
     build_parser,
     build_preview_parser,
     build_serve_parser,
     normalise_verbosity,
 )
 from ocr_pdf.cli.convert import run_convert
+from ocr_pdf.cli.enqueue import run_enqueue
 from ocr_pdf.cli.tools import run_preview, run_serve
 from ocr_pdf.errors import ExitCode, OcrPdfError
 
@@ -33,6 +35,7 @@ CLOSED_PIPE = 141
 SUBCOMMANDS: dict[str, tuple[Callable[[], argparse.ArgumentParser], Command]] = {
     "preview": (build_preview_parser, run_preview),
     "serve": (build_serve_parser, run_serve),
+    "enqueue": (build_enqueue_parser, run_enqueue),
 }
 
 
@@ -55,8 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command with ``argv`` (default: sys.argv[1:]) and return its exit code.
 
     SIGTERM is handled like Ctrl-C: the run stops, the pages already read stay in the cache,
-    and no partial output is left. ``preview`` and ``serve`` as the first argument select
-    those commands (a file of that name is ``./serve``)."""
+    and no partial output is left. ``preview``, ``serve`` and ``enqueue`` as the first argument
+    select those commands (a file of that name is ``./serve``)."""
     words = list(sys.argv[1:] if argv is None else argv)
     command = words[0] if words and words[0] in SUBCOMMANDS else None
     build, run = SUBCOMMANDS[command] if command else (build_parser, run_convert)

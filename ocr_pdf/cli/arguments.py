@@ -19,19 +19,23 @@ usage forms:
   ocr-pdf [options] --in-place FILE...      replace each file atomically (consume hooks)
   ocr-pdf preview INPUT --page N -o P.png   draw the words the OCR finds on one page
   ocr-pdf serve [--host H] [--port P]       an Azure-compatible OCR endpoint, offline
+  ocr-pdf enqueue [options] INPUT... OUTDIR send each file to the cluster's workers
 
 environment:
   AZURE_VISION_ENDPOINT  Azure AI Vision endpoint, e.g. https://NAME.cognitiveservices.azure.com
   AZURE_VISION_KEY       one of the resource's keys (never passed on the command line)
   AZURE_VISION_KEY_FILE  or a file holding it (a container secret)
   OCR_PDF_CACHE_DIR      where OCR results are cached (default: the user cache folder)
+  OCR_PDF_REDIS_URL      a cluster's Redis (redis://host:6379/0): its cache, rate limit and
+                         budgets are shared by every run and worker that sets it
 
 exit codes:
   0 ok, 1 bad arguments, 2 input file error (also: signed, see
   --invalidate-digital-signatures), 3 missing dependency, 4 output invalid,
   5 file access error, 7 OCR engine or service error, 8 encrypted PDF,
-  9 invalid configuration (endpoint, key, language, API version), 15 other error,
-  130 interrupted; with several files, the code of the first that failed
+  9 invalid configuration (endpoint, key, language, API version), 11 refused by
+  --max-pages or stopped by --budget, 15 other error, 130 interrupted, 141 standard
+  output closed by its reader; with several files, the code of the first that failed
 """
 
 
@@ -86,6 +90,32 @@ def _engine_flags() -> argparse.ArgumentParser:
     return p
 
 
+def _cost_flags() -> argparse.ArgumentParser:
+    """The cost guard's flags, shared by local runs and the cluster's ``enqueue``."""
+    p = Parser(add_help=False)
+    cost = p.add_argument_group("cost guard")
+    cost.add_argument(
+        "--max-pages",
+        type=int,
+        metavar="N",
+        help="refuse, before any call, a file with more than N pages to OCR",
+    )
+    cost.add_argument(
+        "--budget",
+        type=int,
+        metavar="N",
+        help="make at most N billable calls (polls not counted) in this run, or in the "
+        "whole cluster for enqueue; the pages read stay cached",
+    )
+    cost.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="call nothing, write nothing: print per file the pages that would be read, how "
+        "many are cached or have text, and the calls that would be made",
+    )
+    return p
+
+
 def _verbosity() -> argparse.ArgumentParser:
     p = Parser(add_help=False)
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
@@ -132,15 +162,46 @@ def build_parser() -> argparse.ArgumentParser:
         description="Make scanned PDFs searchable: add an invisible text layer, keep the pages.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[_engine_flags(), _verbosity()],
+        parents=[_engine_flags(), _cost_flags(), _verbosity()],
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUTPUT, see usage forms")
+    _page_flags(p)
+    out = p.add_argument_group("output")
+    out.add_argument("--in-place", action="store_true", help="replace each input atomically")
+    out.add_argument(
+        "--output-type",
+        default="pdf",
+        metavar="TYPE",
+        help="pdf (the only type: the original pages are kept as they are; for PDF/A, run "
+        "OCRmyPDF with our plugin)",
+    )
+    out.add_argument(
+        "--sidecar",
+        metavar="FILE",
+        help="also write the text (pages separated by form feeds; - for standard output)",
+    )
+    out.add_argument(
+        "--ocr-json",
+        metavar="FILE",
+        help="also write the OCR results as JSON; with --engine replay, read them back instead",
+    )
+    out.add_argument(
+        "--invalidate-digital-signatures",
+        action="store_true",
+        help="OCR a signed PDF anyway (its signature will no longer verify)",
+    )
+    p.add_argument("--version", action="version", version=f"ocr-pdf {__version__}")
+    return p
+
+
+def _page_flags(p: argparse.ArgumentParser) -> None:
+    """--jobs, the pages flags and the inputs flags, shared by local runs and ``enqueue``."""
     p.add_argument(
         "-j",
         "--jobs",
         type=int,
         help="pages read at once (default: the engine's: 6 for Azure, 16 for azure-read and "
-        "azure-di, 1 for local, the number of cores for tesseract)",
+        "azure-di, the number of cores for local and tesseract)",
     )
     pages = p.add_argument_group("pages")
     pages.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")
@@ -182,31 +243,34 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DPI",
         help="resolution of input images that do not say theirs (JPEG, PNG, TIFF inputs)",
     )
-    out = p.add_argument_group("output")
-    out.add_argument("--in-place", action="store_true", help="replace each input atomically")
-    out.add_argument(
-        "--output-type",
-        default="pdf",
-        metavar="TYPE",
-        help="pdf (the only type: the original pages are kept as they are; for PDF/A, run "
-        "OCRmyPDF with our plugin)",
-    )
-    out.add_argument(
-        "--sidecar",
-        metavar="FILE",
-        help="also write the text (pages separated by form feeds; - for standard output)",
-    )
-    out.add_argument(
-        "--ocr-json",
-        metavar="FILE",
-        help="also write the OCR results as JSON; with --engine replay, read them back instead",
-    )
-    out.add_argument(
-        "--invalidate-digital-signatures",
+
+
+ENQUEUE = (
+    "Send each file (or the PDFs and images of each folder) to the cluster's workers, to be "
+    "converted into OUTDIR; print one task id per file. Needs OCR_PDF_REDIS_URL. Paths must be "
+    "on storage every worker sees, at the same place."
+)
+
+
+def build_enqueue_parser() -> argparse.ArgumentParser:
+    flags = [_engine_flags(), _cost_flags(), _verbosity()]
+    p = Parser(prog="ocr-pdf enqueue", description=ENQUEUE, parents=flags)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUTDIR")
+    _page_flags(p)
+    p.add_argument(
+        "--wait",
         action="store_true",
-        help="OCR a signed PDF anyway (its signature will no longer verify)",
+        help="follow the documents to the end (documents and pages done, pages/s), then exit "
+        "as a local run would: 0, or the first failed file's code",
     )
-    p.add_argument("--version", action="version", version=f"ocr-pdf {__version__}")
+    p.add_argument(
+        "--split-pages",
+        type=int,
+        default=32,
+        metavar="N",
+        help="a file with more than N pages to read is read by several workers, N pages "
+        "each (default 32; 0: one worker per file)",
+    )
     return p
 
 
@@ -272,6 +336,9 @@ def options_from(args: argparse.Namespace, **outputs: Any) -> ConversionOptions:
         "ocr_json": None if replay else ocr_json,
         "invalidate_signatures": getattr(args, "invalidate_digital_signatures", False),
         "image_dpi": getattr(args, "image_dpi", None),
+        "max_pages": getattr(args, "max_pages", None),
+        "budget": getattr(args, "budget", None),
+        "dry_run": getattr(args, "dry_run", False),
     }
     settings.update(outputs)
     return ConversionOptions(**settings)

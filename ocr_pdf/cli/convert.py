@@ -13,15 +13,17 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ocr_pdf.cli.arguments import options_from
+from ocr_pdf.costs import CallBudget, page_list
 from ocr_pdf.errors import BadArgumentsError, ExitCode, FileAccessError, OcrPdfError
-from ocr_pdf.images import IMAGE_SUFFIXES
+from ocr_pdf.inputs import into_folder
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.pipeline import convert
-from ocr_pdf.results import ConversionResult
+from ocr_pdf.results import ConversionResult, DryRun
 
 log = logging.getLogger("ocr_pdf")
 
@@ -70,48 +72,14 @@ def pairs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path | None]], int
     if len(paths) < 2:
         raise BadArgumentsError("give INPUT and OUTPUT (or --in-place FILE...)")
     *inputs, target = paths
-    into_folder = _is_folder_target(args.paths[-1], target) and str(target) != STDIO
-    if len(inputs) == 1 and not inputs[0].is_dir() and not into_folder:
+    folder_target = _is_folder_target(args.paths[-1], target) and str(target) != STDIO
+    if len(inputs) == 1 and not inputs[0].is_dir() and not folder_target:
         return [(inputs[0], target)], 0
     if str(target) == STDIO or (target.exists() and not target.is_dir()):
         raise BadArgumentsError(f"{target}: with several inputs, OUTPUT must be a folder")
     if any(str(p) == STDIO for p in inputs):
         raise BadArgumentsError("- (standard input) takes one OUTPUT file, not a folder")
-    files, skipped = _expand(inputs, args.recursive)
-    names = [rel for _, rel in files]
-    if len(set(names)) != len(names):
-        raise BadArgumentsError("two inputs have the same file name; the outputs would collide")
-    for folder in sorted({(target / rel).parent for _, rel in files}):
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise FileAccessError(f"{folder}: cannot make the folder ({exc.strerror})") from None
-    return [(f, target / rel) for f, rel in files], skipped
-
-
-def _wanted(path: Path) -> bool:
-    return path.suffix.lower() in {".pdf", *IMAGE_SUFFIXES}
-
-
-def _expand(inputs: list[Path], recursive: bool) -> tuple[list[tuple[Path, Path]], int]:
-    """Each input file and its output's path relative to the output folder (images get a
-    .pdf name): a folder stands for the PDFs and images in it, and with ``recursive`` in its
-    subfolders too (the tree mirrored). Also the number of subfolders not searched."""
-    files: list[tuple[Path, Path]] = []
-    skipped = 0
-    for item in inputs:
-        if not item.is_dir():
-            files.append((item, Path(item.name).with_suffix(".pdf")))
-            continue
-        found = item.rglob("*") if recursive else item.iterdir()
-        for f in sorted(found):
-            if f.is_dir():
-                skipped += not recursive
-            elif _wanted(f):
-                files.append((f, f.relative_to(item).with_suffix(".pdf")))
-    if not files:
-        raise BadArgumentsError("no PDF or image files among the inputs")
-    return files, skipped
+    return into_folder(inputs, target, args.recursive)
 
 
 def _refuse_terminal(dst: Path | None) -> None:
@@ -157,7 +125,7 @@ def _convert_one(
                 raise
             # The spool is ours, not the user's: name what they gave.
             raise err.with_message(str(err).replace(str(src), "standard input")) from None
-        if to_stdout and target is not None:
+        if to_stdout and target is not None and result.dry_run is None:
             _copy_to_stdout(target)
         return result
 
@@ -171,6 +139,24 @@ def _summary(result: ConversionResult, name: str) -> str:
         f"{had} already had text, {skipped} not selected; {words} words, {result.calls} "
         f"call(s), {result.seconds:.1f} s"
     )
+
+
+def dry_run_line(name: str, plan: DryRun) -> str:
+    """What a dry run found for one file, in one line."""
+    reading = "no page to read"
+    if plan.to_read:
+        reading = (
+            f"{len(plan.to_read)} page(s) to read ({page_list(plan.to_read)}), "
+            f"{plan.cached} of them cached"
+        )
+    calls = "no call"
+    if plan.requests:
+        calls = f"{plan.billable_calls} billable call(s) to {plan.engine}"
+        if plan.requests > plan.billable_calls:
+            calls += f" ({plan.requests} requests with the polls)"
+    elif plan.engine:
+        calls += f" ({plan.engine} reads offline)"
+    return f"{name}: {reading}; {plan.has_text} page(s) already have text; would make {calls}"
 
 
 def _check_compatible(args: argparse.Namespace, todo: list[tuple[Path, Path | None]]) -> None:
@@ -198,11 +184,16 @@ def run_convert(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ocr-pdf-") as spool:
         sidecar = Path(spool) / "sidecar.txt" if sidecar_to_stdout else args.sidecar
         options = options_from(args, in_place=args.in_place, sidecar=sidecar)
+        if isinstance(options.budget, int):  # one budget for every file of the run
+            options = replace(options, budget=CallBudget(options.budget))
         for src, dst in todo:
             try:
                 with _progress(show_progress, src.name) as progress:
                     result = _convert_one(src, dst, options, progress)
                 done += 1
+                if result.dry_run is not None:
+                    print(dry_run_line(str(src), result.dry_run))
+                    continue
                 if sidecar_to_stdout:
                     _copy_to_stdout(Path(sidecar))
                 if not args.quiet:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from PIL import Image
 
@@ -14,13 +14,18 @@ from ocr_pdf.errors import ConfigurationError
 from ocr_pdf.imaging import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
 
+if TYPE_CHECKING:
+    from ocr_pdf.costs import Budget
+
 
 @dataclass(frozen=True)
 class EngineConfig:
     """Settings an engine may use; each engine reads the ones it understands.
 
     ``language`` is the user's ``-l`` value (None = the engine's default). ``timeout`` is in
-    seconds per HTTP call. ``key`` is kept out of repr so that it never lands in a log."""
+    seconds per HTTP call. ``key`` is kept out of repr so that it never lands in a log.
+    ``billing`` is the run's budget of billable calls, charged by the transport of a paid
+    service (engines pass the config on and never look at it)."""
 
     language: str | None = None
     endpoint: str | None = None
@@ -31,6 +36,7 @@ class EngineConfig:
     source: str | None = None  # a file of saved results (the replay engine's --ocr-json)
     timeout: float = 60.0
     key: str | None = field(default=None, repr=False)
+    billing: Budget | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_environment(cls, **overrides: object) -> EngineConfig:
@@ -101,6 +107,9 @@ class Engine:
       OCR cache (never the key). The default is the class and the digest of its
       :class:`EngineConfig`, so engines that say nothing never share entries across settings.
     - ``calls``: billable service calls made so far (network engines).
+    - ``requests_per_page``: service requests reading one page takes at least, the first of
+      them billable: 0 offline, 1 for a synchronous service, 2 for submit-and-poll (the
+      dry run's estimate).
     - ``accepts`` and ``recognize_encoded(image)``: engines that read encoded images (a
       service) say which they take as they are (formats, sizes, bytes); a scanned page whose
       own image fits is then sent as stored, with no render and no re-encoding.
@@ -114,6 +123,7 @@ class Engine:
     default_jobs: int = 1
     render_dpi: float | None = None
     upright_only: bool = False
+    requests_per_page: int = 0
     accepts: ImageLimits | None = None
 
     def __init__(self, config: EngineConfig | None = None) -> None:

@@ -81,6 +81,7 @@ class OrientationCorrected(Engine):
         self.name = engine.name
         self.default_jobs = engine.default_jobs
         self.render_dpi = engine.render_dpi
+        self.requests_per_page = engine.requests_per_page
 
     @property
     def cache_id(self) -> str:
