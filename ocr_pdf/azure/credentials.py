@@ -17,6 +17,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def on_loopback(endpoint: str) -> bool:
+    """Whether ``endpoint`` is a URL on this machine's loopback (a local server such as
+    ``ocr-pdf serve``, where no key is needed unless that server asks for one)."""
+    return _is_loopback(urlsplit(endpoint.strip()).hostname or "")
+
+
 def check_endpoint(endpoint: str) -> str:
     """Validate an endpoint URL and return it without a trailing slash.
 
