@@ -184,6 +184,14 @@ def build_serve_parser() -> argparse.ArgumentParser:
         help=f"images waiting for the engine; beyond, 429 (default {ServeDefaults.queue})",
     )
     p.add_argument(
+        "--max-wait",
+        type=float,
+        default=ServeDefaults.max_wait,
+        metavar="SECONDS",
+        help="refuse (429) an image that would wait longer than this for the engine "
+        f"(default {ServeDefaults.max_wait:g})",
+    )
+    p.add_argument(
         "--keep-results",
         type=float,
         default=ServeDefaults.keep_results / 3600,

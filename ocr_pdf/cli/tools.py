@@ -37,6 +37,7 @@ def run_serve(args: argparse.Namespace) -> int:
         raise BadArgumentsError(f"serve --engine {name}: use a local engine (local, tesseract)")
     limits = ServeLimits(
         queue=args.queue,
+        max_wait=args.max_wait,
         keep_results=args.keep_results * 3600,
         results_memory=args.results_memory * 1_000_000,
     )

@@ -36,7 +36,7 @@ class ServeApp:
         self.engine = engine
         self.key = key
         self.limits = limits
-        self.work = WorkQueue(limits.queue)
+        self.work = WorkQueue(limits.queue, limits.max_wait)
         self.budget = Budget(limits.body_memory)
         self.operations = Operations(limits.keep_results, limits.results_memory)
 

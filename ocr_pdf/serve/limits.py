@@ -19,7 +19,9 @@ class ServeLimits:
     """The server's bounds. Sizes in bytes, times in seconds.
 
     ``queue``: images waiting for the engine (one more is being read); a request beyond them
-    is answered 429 with ``Retry-After``, as Azure answers beyond a pricing tier's rate.
+    is answered 429 with ``Retry-After``, as Azure answers beyond a pricing tier's rate. So is
+    one that would wait more than ``max_wait`` (estimated from the recent images' times), so
+    that a client's own timeout does not run out while its image waits.
     ``body_memory``: request bodies held at once, while they arrive and while they wait in the
     queue (beyond: 429). ``max_body``: the largest body this server takes (Read's 500 MB paid
     tier does not fit a local server's memory: beyond, 413). ``max_pixels``: the most pixels
@@ -33,10 +35,11 @@ class ServeLimits:
     431."""
 
     queue: int = 16
-    body_memory: int = 256 * MB
+    max_wait: float = 30.0
+    body_memory: int = 128 * MB
     max_body: int = 64 * MB
     max_pixels: int = 60_000_000
-    results_memory: int = 256 * MB
+    results_memory: int = 128 * MB
     keep_results: float = 48 * 3600.0
     header_timeout: float = 5.0
     body_timeout: float = 60.0

@@ -83,7 +83,7 @@ async def _receive_image(
         return await ex.finish(refusal)
     cap = min(api.accepted_bytes, app.limits.max_body)
     reserved = cap if ex.content_length is None else ex.content_length
-    if app.work.waiting >= app.work.depth or not app.budget.take(reserved):
+    if app.work.full or not app.budget.take(reserved):
         return await ex.finish(too_many_requests(app.work.seconds_per_job))
     body = await ex.read_body(cap, app.limits.body_timeout)
     if not isinstance(body, bytearray):

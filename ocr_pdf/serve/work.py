@@ -22,12 +22,14 @@ Job = Callable[[], Any]
 class WorkQueue:
     """At most ``depth`` jobs waiting, run one at a time on a thread of their own.
 
-    ``submit`` returns the job's future, or None when the queue is full; ``cancel`` drops a job
-    that has not started (it is then never run). ``seconds_per_job`` follows the recent jobs'
-    durations, for the ``Retry-After`` of a refusal."""
+    ``submit`` returns the job's future, or None when the queue is full: ``depth`` jobs wait,
+    or a new one would be answered after more than ``max_wait`` seconds (estimated from
+    ``seconds_per_job``, which follows the recent jobs' durations and is what a refusal's
+    ``Retry-After`` says). ``cancel`` drops a job that has not started: it is never run."""
 
-    def __init__(self, depth: int) -> None:
+    def __init__(self, depth: int, max_wait: float = float("inf")) -> None:
         self.depth = depth
+        self.max_wait = max_wait
         self.seconds_per_job = 1.0
         self._pending: deque[tuple[Future[Any], Job]] = deque()
         self._cond = threading.Condition()
@@ -40,9 +42,20 @@ class WorkQueue:
         with self._cond:
             return len(self._pending)
 
+    @property
+    def full(self) -> bool:
+        with self._cond:
+            return self._full()
+
+    def _full(self) -> bool:
+        waiting = len(self._pending)
+        return waiting >= self.depth or (
+            waiting > 0 and (waiting + 2) * self.seconds_per_job > self.max_wait
+        )
+
     def submit(self, job: Job) -> Future[Any] | None:
         with self._cond:
-            if self._closed or len(self._pending) >= self.depth:
+            if self._closed or self._full():
                 return None
             future: Future[Any] = Future()
             self._pending.append((future, job))
