@@ -63,7 +63,11 @@ class Server:
         env = {**os.environ, "PYTHONPATH": str(tree), "OCR_PDF_SERVE_KEY": ""}
         cmd = [sys.executable, "-m", "ocr_pdf", "serve", "--port", str(self.port)]
         self.proc = subprocess.Popen(
-            [*cmd, "--engine", engine, *extra], stderr=subprocess.PIPE, text=True, env=env
+            [*cmd, "--engine", engine, *extra],
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tree,  # the working folder comes first on sys.path, before PYTHONPATH
         )
         self.url = f"http://127.0.0.1:{self.port}"
         self.stderr: list[str] = []
@@ -408,6 +412,7 @@ def run_command(tree: Path, engine: str, *args: str) -> str:
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=tree,
     )
     try:
         err = proc.communicate(timeout=8)[1]

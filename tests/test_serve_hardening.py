@@ -296,6 +296,24 @@ def test_beyond_its_queue_the_server_answers_429_as_azure(serve: Callable[..., A
         assert "Try again in" in response.json()["error"]["message"]
 
 
+def test_an_image_not_read_within_max_wait_is_answered_429(serve: Callable[..., Any]) -> None:
+    """Before the client's own timeout runs out: it can retry, instead of timing out."""
+    engine = GateEngine()
+    server = serve(engine, max_wait=1.0)
+    url = server.url + "/vision/v3.2/ocr"
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(requests.post, url, data=png(), headers=OCTETS, timeout=30)
+        assert engine.started.acquire(timeout=10)
+        started = time.monotonic()
+        waited = requests.post(url, data=png(), headers=OCTETS, timeout=30)
+        assert waited.status_code == 429 and error_code(waited) == "429"
+        assert 0.9 < time.monotonic() - started < 3.0
+        engine.gate.set()
+        assert first.result().status_code == 200
+    time.sleep(0.3)
+    assert engine.calls == 1
+
+
 def test_work_for_a_client_that_left_is_dropped(serve: Callable[..., Any]) -> None:
     engine = GateEngine()
     server = serve(engine)

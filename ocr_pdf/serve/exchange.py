@@ -121,16 +121,32 @@ class Exchange:
             return Reply(reply.status, reply.body, reply.headers, close=True)
         return reply
 
-    async def wait_for(self, future: Future[Any], cancel: Callable[[Future[Any]], None]) -> Any:
-        """The job's result, or None if the client leaves first (the job is then cancelled
-        by ``cancel``, so that the engine never reads it)."""
+    async def wait_for(
+        self,
+        future: Future[Any],
+        cancel: Callable[[Future[Any]], bool],
+        start_within: float | None = None,
+    ) -> Any:
+        """The job's result; None if the client leaves first, TOO_SLOW if the job has not
+        started within ``start_within`` seconds. In both cases the job is dropped with
+        ``cancel`` (which says whether it was: a job already running is waited for)."""
+        loop = asyncio.get_running_loop()
         result = asyncio.wrap_future(future)
         left = asyncio.ensure_future(self._until_gone())
+        deadline = None if start_within is None else loop.time() + start_within
         try:
-            await asyncio.wait({result, left}, return_when=asyncio.FIRST_COMPLETED)
-            if result.done():
-                return result.result()
-            return None
+            while True:
+                timeout = None if deadline is None else max(0.0, deadline - loop.time())
+                await asyncio.wait(
+                    {result, left}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                if result.done():
+                    return result.result()
+                if left.done():
+                    return None
+                if cancel(future):
+                    return TOO_SLOW
+                deadline = None  # it started in the meantime: wait for it
         finally:
             left.cancel()
             if not future.done():

@@ -20,8 +20,9 @@ class ServeLimits:
 
     ``queue``: images waiting for the engine (one more is being read); a request beyond them
     is answered 429 with ``Retry-After``, as Azure answers beyond a pricing tier's rate. So is
-    one that would wait more than ``max_wait`` (estimated from the recent images' times), so
-    that a client's own timeout does not run out while its image waits.
+    one that would wait more than ``max_wait`` (estimated from the recent images' times), and
+    one still waiting after ``max_wait``: a client's own timeout does not run out while its
+    image waits.
     ``body_memory``: request bodies held at once, while they arrive and while they wait in the
     queue (beyond: 429). ``max_body``: the largest body this server takes (Read's 500 MB paid
     tier does not fit a local server's memory: beyond, 413). ``max_pixels``: the most pixels

@@ -148,8 +148,12 @@ async def _answer_now(
         app.budget.give(upload.reserved)
         return too_many_requests(app.work.seconds_per_job)
     future.add_done_callback(lambda _: app.budget.give(upload.reserved))
-    reply: Reply | None = await ex.wait_for(future, app.work.cancel)
-    return reply
+    # Not read within max_wait: 429 now rather than a client's timeout later.
+    reply = await ex.wait_for(future, app.work.cancel, app.limits.max_wait)
+    if reply == TOO_SLOW:
+        return too_many_requests(app.work.seconds_per_job)
+    answer: Reply | None = reply
+    return answer
 
 
 async def legacy(app: ServeApp, ex: Exchange, version: str) -> Reply | None:

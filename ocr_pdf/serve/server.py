@@ -74,6 +74,8 @@ class AzureCompatibleServer:
         except ImportError:
             raise MissingDependencyError(f"ocr-pdf serve needs Hypercorn: {INSTALL_HINT}") from None
         language.require()
+        # Its model takes about 2 s to load: not on the first /ocr request's time.
+        threading.Thread(target=language.detect, args=("warm up",), daemon=True).start()
         self.socket = listen(host, port)
         self.server_address = self.socket.getsockname()
         self.app = ServeApp(engine, key, limits)

@@ -34,6 +34,7 @@ class WorkQueue:
         self._pending: deque[tuple[Future[Any], Job]] = deque()
         self._cond = threading.Condition()
         self._closed = False
+        self._started = 0.0  # when the job being read started (0: none is)
         self._thread = threading.Thread(target=self._run, name="ocr-pdf-serve-engine", daemon=True)
         self._thread.start()
 
@@ -49,9 +50,11 @@ class WorkQueue:
 
     def _full(self) -> bool:
         waiting = len(self._pending)
-        return waiting >= self.depth or (
-            waiting > 0 and (waiting + 2) * self.seconds_per_job > self.max_wait
-        )
+        # The job being read has taken this long already: a better guess than the past ones
+        # while it is the slowest (the first job of all, or a large image).
+        running = time.monotonic() - self._started if self._started else 0.0
+        per_job = max(self.seconds_per_job, running)
+        return waiting >= self.depth or (waiting > 0 and (waiting + 2) * per_job > self.max_wait)
 
     def submit(self, job: Job) -> Future[Any] | None:
         with self._cond:
@@ -62,13 +65,14 @@ class WorkQueue:
             self._cond.notify()
             return future
 
-    def cancel(self, future: Future[Any]) -> None:
+    def cancel(self, future: Future[Any]) -> bool:
+        """Drop the job unless it has started; whether it was dropped."""
         with self._cond:
             for entry in self._pending:
                 if entry[0] is future:
                     self._pending.remove(entry)
                     break
-        future.cancel()
+        return future.cancel()
 
     def close(self) -> None:
         """Drop every waiting job and let the thread end after the one it is running."""
@@ -92,7 +96,7 @@ class WorkQueue:
             del entry
             if not future.set_running_or_notify_cancel():
                 continue
-            started = time.monotonic()
+            self._started = started = time.monotonic()
             try:
                 result = job()
             except BaseException as exc:  # the job's own failure is its caller's to report
@@ -100,7 +104,8 @@ class WorkQueue:
             else:
                 future.set_result(result)
             del job
-            self.seconds_per_job = 0.7 * self.seconds_per_job + 0.3 * (time.monotonic() - started)
+            took, self._started = time.monotonic() - started, 0.0
+            self.seconds_per_job = 0.7 * self.seconds_per_job + 0.3 * took
 
 
 class Budget:
