@@ -350,7 +350,7 @@ def thousand_reads(server: Server) -> str:
     image = io.BytesIO()
     Image.new("L", (60, 60), 255).save(image, "PNG")
     url = server.url + "/vision/v3.2/read/analyze"
-    locations = []
+    locations: list[str] = []
     while len(locations) < 1001:
         response = requests.post(url, data=image.getvalue(), headers=OCTETS, timeout=30)
         if response.status_code == 429:

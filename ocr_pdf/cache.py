@@ -38,6 +38,12 @@ def pixel_digest(image: Image.Image) -> str:
     return digest.hexdigest()
 
 
+def bytes_digest(data: bytes) -> str:
+    """SHA-256 of an encoded image as sent (a scan's own bytes): what identifies such a page
+    image for the cache and for --engine replay; never equal to a :func:`pixel_digest`."""
+    return hashlib.sha256(b"encoded|" + data).hexdigest()
+
+
 def cache_key(pixels: str, engine_id: str) -> str:
     """The cache key of a page image (its :func:`pixel_digest`) read by an engine."""
     return hashlib.sha256(f"{engine_id}|{pixels}".encode()).hexdigest()

@@ -32,8 +32,12 @@ class OcrPdfError(Exception):
     def with_context(self, context: str) -> OcrPdfError:
         """The same error (same class and attributes), its message prefixed with ``context``,
         such as the page it happened on."""
+        return self.with_message(f"{context}: {self}")
+
+    def with_message(self, message: str) -> OcrPdfError:
+        """The same error (same class and attributes) saying ``message`` instead."""
         clone = copy.copy(self)
-        clone.args = (f"{context}: {self}",)
+        clone.args = (message,)
         return clone
 
 

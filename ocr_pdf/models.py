@@ -135,6 +135,21 @@ def apply(m: Matrix, p: Point) -> Point:
     return (m[0] * p[0] + m[2] * p[1] + m[4], m[1] * p[0] + m[3] * p[1] + m[5])
 
 
+def then(first: Matrix, second: Matrix) -> Matrix:
+    """The map that applies ``first``, then ``second`` (PDF's ``first second`` product: a
+    ``cm`` operator's matrix, then the CTM it modifies)."""
+    a, b, c, d, e, f = first
+    p, q, r, s, t, u = second
+    return (
+        a * p + b * r,
+        a * q + b * s,
+        c * p + d * r,
+        c * q + d * s,
+        e * p + f * r + t,
+        e * q + f * s + u,
+    )
+
+
 @dataclass(frozen=True)
 class PageGeometry:
     """Where a PDF page is, in PDF points (user space: origin bottom-left, y up).

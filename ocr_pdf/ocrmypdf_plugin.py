@@ -12,26 +12,27 @@ model (``generate_ocr``, used by its default renderer), hOCR, and a text-only PD
 from __future__ import annotations
 
 import argparse
+import re
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from ocrmypdf import hookimpl
+from ocrmypdf import exceptions, hookimpl
 from ocrmypdf.exceptions import ExitCodeException
 from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 from PIL import Image
 
 from ocr_pdf import __version__, graft, textlayer
+from ocr_pdf.assembly import to_layer_page
 from ocr_pdf.cache import cache_key, open_cache, pixel_digest
 from ocr_pdf.engines import Engine, EngineConfig, default_engine_name, get_engine
-from ocr_pdf.errors import OcrPdfError
+from ocr_pdf.errors import ExitCode, OcrPdfError
 from ocr_pdf.formats.text import hocr, textangle
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import PageGeometry, PageText, quad_bounds
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.pipeline import to_layer_page
 from ocr_pdf.reading import read_page
 
 MODULE = __name__
@@ -48,12 +49,24 @@ _engines: dict[tuple[str, str | None, str | None], Engine] = {}
 _engines_lock = threading.Lock()
 
 
-class _Failure(ExitCodeException):
-    """One of our errors, carrying our exit code (the same numbering as OCRmyPDF's)."""
+# OCRmyPDF prints an error as "ClassName: message": its own class for each of our exit codes
+# (the same numbering) where it has one that means the same thing.
+_OCRMYPDF_ERRORS: dict[int, type[ExitCodeException]] = {
+    ExitCode.bad_args: exceptions.BadArgsError,
+    ExitCode.input_file: exceptions.InputFileError,
+    ExitCode.missing_dependency: exceptions.MissingDependencyError,
+    ExitCode.file_access_error: exceptions.OutputFileAccessError,
+    ExitCode.encrypted_pdf: exceptions.EncryptedPdfError,
+}
 
-    def __init__(self, err: OcrPdfError) -> None:
-        super().__init__(str(err))
-        self.exit_code = err.exit_code  # type: ignore[assignment]
+
+def as_ocrmypdf_error(err: OcrPdfError) -> ExitCodeException:
+    """One of our errors as OCRmyPDF reports it, with our exit code, and with our option names
+    as OCRmyPDF spells them (``--ocr-pdf-endpoint``, not ``--endpoint``)."""
+    message = re.sub(r"(?<![\w-])--endpoint\b", "--ocr-pdf-endpoint", str(err))
+    error = _OCRMYPDF_ERRORS.get(err.exit_code, ExitCodeException)(f"ocr-pdf: {message}")
+    error.exit_code = err.exit_code  # type: ignore[assignment]
+    return error
 
 
 def _selected(options: Any) -> str | None:
@@ -88,7 +101,7 @@ def _engine(options: Any) -> Engine:
             try:
                 _engines[key] = get_engine(name, config)
             except OcrPdfError as err:
-                raise _Failure(err) from None
+                raise as_ocrmypdf_error(err) from None
         return _engines[key]
 
 
@@ -102,7 +115,7 @@ def _read(input_file: Path, options: Any) -> tuple[PageText, float]:
     try:
         text, _, _ = read_page(engine, image, open_cache(True), key)
     except OcrPdfError as err:
-        raise _Failure(err) from None
+        raise as_ocrmypdf_error(err) from None
     return text, dpi
 
 
@@ -203,7 +216,8 @@ class OcrPdfEngine(OcrEngine):
         text, dpi = _read(input_file, options)
         width_pt, height_pt = text.width * 72 / dpi, text.height * 72 / dpi
         box = (0.0, 0.0, width_pt, height_pt)
-        layer = to_layer_page(text, PageGeometry(box, box, 0), text.width, text.height, 0)
+        geometry = PageGeometry(box, box, 0)
+        layer = to_layer_page(text, geometry, geometry.image_to_user(text.width, text.height), 0)
         writer = textlayer.LayerWriter()
         writer.add(layer)
         output_pdf.write_bytes(graft.standalone_layer(writer.finish()))

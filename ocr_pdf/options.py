@@ -55,7 +55,10 @@ class ConversionOptions:
 
     Outputs: ``cache`` (True: the default folder, a folder, or False), ``sidecar`` (the text),
     ``ocr_json`` (our results as JSON), ``in_place`` (replace the input atomically),
-    ``invalidate_signatures`` (accept breaking a digital signature)."""
+    ``invalidate_signatures`` (accept breaking a digital signature).
+
+    Image inputs (JPEG, PNG, TIFF, ...) are made PDFs at their own resolution, or at
+    ``image_dpi`` when they do not say theirs."""
 
     engine: str | Engine | Recognizer | None = None
     settings: EngineConfig = field(default_factory=EngineConfig)
@@ -69,6 +72,7 @@ class ConversionOptions:
     ocr_json: Path | None = None
     in_place: bool = False
     invalidate_signatures: bool = False
+    image_dpi: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("sidecar", "ocr_json"):
@@ -88,6 +92,10 @@ class ConversionOptions:
         low, high = DPI_RANGE
         if self.dpi is not None and not (low <= self.dpi <= high):
             raise BadArgumentsError(f"--dpi {self.dpi:g} is out of range ({low:g} to {high:g})")
+        if self.image_dpi is not None and not (low <= self.image_dpi <= high):
+            raise BadArgumentsError(
+                f"--image-dpi {self.image_dpi:g} is out of range ({low:g} to {high:g})"
+            )
         if self.jobs is not None and self.jobs < 1:
             raise BadArgumentsError(f"--jobs {self.jobs} must be at least 1")
         timeout = self.settings.timeout

@@ -149,8 +149,8 @@ class Document:
             if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
                 raise EncryptedPdfError.for_file(path) from None
             raise InputFileError(
-                f"{path}: the PDF is damaged and cannot be read ({exc}); try repairing it "
-                "with qpdf or re-exporting it"
+                f"{path}: the PDF is damaged and cannot be read ({str(exc).rstrip('.')}); try "
+                "repairing it with qpdf or re-exporting it"
             ) from None
         if len(self._doc) == 0:
             self.close()

@@ -9,24 +9,23 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import files, graft, pdf, textlayer
-from ocr_pdf.cache import PageStore, cache_key, open_cache, pixel_digest
-from ocr_pdf.engines import as_engine, get_engine, render_dpi
+from ocr_pdf import files, graft, images, pdf
+from ocr_pdf.assembly import Assembly
+from ocr_pdf.cache import PageStore, open_cache
+from ocr_pdf.engines import as_engine, get_engine
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import BadArgumentsError
 from ocr_pdf.formats import document, text
-from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.inputs import Source, open_input
-from ocr_pdf.models import Line, PageGeometry, PageText, Word, apply
 from ocr_pdf.options import ConversionOptions, Mode
 from ocr_pdf.pages import parse_pages
-from ocr_pdf.reading import GiveUpPolicy, PageImage, PageReader, Reading, RenderedPage
+from ocr_pdf.reading import GiveUpPolicy, PageReader
+from ocr_pdf.rendering import page_images
 from ocr_pdf.results import ConversionResult, PageResult, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -66,17 +65,20 @@ def convert(
 ) -> ConversionResult:
     """The conversion :func:`make_searchable` describes, with its options made already."""
     started = time.monotonic()
-    src = Path(input_path)
-    dst = _destination(src, output_path, options)
+    given = Path(input_path)
+    dst = _destination(given, output_path, options)
     store = open_cache(options.cache)
     with ExitStack() as stack:
+        src = stack.enter_context(images.as_pdf(given, options.image_dpi))
+        if options.in_place and src != given:
+            raise BadArgumentsError(f"{given}: --in-place replaces PDFs; this is an image")
         signed_ok = options.invalidate_signatures
         source = stack.enter_context(open_input(src, invalidate_signatures=signed_ok))
         plan = plan_pages(source, options)
         out, tmp = stack.enter_context(files.temporary_beside(dst))
         handle = stack.enter_context(EngineHandle(options))
         assembly = Assembly(options, len(source))
-        assembly.start(plan, progress)
+        assembly.start(plan.selected, plan.has_text, progress)
         if plan.to_read:
             read_pages(source, plan, handle.engine, store, options, assembly, progress)
         stripped = any(graft.remove_ocr_layers(source.original, i) for i in plan.to_strip)
@@ -94,12 +96,13 @@ def convert(
             tmp.unlink()
         else:
             files.publish(tmp, dst, like=src if options.in_place else None)
+        added = dst.stat().st_size - src.stat().st_size if not options.in_place else 0
         calls = handle.calls
     return ConversionResult(
         output=dst,
         pages=page_results,
         seconds=time.monotonic() - started,
-        bytes_added=dst.stat().st_size - src.stat().st_size if not options.in_place else 0,
+        bytes_added=added,
         calls=calls,
     )
 
@@ -168,8 +171,13 @@ def read_pages(
     """Render and read the planned pages, each reading assembled as it arrives; raise the
     error naming every page that failed, once the others are read (and cached)."""
     reader = PageReader(engine, store, options.jobs or engine.default_jobs, GiveUpPolicy())
-    for reading in reader.read(render_pages(source.doc, plan.to_read, engine, store, options)):
+    reviewed = False
+    for reading in reader.read(page_images(source, plan.to_read, engine, store, options)):
         assembly.add(reading, progress)
+        remark = None if reviewed else engine.review(reading.text)
+        if remark:  # said once a run: the user needs the hint, not a line per page
+            log.warning("page %d %s", reading.page.index + 1, remark)
+            reviewed = True
     failure = reader.failure(plan.to_read, cached=store is not None)
     if failure is not None:
         raise failure
@@ -205,107 +213,6 @@ class EngineHandle:
     @property
     def calls(self) -> int:
         return self._engine.calls if self._engine is not None else 0
-
-
-def render_pages(
-    doc: pdf.Document,
-    indexes: list[int],
-    engine: Engine,
-    store: PageStore | None,
-    options: ConversionOptions,
-) -> Iterator[PageImage]:
-    """Each page to read as the image its engine gets, rendered as displayed at the engine's
-    resolution, one page load each, on this thread (PDFium is not thread-safe)."""
-    keep_digest = store is not None or options.ocr_json is not None
-    for index in indexes:
-        with doc.page(index) as page:
-            geometry = page.geometry()
-            dpi = engine.saved_dpi(index) or options.dpi or render_dpi(engine, page.native_dpi())
-            image = page.render(dpi)
-        digest = pixel_digest(image) if keep_digest else ""
-        key = cache_key(digest, engine.cache_id) if store is not None else ""
-        rendered = RenderedPage(index, geometry, image.width, image.height, float(dpi), digest, key)
-        yield PageImage(rendered, image)
-
-
-def to_layer_page(
-    text: PageText, geometry: PageGeometry, width: int, height: int, rotation: int
-) -> textlayer.LayerPage:
-    """Move a page's words from the pixels of its ``width`` x ``height`` image to points
-    relative to the page's MediaBox origin."""
-    m = geometry.image_to_user(width, height)
-    ox, oy, x1, y1 = geometry.mediabox
-    lines = []
-    for line in text.lines:
-        words = []
-        for w in line.words:
-            a, b, c, d = ((x - ox, y - oy) for x, y in (apply(m, p) for p in w.quad))
-            words.append(Word(w.text, (a, b, c, d), w.confidence))
-        lines.append(Line(tuple(words)))
-    return textlayer.LayerPage(x1 - ox, y1 - oy, tuple(lines), rotation)
-
-
-def upright_turn(text: PageText) -> int:
-    """Clockwise degrees that would turn the page so that its text reads upright (0, 90, 180
-    or 270), from the direction most of its words run in."""
-    if not text.words:
-        return 0
-    quarter = round(dominant_angle(text.words) / 90) % 4
-    return (360 - 90 * quarter) % 360
-
-
-class Assembly:
-    """The text layers of the pages read, written page by page as readings arrive (a long
-    document never holds every page's words), with where each goes and what each page got."""
-
-    def __init__(self, options: ConversionOptions, page_count: int) -> None:
-        self.rotate = options.rotate_pages
-        self.keep_saved = options.ocr_json is not None
-        self.page_count = page_count
-        self.layers = textlayer.LayerWriter()
-        self.placements: list[graft.Placement] = []
-        self._results: dict[int, PageResult] = {}
-        self.saved: list[document.SavedPage] = []  # only for --ocr-json
-        self._selected = 0
-
-    def start(self, plan: Plan, progress: ProgressCallback | None) -> None:
-        self._selected = plan.selected
-        if progress:
-            progress(0, self._selected)  # start the clock of a progress display
-        for index in plan.has_text:
-            self._results[index] = PageResult(index + 1, "has-text")
-            if progress:
-                progress(len(self._results), self._selected)
-
-    def add(self, reading: Reading, progress: ProgressCallback | None) -> None:
-        page, text = reading.page, reading.text
-        turn = upright_turn(text) if self.rotate else 0
-        rotation = (page.geometry.rotation + turn) % 360
-        if text.words:
-            layer = self.layers.add(
-                to_layer_page(text, page.geometry, page.width, page.height, rotation)
-            )
-            self.placements.append(
-                graft.Placement(page.index, layer, page.geometry.mediabox[:2], rotation)
-            )
-        if self.keep_saved:
-            self.saved.append(document.SavedPage(page.index, page.dpi, page.digest, text))
-        self._results[page.index] = PageResult(
-            page.index + 1,
-            "ocr",
-            len(text.words),
-            text.text,
-            reading.seconds,
-            turn,
-            reading.from_cache,
-        )
-        if progress:
-            progress(len(self._results), self._selected)
-
-    def results(self) -> tuple[PageResult, ...]:
-        return tuple(
-            self._results.get(i, PageResult(i + 1, "skipped")) for i in range(self.page_count)
-        )
 
 
 def write_side_outputs(

@@ -12,13 +12,16 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_pdf import files, pdf
+from ocr_pdf import files
 from ocr_pdf.cache import open_cache
 from ocr_pdf.errors import BadArgumentsError
+from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.inputs import open_input
 from ocr_pdf.models import PageText, quad_angle
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.pipeline import EngineHandle, render_pages
+from ocr_pdf.pipeline import EngineHandle
 from ocr_pdf.reading import read_page
+from ocr_pdf.rendering import page_images
 
 BOX = (220, 20, 60)  # crimson: visible on black, white and grey scans alike
 FAINT = (255, 190, 200)
@@ -42,15 +45,17 @@ def preview(
     src, dst = Path(input_path), Path(output_path)
     options = options or ConversionOptions.from_kwargs(**kwargs)
     store = open_cache(options.cache)
-    pdf.check_header(src)
-    with pdf.Document(src) as doc, EngineHandle(options) as handle:
-        if not 1 <= page <= len(doc):
-            raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(doc)}")
+    with open_input(src, invalidate_signatures=True) as source, EngineHandle(options) as handle:
+        if not 1 <= page <= len(source):
+            raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(source)}")
         engine = handle.engine
-        image = next(render_pages(doc, [page - 1], engine, store, options))
+        image = next(page_images(source, [page - 1], engine, store, options))
         text, _, cached = read_page(engine, image.image, store, image.page.key)
+    drawn = image.image
+    if isinstance(drawn, EncodedImage):  # the scan itself was read: draw on it
+        drawn = Image.open(io.BytesIO(drawn.data)).convert("L")
     png = io.BytesIO()
-    draw_words(image.image, text).save(png, "PNG")
+    draw_words(drawn, text).save(png, "PNG")
     files.write_atomically(dst, png.getvalue())  # a preview is either complete or absent
     return text, cached
 

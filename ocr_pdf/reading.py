@@ -15,7 +15,8 @@ from PIL import Image
 from ocr_pdf.cache import PageStore
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import ExitCode, OcrPdfError, PagesFailedError
-from ocr_pdf.models import PageGeometry, PageText
+from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.models import Matrix, PageGeometry, PageText
 
 log = logging.getLogger(__name__)
 
@@ -27,24 +28,30 @@ service more pages: by then it is down or refusing us, and every further call is
 @dataclass(frozen=True)
 class RenderedPage:
     """What is known of a page image besides its pixels: ``index`` 0-based, its ``width`` x
-    ``height`` pixels, the ``dpi`` it was rendered at, ``digest`` the SHA-256 of its pixels
-    ("" when nothing needs it), ``key`` its cache key ("" without a cache)."""
+    ``height`` pixels, ``to_user`` the map from them (origin top-left, y down) to the page's
+    user space (points), the ``dpi`` it was rendered at (or the scan's own), ``from_scan``
+    when it is the scan's own image sent as stored, ``digest`` the SHA-256 that identifies
+    it (of its pixels, or of the scan's bytes; "" when nothing needs it), ``key`` its cache key
+    ("" without a cache)."""
 
     index: int
     geometry: PageGeometry
     width: int
     height: int
+    to_user: Matrix
     dpi: float
+    from_scan: bool = False
     digest: str = ""
     key: str = ""
 
 
 @dataclass(frozen=True)
 class PageImage:
-    """A page rendered for the engine: the pixels and what is known of them."""
+    """A page's image for the engine, and what is known of it: rendered pixels (``image``),
+    or an encoded image the engine takes as it is (``encoded``)."""
 
     page: RenderedPage
-    image: Image.Image
+    image: Image.Image | EncodedImage
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class Reading:
 
 
 def read_page(
-    engine: Engine, image: Image.Image, store: PageStore | None, key: str
+    engine: Engine, image: Image.Image | EncodedImage, store: PageStore | None, key: str
 ) -> tuple[PageText, float, bool]:
     """(reading, seconds, from cache): the cached result under ``key``, or the engine's
     reading, timed and cached at once. Called in worker threads, so that a run killed at any
@@ -68,7 +75,10 @@ def read_page(
     if cached is not None:
         return cached, 0.0, True
     started = time.monotonic()
-    text = engine.recognize(image)
+    if isinstance(image, EncodedImage):
+        text = engine.recognize_encoded(image)
+    else:
+        text = engine.recognize(image)
     elapsed = time.monotonic() - started
     if store is not None:
         store.put(key, text)

@@ -7,7 +7,8 @@ stored as their SHA-256 (a cassette answers only the exact page image it was rec
 polling and retry waits are skipped on replay, the OCR cache is private to the test, and the
 record mode is ``none`` unless
 ``--record-mode`` (pytest-recording's option) says otherwise, so a missing or stale cassette
-fails loudly instead of calling a paid service. Needs ``pip install 'ocr-pdf[testing]'``."""
+fails loudly instead of calling a paid service. Needs the ``testing`` extra
+(``pip install '.[testing]'`` in a checkout)."""
 
 from __future__ import annotations
 

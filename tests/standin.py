@@ -1,6 +1,6 @@
 """A loopback stand-in for Azure's OCR endpoints (legacy /ocr, Read 3.2, Image Analysis 4.0,
 Document Intelligence prebuilt-read), for recording cassettes and fault tests. It is NOT Azure:
-it follows ../shared/azure-reference/CONTRACT.md.
+it follows the contract in docs/azure.md.
 
 It cannot read text. Tests register the truth of the pages they generated (tests/pagegen.py);
 the server recognises which page an uploaded image shows by its thumbnail and answers with
@@ -125,7 +125,7 @@ class StandIn:
     @property
     def endpoint(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> StandIn:
         self._thread.start()
@@ -497,6 +497,12 @@ def _rot(p: tuple[float, float], deg: float, c: tuple[float, float]) -> tuple[fl
     return (c[0] + dx * math.cos(a) - dy * math.sin(a), c[1] + dx * math.sin(a) + dy * math.cos(a))
 
 
+def _normalised(quad: Any, w: float, h: float) -> Any:
+    """A quad in pixels of a ``w`` x ``h`` image, as fractions of its size."""
+    a, b, c, d = ((x / w, y / h) for x, y in quad)
+    return (a, b, c, d)
+
+
 def truth_from_reading(name: str, image: Image.Image, reading: Any) -> TruthPage:
     """A page the stand-in can answer for, made from another engine's reading (a PageText) of
     ``image``: how cassettes for real scans (the samples) are recorded without Azure."""
@@ -506,10 +512,7 @@ def truth_from_reading(name: str, image: Image.Image, reading: Any) -> TruthPage
     page = TruthPage(PageSpec(name, ()), display_size=(w, h), thumbnail=thumbnail(image))
     page.blocks = [
         [
-            [
-                TruthWord(word.text, tuple((x / w, y / h) for x, y in word.quad), word.quad)
-                for word in line.words
-            ]
+            [TruthWord(word.text, _normalised(word.quad, w, h), word.quad) for word in line.words]
             for line in reading.lines
         ]
     ]

@@ -18,7 +18,7 @@ from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
 from tests import checks
 from tests.conftest import FAKE_KEY
-from tests.pagegen import Block, PageSpec, make_pdf
+from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import Fault, StandIn
 
 PAGES = 10
@@ -57,7 +57,7 @@ def storm(engine: str) -> list[Fault | None]:
     return every_kind * 2
 
 
-def pages() -> tuple[bytes, list]:
+def pages() -> tuple[bytes, list[TruthPage]]:
     specs = [
         PageSpec(
             f"storm{i}",

@@ -14,7 +14,7 @@ from ocr_pdf.cli import main
 from ocr_pdf.errors import BadArgumentsError, ExitCode
 from tests import checks
 from tests.conftest import FAKE_KEY
-from tests.pagegen import Block, PageSpec, make_pdf
+from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
 
@@ -64,7 +64,7 @@ def test_limiter_spaces_calls_and_pauses_everyone() -> None:
     assert time.monotonic() - start >= 0.18
 
 
-def pages(n: int) -> tuple[bytes, list]:
+def pages(n: int) -> tuple[bytes, list[TruthPage]]:
     specs = [
         PageSpec(
             f"p{i}", (Block(30, 30 + 9 * i, (f"page number {i}",)),), width_in=3, height_in=2.5

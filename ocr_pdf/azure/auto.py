@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 
-from PIL import Image
-
 from ocr_pdf.azure import image_analysis, legacy_ocr
+from ocr_pdf.azure.apis import IMAGE_ANALYSIS, LEGACY_OCR
 from ocr_pdf.azure.polling import AzureEngine
 from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ServiceConfigurationError
+from ocr_pdf.imaging import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,15 @@ class AzureAutoEngine(AzureEngine):
     def calls(self) -> int:
         return self._earlier_calls + self.engine.calls
 
-    def recognize(self, image: Image.Image) -> PageText:
+    @property
+    def accepts(self) -> ImageLimits:  # type: ignore[override]
+        # What both APIs take: a page sent to 4.0 can go to the legacy API unchanged.
+        return IMAGE_ANALYSIS.limits.within(LEGACY_OCR.limits)
+
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
         engine = self.engine
         try:
-            page = engine.recognize(image)
+            page = engine.recognize_encoded(image)
         except ServiceConfigurationError as err:
             if self.settled or err.status not in (404, 405, 501):
                 raise
@@ -60,7 +65,7 @@ class AzureAutoEngine(AzureEngine):
                     self.engine = legacy_ocr.create(self.config)
                     self.transport = self.engine.transport
                     self.settled = True
-            return self.engine.recognize(image)
+            return self.engine.recognize_encoded(image)
         self.settled = True
         return page
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PIL import Image
-
 from ocr_pdf.azure import wire
 from ocr_pdf.azure.apis import IMAGE_ANALYSIS
 from ocr_pdf.azure.polling import AzureEngine, transport_for
 from ocr_pdf.azure.transport import AzureTransport, json_body
 from ocr_pdf.engines.base import EngineConfig
-from ocr_pdf.geometry import group_lines, rescale
-from ocr_pdf.imaging import encode_for_limits
+from ocr_pdf.geometry import group_lines
+from ocr_pdf.imaging import EncodedImage
 from ocr_pdf.models import Line, PageText, Quad, Word
 
 PATH = IMAGE_ANALYSIS.path
@@ -74,6 +72,7 @@ class AzureVisionEngine(AzureEngine):
     """Image Analysis 4.0 with the read feature: one synchronous call per page image."""
 
     name = "azure-vision"
+    api = IMAGE_ANALYSIS
 
     def __init__(
         self, transport: AzureTransport, params: dict[str, str], config: EngineConfig | None = None
@@ -85,18 +84,16 @@ class AzureVisionEngine(AzureEngine):
     def cache_id(self) -> str:
         return f"azure-vision|{self.transport.endpoint}|{sorted(self.params.items())}"
 
-    def recognize(self, image: Image.Image) -> PageText:
-        sent = encode_for_limits(image, IMAGE_ANALYSIS.limits)
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
         response = self.transport.request(
             "POST",
             self.transport.url(PATH),
             expect_json=True,
             params=self.params,
-            data=sent.data,
+            data=image.data,
             headers={"Content-Type": "application/octet-stream"},
         )
-        page = parse_image_analysis(json_body(response, PATH), sent.width, sent.height)
-        return rescale(page, 1 / sent.scale, image.width, image.height)
+        return parse_image_analysis(json_body(response, PATH), image.width, image.height)
 
 
 def create(config: EngineConfig) -> AzureVisionEngine:

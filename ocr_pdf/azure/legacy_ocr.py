@@ -6,16 +6,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PIL import Image
-
 from ocr_pdf.azure import wire
 from ocr_pdf.azure.apis import LEGACY_DEFAULT_VERSION, LEGACY_OCR, RETIRED
 from ocr_pdf.azure.polling import AzureEngine, transport_for
 from ocr_pdf.azure.transport import AzureTransport, json_body
 from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ConfigurationError, ServiceConfigurationError
-from ocr_pdf.geometry import order_blocks, rescale, rotate_quad
-from ocr_pdf.imaging import encode_for_limits
+from ocr_pdf.geometry import order_blocks, rotate_quad
+from ocr_pdf.imaging import EncodedImage
 from ocr_pdf.models import Line, PageText, Quad, Word
 
 # The service's language enum (identical in v2.1 and v3.2); "unk" asks it to detect.
@@ -108,6 +106,7 @@ class AzureOcrEngine(AzureEngine):
     """Azure's legacy OCR endpoint, one synchronous call per page image."""
 
     name = "azure-ocr"
+    api = LEGACY_OCR
 
     def __init__(
         self,
@@ -124,8 +123,7 @@ class AzureOcrEngine(AzureEngine):
     def cache_id(self) -> str:
         return f"azure-ocr|{self.transport.endpoint}|{self.api_version}|{self.language}"
 
-    def recognize(self, image: Image.Image) -> PageText:
-        sent = encode_for_limits(image, LIMITS)
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
         path = LEGACY_OCR.path.format(version=self.api_version)
         try:
             response = self.transport.request(
@@ -133,7 +131,7 @@ class AzureOcrEngine(AzureEngine):
                 self.transport.url(path),
                 expect_json=True,
                 params={"language": self.language, "detectOrientation": "true"},
-                data=sent.data,
+                data=image.data,
                 headers={"Content-Type": "application/octet-stream"},
             )
         except ServiceConfigurationError as err:
@@ -147,8 +145,7 @@ class AzureOcrEngine(AzureEngine):
                     request_id=err.request_id,
                 ) from None
             raise
-        page = parse_ocr_result(json_body(response, path), sent.width, sent.height)
-        return rescale(page, 1 / sent.scale, image.width, image.height)
+        return parse_ocr_result(json_body(response, path), image.width, image.height)
 
 
 def create(config: EngineConfig) -> AzureOcrEngine:

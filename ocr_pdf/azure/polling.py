@@ -21,7 +21,7 @@ from ocr_pdf.errors import (
     ServiceUnavailableError,
 )
 from ocr_pdf.geometry import rescale
-from ocr_pdf.imaging import EncodedImage, encode_for_limits
+from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.models import PageText
 
 POLL_INTERVAL = 1.0
@@ -51,14 +51,26 @@ def transport_for(config: EngineConfig, engine: str) -> AzureTransport:
 
 class AzureEngine(Engine):
     """An engine that reads pages through an Azure API: 300 dpi renders, pages read six at
-    a time (calls wait on the network, not on our CPU), the transport's calls counted."""
+    a time (calls wait on the network, not on our CPU), the transport's calls counted. A page
+    image is fitted to the API's limits; a scan's own image that already fits is sent as it
+    is (``accepts``)."""
 
     default_jobs = 6
     render_dpi = 300.0
+    api: Api
 
     def __init__(self, transport: AzureTransport, config: EngineConfig | None = None) -> None:
         super().__init__(config)
         self.transport = transport
+
+    @property
+    def accepts(self) -> ImageLimits:  # type: ignore[override]
+        return self.api.limits
+
+    def recognize(self, image: Image.Image) -> PageText:
+        sent = encode_for_limits(image, self.accepts)
+        page = self.recognize_encoded(sent)
+        return rescale(page, 1 / sent.scale, image.width, image.height)
 
     @property
     def calls(self) -> int:
@@ -162,8 +174,7 @@ class PollingEngine(AzureEngine):
     def parse(self, body: Any, width: int, height: int) -> PageText:
         raise NotImplementedError
 
-    def recognize(self, image: Image.Image) -> PageText:
-        sent = encode_for_limits(image, self.api.limits)
-        url = self.operations.submit(self.api.path, self.params, sent.data, self.content_type(sent))
-        page = self.parse(self.operations.wait(url, self.what), sent.width, sent.height)
-        return rescale(page, 1 / sent.scale, image.width, image.height)
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
+        data, kind = image.data, self.content_type(image)
+        url = self.operations.submit(self.api.path, self.params, data, kind)
+        return self.parse(self.operations.wait(url, self.what), image.width, image.height)

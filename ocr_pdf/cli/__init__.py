@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
 
-from ocr_pdf.cli.arguments import build_parser, build_preview_parser, build_serve_parser
+from ocr_pdf.cli.arguments import (
+    build_parser,
+    build_preview_parser,
+    build_serve_parser,
+    normalise_verbosity,
+)
 from ocr_pdf.cli.convert import run_convert
 from ocr_pdf.cli.tools import run_preview, run_serve
 from ocr_pdf.errors import ExitCode, OcrPdfError
@@ -22,20 +28,22 @@ __all__ = ["main", "run"]
 log = logging.getLogger("ocr_pdf")
 
 Command = Callable[[argparse.Namespace], int]
+CLOSED_PIPE = 141
+"""The exit status of a Unix tool whose reader went away (128 + SIGPIPE)."""
 SUBCOMMANDS: dict[str, tuple[Callable[[], argparse.ArgumentParser], Command]] = {
     "preview": (build_preview_parser, run_preview),
     "serve": (build_serve_parser, run_serve),
 }
 
 
-def _configure_logging(verbose: bool, quiet: bool) -> None:
+def _configure_logging(verbose: int, quiet: bool) -> None:
     """Our messages at WARNING (ERROR with -q, DEBUG with -v); other libraries' only with -v,
-    at INFO, so that urllib3's retry notices do not clutter a normal run."""
+    at INFO (DEBUG with -v 2), so that urllib3's retry notices do not clutter a normal run."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("ocr-pdf: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO if verbose else logging.ERROR)
+    root.setLevel(logging.DEBUG if verbose >= 2 else logging.INFO if verbose else logging.ERROR)
     log.setLevel(logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING)
 
 
@@ -53,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = words[0] if words and words[0] in SUBCOMMANDS else None
     build, run = SUBCOMMANDS[command] if command else (build_parser, run_convert)
     try:
-        args = build().parse_args(words[1:] if command else words)
+        args = build().parse_args(normalise_verbosity(words[1:] if command else words))
     except SystemExit as exc:
         return int(exc.code or 0)
     previous = None
@@ -71,6 +79,11 @@ def _guarded(args: argparse.Namespace, run: Command) -> int:
     """``run(args)``, with every failure turned into one line and its exit code."""
     try:
         return run(args)
+    except BrokenPipeError:
+        # The reader of standard output went away (`ocr-pdf in.pdf - | head -c 10`): end
+        # quietly as any Unix tool does, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
     except KeyboardInterrupt:
         print("ocr-pdf: interrupted; no partial output was left", file=sys.stderr)
         return ExitCode.ctrl_c

@@ -4,7 +4,6 @@ and shared, and the options object built from what was parsed."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +45,9 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(ExitCode.bad_args, f"ocr-pdf: error: {message}\n")
+        # One line and a pointer, not the whole usage block: scripts log stderr line by line.
+        command = self.prog
+        self.exit(ExitCode.bad_args, f"ocr-pdf: error: {message} (see {command} --help)\n")
 
 
 def _engine_flags() -> argparse.ArgumentParser:
@@ -90,8 +90,41 @@ def _engine_flags() -> argparse.ArgumentParser:
 def _verbosity() -> argparse.ArgumentParser:
     p = Parser(add_help=False)
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
-    p.add_argument("-v", "--verbose", action="store_true", help="print details and tracebacks")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print details and tracebacks (-v, or -v 1 and -v 2 as OCRmyPDF takes them)",
+    )
     return p
+
+
+def normalise_verbosity(words: list[str]) -> list[str]:
+    """``-v`` alone means level 1, ``-v N`` level N (OCRmyPDF's spelling): rewritten as
+    ``--verbose=N`` so that ``-v in.pdf out.pdf`` does not take the file for a level."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            out.extend(words[i:])
+            break
+        if word in ("-v", "--verbose"):
+            following = words[i + 1] if i + 1 < len(words) else ""
+            if following.isdigit():
+                out.append(f"--verbose={following}")
+                i += 2
+                continue
+            word = "--verbose=1"
+        elif word.startswith("-v") and word[2:].isdigit():
+            word = f"--verbose={word[2:]}"
+        elif word.startswith("-") and not word.startswith("--") and set(word[1:]) == {"v"}:
+            word = f"--verbose={len(word) - 1}"  # -vv
+        out.append(word)
+        i += 1
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
     pages.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")
     modes = pages.add_mutually_exclusive_group()
     modes.add_argument(
+        "-s",
+        "--skip-text",
+        action="store_true",
+        help="leave pages that already have text alone (the default; accepted for OCRmyPDF's "
+        "scripts)",
+    )
+    modes.add_argument(
         "--force-ocr",
         action="store_true",
         help="OCR pages that already have text too (default: leave them alone)",
@@ -130,10 +170,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="turn pages whose text is "
         "sideways or upside down upright (sets /Rotate; content untouched)",
     )
+    p.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="with folder inputs, also convert the files in their subfolders (the tree is "
+        "mirrored in the output folder)",
+    )
+    p.add_argument(
+        "--image-dpi",
+        type=float,
+        metavar="DPI",
+        help="resolution of input images that do not say theirs (JPEG, PNG, TIFF inputs)",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--in-place", action="store_true", help="replace each input atomically")
     out.add_argument(
-        "--sidecar", metavar="FILE", help="also write the text (pages separated by form feeds)"
+        "--output-type",
+        default="pdf",
+        metavar="TYPE",
+        help="pdf (the only type: the original pages are kept as they are; for PDF/A, run "
+        "OCRmyPDF with our plugin)",
+    )
+    out.add_argument(
+        "--sidecar",
+        metavar="FILE",
+        help="also write the text (pages separated by form feeds; - for standard output)",
     )
     out.add_argument(
         "--ocr-json",
@@ -241,6 +303,7 @@ def options_from(args: argparse.Namespace, **outputs: Any) -> ConversionOptions:
         "sidecar": getattr(args, "sidecar", None),
         "ocr_json": None if replay else ocr_json,
         "invalidate_signatures": getattr(args, "invalidate_digital_signatures", False),
+        "image_dpi": getattr(args, "image_dpi", None),
     }
     settings.update(outputs)
     return ConversionOptions(**settings)

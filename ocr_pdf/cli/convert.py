@@ -1,9 +1,12 @@
-"""``ocr-pdf INPUT... OUTPUT``: which files go where, one conversion each, progress and
-summaries."""
+"""``ocr-pdf INPUT... OUTPUT``: which files go where, one conversion each, standard input and
+output, progress and summaries."""
 
 from __future__ import annotations
 
 import argparse
+import errno
+import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -14,10 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from ocr_pdf.cli.arguments import options_from
-from ocr_pdf.errors import BadArgumentsError, ExitCode, OcrPdfError
+from ocr_pdf.errors import BadArgumentsError, ExitCode, FileAccessError, OcrPdfError
+from ocr_pdf.images import IMAGE_SUFFIXES
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.pipeline import convert
 from ocr_pdf.results import ConversionResult
+
+log = logging.getLogger("ocr_pdf")
+
+STDIO = "-"
 
 
 @contextmanager
@@ -46,58 +54,111 @@ def _progress(enabled: bool, label: str) -> Iterator[Callable[[int, int], None] 
             bar.close()
 
 
-def pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
-    """(input, output) pairs from the positional paths; output None means in place."""
+def _is_folder_target(raw: str, target: Path) -> bool:
+    """An output names a folder when it is one, or when it ends with a slash (made if new)."""
+    return target.is_dir() or raw.endswith(("/", os.sep))
+
+
+def pairs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path | None]], int]:
+    """(input, output) pairs from the positional paths (output None means in place), and how
+    many subfolders of folder inputs were not searched (without --recursive)."""
     paths = [Path(p) for p in args.paths]
     if args.in_place:
-        if any(str(p) == "-" for p in paths):
+        if any(str(p) == STDIO for p in paths):
             raise BadArgumentsError("--in-place needs files, not -")
-        return [(p, None) for p in paths]
+        return [(p, None) for p in paths], 0
     if len(paths) < 2:
         raise BadArgumentsError("give INPUT and OUTPUT (or --in-place FILE...)")
     *inputs, target = paths
-    batch = len(inputs) > 1 or inputs[0].is_dir()
-    if not batch:
-        return [(inputs[0], target)]
-    if str(target) == "-" or (target.exists() and not target.is_dir()):
+    into_folder = _is_folder_target(args.paths[-1], target) and str(target) != STDIO
+    if len(inputs) == 1 and not inputs[0].is_dir() and not into_folder:
+        return [(inputs[0], target)], 0
+    if str(target) == STDIO or (target.exists() and not target.is_dir()):
         raise BadArgumentsError(f"{target}: with several inputs, OUTPUT must be a folder")
-    files = _expand(inputs)
-    names = [f.name for f in files]
+    if any(str(p) == STDIO for p in inputs):
+        raise BadArgumentsError("- (standard input) takes one OUTPUT file, not a folder")
+    files, skipped = _expand(inputs, args.recursive)
+    names = [rel for _, rel in files]
     if len(set(names)) != len(names):
         raise BadArgumentsError("two inputs have the same file name; the outputs would collide")
-    target.mkdir(parents=True, exist_ok=True)
-    return [(f, target / f.name) for f in files]
+    for folder in sorted({(target / rel).parent for _, rel in files}):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FileAccessError(f"{folder}: cannot make the folder ({exc.strerror})") from None
+    return [(f, target / rel) for f, rel in files], skipped
 
 
-def _expand(inputs: list[Path]) -> list[Path]:
-    """The files the inputs name: a folder stands for the PDFs in it."""
-    files: list[Path] = []
+def _wanted(path: Path) -> bool:
+    return path.suffix.lower() in {".pdf", *IMAGE_SUFFIXES}
+
+
+def _expand(inputs: list[Path], recursive: bool) -> tuple[list[tuple[Path, Path]], int]:
+    """Each input file and its output's path relative to the output folder (images get a
+    .pdf name): a folder stands for the PDFs and images in it, and with ``recursive`` in its
+    subfolders too (the tree mirrored). Also the number of subfolders not searched."""
+    files: list[tuple[Path, Path]] = []
+    skipped = 0
     for item in inputs:
-        if item.is_dir():
-            files.extend(sorted(f for f in item.iterdir() if f.suffix.lower() == ".pdf"))
-        else:
-            files.append(item)
+        if not item.is_dir():
+            files.append((item, Path(item.name).with_suffix(".pdf")))
+            continue
+        found = item.rglob("*") if recursive else item.iterdir()
+        for f in sorted(found):
+            if f.is_dir():
+                skipped += not recursive
+            elif _wanted(f):
+                files.append((f, f.relative_to(item).with_suffix(".pdf")))
     if not files:
-        raise BadArgumentsError("no PDF files among the inputs")
-    return files
+        raise BadArgumentsError("no PDF or image files among the inputs")
+    return files, skipped
+
+
+def _refuse_terminal(dst: Path | None) -> None:
+    if dst is not None and str(dst) == STDIO and sys.stdout.isatty():
+        raise BadArgumentsError(
+            "refusing to write a PDF to the terminal: redirect standard output (> out.pdf) or "
+            "name an output file"
+        )
+
+
+def _copy_to_stdout(path: Path) -> None:
+    """The finished file onto standard output: a full disk is exit 5; a reader that went
+    away (``| head``) ends the run quietly, as it does any Unix tool."""
+    try:
+        with path.open("rb") as f:
+            shutil.copyfileobj(f, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise  # the command ends quietly: see ocr_pdf.cli.main
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise FileAccessError(f"standard output: the disk is full ({exc.strerror})") from None
+        raise FileAccessError(f"standard output: cannot write ({exc.strerror})") from None
 
 
 def _convert_one(
     src: Path, dst: Path | None, options: ConversionOptions, progress: Any
 ) -> ConversionResult:
     """One conversion; ``-`` as input spools stdin to a file, as output writes to stdout."""
+    _refuse_terminal(dst)
     with tempfile.TemporaryDirectory(prefix="ocr-pdf-") as spool:
-        if str(src) == "-":
+        spooled = str(src) == STDIO
+        if spooled:
             src = Path(spool) / "stdin.pdf"
             with src.open("wb") as f:
                 shutil.copyfileobj(sys.stdin.buffer, f)
-        to_stdout = dst is not None and str(dst) == "-"
+        to_stdout = dst is not None and str(dst) == STDIO
         target = Path(spool) / "stdout.pdf" if to_stdout else dst
-        result = convert(src, target, options, progress)
+        try:
+            result = convert(src, target, options, progress)
+        except OcrPdfError as err:
+            if not spooled:
+                raise
+            # The spool is ours, not the user's: name what they gave.
+            raise err.with_message(str(err).replace(str(src), "standard input")) from None
         if to_stdout and target is not None:
-            with target.open("rb") as f:
-                shutil.copyfileobj(f, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+            _copy_to_stdout(target)
         return result
 
 
@@ -112,33 +173,56 @@ def _summary(result: ConversionResult, name: str) -> str:
     )
 
 
+def _check_compatible(args: argparse.Namespace, todo: list[tuple[Path, Path | None]]) -> None:
+    if args.output_type != "pdf":
+        raise BadArgumentsError(
+            f"--output-type {args.output_type}: ocr-pdf writes pdf only, keeping the original "
+            "pages as they are; for PDF/A run ocrmypdf --plugin ocr_pdf.ocrmypdf_plugin"
+        )
+    if len(todo) > 1 and (args.sidecar or args.ocr_json):
+        raise BadArgumentsError("--sidecar and --ocr-json take one input file")
+    if args.sidecar == STDIO and any(str(dst) == STDIO for _, dst in todo):
+        raise BadArgumentsError("--sidecar - and OUTPUT - cannot both be standard output")
+    if args.skip_text:
+        log.debug("--skip-text: pages with text are left alone, which is our default anyway")
+
+
 def run_convert(args: argparse.Namespace) -> int:
     """The conversion command: each pair converted, the others going on when one fails."""
     show_progress = not args.quiet and sys.stderr.isatty()
     failures: list[OcrPdfError] = []
     done = 0
-    todo = pairs(args)
-    if len(todo) > 1 and (args.sidecar or args.ocr_json):
-        raise BadArgumentsError("--sidecar and --ocr-json take one input file")
-    options = options_from(args, in_place=args.in_place)
-    for src, dst in todo:
-        try:
-            with _progress(show_progress, src.name) as progress:
-                result = _convert_one(src, dst, options, progress)
-            done += 1
-            if not args.quiet:
-                name = "stdout" if dst is not None and str(dst) == "-" else str(result.output)
-                print(_summary(result, name), file=sys.stderr)
-        except OcrPdfError as err:
-            if len(todo) == 1:
-                raise
-            if args.verbose:
-                traceback.print_exc()
-            print(f"ocr-pdf: error: {err}", file=sys.stderr)
-            failures.append(err)
-    if len(todo) > 1 and not args.quiet:
+    todo, unsearched = pairs(args)
+    _check_compatible(args, todo)
+    sidecar_to_stdout = args.sidecar == STDIO
+    with tempfile.TemporaryDirectory(prefix="ocr-pdf-") as spool:
+        sidecar = Path(spool) / "sidecar.txt" if sidecar_to_stdout else args.sidecar
+        options = options_from(args, in_place=args.in_place, sidecar=sidecar)
+        for src, dst in todo:
+            try:
+                with _progress(show_progress, src.name) as progress:
+                    result = _convert_one(src, dst, options, progress)
+                done += 1
+                if sidecar_to_stdout:
+                    _copy_to_stdout(Path(sidecar))
+                if not args.quiet:
+                    name = "stdout" if dst is not None and str(dst) == STDIO else str(result.output)
+                    print(_summary(result, name), file=sys.stderr)
+            except OcrPdfError as err:
+                if len(todo) == 1:
+                    raise
+                if args.verbose:
+                    traceback.print_exc()
+                print(f"ocr-pdf: error: {err}", file=sys.stderr)
+                failures.append(err)
+    if (len(todo) > 1 or unsearched) and not args.quiet:
+        note = (
+            f"; {unsearched} subfolder(s) not searched (--recursive converts them too)"
+            if unsearched
+            else ""
+        )
         print(
-            f"ocr-pdf: {done} of {len(todo)} file(s) converted, {len(failures)} failed",
+            f"ocr-pdf: {done} of {len(todo)} file(s) converted, {len(failures)} failed{note}",
             file=sys.stderr,
         )
     return failures[0].exit_code if failures else ExitCode.ok

@@ -11,6 +11,7 @@ from typing import Protocol, runtime_checkable
 from PIL import Image
 
 from ocr_pdf.errors import ConfigurationError
+from ocr_pdf.imaging import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
 
 
@@ -100,18 +101,30 @@ class Engine:
       OCR cache (never the key). The default is the class and the digest of its
       :class:`EngineConfig`, so engines that say nothing never share entries across settings.
     - ``calls``: billable service calls made so far (network engines).
-    - ``saved_dpi(index)``: the resolution a page was read at before (the replay engine).
+    - ``accepts`` and ``recognize_encoded(image)``: engines that read encoded images (a
+      service) say which they take as they are (formats, sizes, bytes); a scanned page whose
+      own image fits is then sent as stored, with no render and no re-encoding.
+    - ``saved_dpi(index)``, ``saved_as_image(index)``: how a page was read before (the replay
+      engine: at which resolution, or from its scan's own image).
+    - ``review(text)``: a warning about a reading, if it looks wrong in a way the engine
+      knows (the local model's junk for a script it was not trained on); said once a run.
     - ``close()``: release models, processes or connections."""
 
     name: str = ""
     default_jobs: int = 1
     render_dpi: float | None = None
     upright_only: bool = False
+    accepts: ImageLimits | None = None
 
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
 
     def recognize(self, image: Image.Image) -> PageText:
+        raise NotImplementedError
+
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
+        """The words of an encoded image that ``accepts`` takes, in its pixels (``image.width``
+        x ``image.height``, origin top-left, y down)."""
         raise NotImplementedError
 
     @property
@@ -126,6 +139,16 @@ class Engine:
     def saved_dpi(self, index: int) -> float | None:
         """The resolution page ``index`` (0-based) was rendered at when its result was saved;
         None for engines that read pages afresh."""
+        return None
+
+    def saved_as_image(self, index: int) -> bool | None:
+        """Whether page ``index`` was read from its scan's own image (True) or rendered
+        (False) when its result was saved; None for engines that read pages afresh."""
+        return None
+
+    def review(self, text: PageText) -> str | None:
+        """What looks wrong with ``text``, a reading of this engine's (cached or not), said as
+        the end of a sentence about its page; None when nothing does."""
         return None
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ from ocr_pdf.models import Line, PageText, Quad, Word
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install 'ocr-pdf[local]'"
+INSTALL_HINT = "pip install '.[local]' in a checkout of ocr-pdf ('ocr-pdf[local]' from an index)"
 
 # The wheel's multilingual PP-OCRv6 models: detection, and recognition of CJK and Latin scripts
 # (its character set has no Cyrillic, Greek-only or Arabic support worth the name).
@@ -111,6 +111,32 @@ class RapidOcrEngine(Engine):
             raise OcrEngineError(f"the local engine failed: {exc}") from None
         return PageText(image.width, image.height, group_lines(parse_word_results(result)))
 
+    def review(self, text: PageText) -> str | None:
+        if looks_unread(text):
+            return (
+                "reads mostly as short, unsure fragments: if its text is Cyrillic, Greek, "
+                "Arabic, Hebrew, Korean or another script the local engine does not read, use "
+                "--engine tesseract -l rus (ell, ara, heb, kor, ...) or an Azure engine"
+            )
+        return None
+
+
+def looks_unread(page: PageText) -> bool:
+    """Whether most lines read as fragments: every word of two letters or fewer, read with
+    little confidence. That is what the model makes of a script it was not trained on (a
+    Russian line comes out as ":" or ","), and never what it makes of text it reads."""
+    lines = [ln for ln in page.lines if ln.words]
+    if len(lines) < 2:
+        return False
+
+    def fragment(line: Line) -> bool:
+        confidences = [w.confidence or 0.0 for w in line.words]
+        short = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
+        return short and sum(confidences) / len(confidences) < 0.9
+
+    fragments = sum(fragment(ln) for ln in lines)
+    return fragments >= 2 and fragments >= 0.2 * len(lines)
+
 
 def parse_word_results(result: Any) -> list[Line]:
     """RapidOCR's ``word_results`` as our lines, in pixels of the image it read.
@@ -136,10 +162,14 @@ def parse_word_results(result: Any) -> list[Line]:
 
 
 def create(config: EngineConfig) -> RapidOcrEngine:
-    language = (config.language or "unk").lower()
-    if language not in LANGUAGES:
+    # -l eng+deu (Tesseract's and OCRmyPDF's spelling) asks for several: each must be one the
+    # model reads, which all share one model.
+    parts = (config.language or "unk").lower().replace(",", "+").split("+")
+    unread = [part for part in parts if part.strip() and part.strip() not in LANGUAGES]
+    if unread:
         raise ConfigurationError(
-            f"the local engine's model does not read language {config.language!r} (it reads "
-            "Latin-script languages, Chinese and Japanese); use --engine tesseract -l ... or Azure"
+            f"the local engine's model does not read language {unread[0]!r} of "
+            f"{config.language!r} (it reads Latin-script languages, Chinese and Japanese); use "
+            "--engine tesseract -l ... or Azure"
         )
     return RapidOcrEngine(config=config)

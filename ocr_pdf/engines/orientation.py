@@ -86,6 +86,9 @@ class OrientationCorrected(Engine):
     def cache_id(self) -> str:
         return f"{self.engine.cache_id}|turns"
 
+    def review(self, text: PageText) -> str | None:
+        return self.engine.review(text)
+
     def close(self) -> None:
         self.engine.close()
 

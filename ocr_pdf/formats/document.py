@@ -4,7 +4,9 @@ engine read (stdlib only).
 
 Format: ``{"format": "ocr-pdf/document", "version": 1, "pages": [{"number": n (1-based),
 "dpi": float, "image": {"width": px, "height": px, "sha256": hex}, "result": <ocr-pdf/page>}]}``;
-``result`` is :mod:`ocr_pdf.formats.pagejson`'s page, quads in the pixels of that image."""
+``result`` is :mod:`ocr_pdf.formats.pagejson`'s page, quads in the pixels of that image;
+``image.sent`` is ``"render"`` (the page rendered at ``dpi``; the default) or ``"scan"`` (the
+page's own embedded image, sent as stored: its sha256 is that of its bytes)."""
 
 from __future__ import annotations
 
@@ -23,13 +25,16 @@ VERSION = 1
 
 @dataclass(frozen=True)
 class SavedPage:
-    """One page of the document: ``index`` 0-based, ``dpi`` it was rendered at, ``digest``
-    the SHA-256 of the image the engine read (see :func:`ocr_pdf.cache.pixel_digest`)."""
+    """One page of the document: ``index`` 0-based, ``dpi`` it was rendered at (the scan's
+    own when ``from_scan``), ``digest`` the SHA-256 that identifies the image the engine read
+    (:func:`ocr_pdf.cache.pixel_digest` of a render, :func:`ocr_pdf.cache.bytes_digest` of a
+    scan sent as stored)."""
 
     index: int
     dpi: float
     digest: str
     text: PageText
+    from_scan: bool = False
 
 
 def dumps(pages: list[SavedPage]) -> bytes:
@@ -41,7 +46,12 @@ def dumps(pages: list[SavedPage]) -> bytes:
             {
                 "number": p.index + 1,
                 "dpi": p.dpi,
-                "image": {"width": p.text.width, "height": p.text.height, "sha256": p.digest},
+                "image": {
+                    "width": p.text.width,
+                    "height": p.text.height,
+                    "sha256": p.digest,
+                    "sent": "scan" if p.from_scan else "render",
+                },
                 "result": page_to_dict(p.text),
             }
             for p in sorted(pages, key=lambda p: p.index)
@@ -63,6 +73,7 @@ def load(path: Path) -> list[SavedPage]:
                 float(p["dpi"]),
                 str(p["image"]["sha256"]),
                 page_from_dict(p["result"]),
+                p["image"].get("sent") == "scan",
             )
             for p in pages
         ]
