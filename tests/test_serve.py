@@ -23,7 +23,7 @@ from PIL import Image
 
 from ocr_pdf import PageText, make_searchable
 from ocr_pdf.models import Line, Quad, Word
-from ocr_pdf.server import AzureCompatibleServer, make_server
+from ocr_pdf.serve import AzureCompatibleServer, make_server
 from tests import checks
 from tests.conftest import FAKE_KEY, ROOT
 from tests.pagegen import QuadT, TruthPage, geometry_specs, make_pdf

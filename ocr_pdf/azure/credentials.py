@@ -17,6 +17,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def on_loopback(endpoint: str) -> bool:
+    """Whether ``endpoint`` is a URL on this machine's loopback (a local server such as
+    ``ocr-pdf serve``, where no key is needed unless that server asks for one)."""
+    return _is_loopback(urlsplit(endpoint.strip()).hostname or "")
+
+
 def origin(url: str) -> tuple[str, str, int | None]:
     """(scheme, host, port) of a URL, the port made explicit."""
     parts = urlsplit(url)

@@ -23,6 +23,9 @@ LANGUAGES = (
 )  # fmt: skip
 
 LIMITS = LEGACY_OCR.limits
+MODEL_VERSION = "2021-04-01"
+"""The model v3.2 answers name (``modelVersion``; earlier versions name none): the legacy OCR
+model's latest, as in the recorded reference answers."""
 # Where each corner of a box lies, by orientation, as the text's own (TL, TR, BR, BL), with the
 # box's corners numbered 0 = (x, y), 1 = (x+w, y), 2 = (x+w, y+h), 3 = (x, y+h).
 _CORNERS = {
@@ -195,14 +198,16 @@ def _continues(above: tuple[float, ...], below: tuple[float, ...]) -> bool:
     return below_it and overlapping
 
 
-def ocr_result(page: PageText, language: str = "unk") -> dict[str, Any]:
+def ocr_result(
+    page: PageText, language: str = "unk", model_version: str | None = None
+) -> dict[str, Any]:
     """The legacy ``/ocr`` OcrResult for ``page``.
 
     ``orientation`` is the quarter turn nearest to the text direction and ``textAngle`` the
     remaining skew in radians, such that rotating the image clockwise by textAngle about its
     centre makes the text axis-aligned; boxes are ``"x,y,w,h"`` integers in that rotated image,
     as the service gives them. Regions are cut from the lines in reading order (see
-    :func:`_blocks`)."""
+    :func:`_blocks`). Keys in the service's order; ``modelVersion`` (v3.2) when given."""
     direction = wire.text_direction(page)
     quarter = round(direction / 90) % 4
     skew = ((quarter * 90 - direction + 180) % 360) - 180  # in (-45, 45]
@@ -226,11 +231,11 @@ def ocr_result(page: PageText, language: str = "unk") -> dict[str, Any]:
         }
         for block in _blocks(page, direction)
     ]
-    result: dict[str, Any] = {
-        "language": page.language or language,
-        "orientation": _ORIENTATIONS[quarter] if page.words else "NotDetected",
-        "regions": regions,
-    }
+    result: dict[str, Any] = {"language": page.language or language}
     if page.words:
         result["textAngle"] = math.radians(skew)
+    result["orientation"] = _ORIENTATIONS[quarter] if page.words else "NotDetected"
+    result["regions"] = regions
+    if model_version:
+        result["modelVersion"] = model_version
     return result

@@ -11,6 +11,7 @@ from PIL import Image
 
 from ocr_pdf.azure import envelope
 from ocr_pdf.azure.apis import Api
+from ocr_pdf.azure.credentials import on_loopback
 from ocr_pdf.azure.transport import AzureTransport, json_body
 from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import (
@@ -39,7 +40,9 @@ def transport_for(config: EngineConfig, engine: str) -> AzureTransport:
             f"{engine} needs an endpoint: set AZURE_VISION_ENDPOINT or pass --endpoint "
             "(https://<resource>.cognitiveservices.azure.com)"
         )
-    if not config.key:
+    if not config.key and not on_loopback(config.endpoint):
+        # On loopback (`ocr-pdf serve` without OCR_PDF_SERVE_KEY) no key is needed; a server
+        # there that wants one answers 401, which names AZURE_VISION_KEY.
         raise ConfigurationError(
             f"{engine} needs a key: set AZURE_VISION_KEY to one of your resource's keys"
         )

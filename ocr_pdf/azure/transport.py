@@ -18,7 +18,13 @@ from urllib3.util.retry import Retry
 
 from ocr_pdf import __version__
 from ocr_pdf.azure import envelope
-from ocr_pdf.azure.credentials import check_endpoint, check_key, describe_origin, origin
+from ocr_pdf.azure.credentials import (
+    check_endpoint,
+    check_key,
+    describe_origin,
+    on_loopback,
+    origin,
+)
 from ocr_pdf.azure.envelope import parse_error
 from ocr_pdf.azure.ratelimit import MAX_RETRY_WAIT, Limiter, Sleep, limiter_for
 from ocr_pdf.costs import Budget
@@ -130,7 +136,8 @@ class _KeyGuardingSession(requests.Session):
 
 
 class AzureTransport:
-    """One pooled ``requests.Session`` to one Azure endpoint, authenticated by key header.
+    """One pooled ``requests.Session`` to one Azure endpoint, authenticated by key header
+    (no key only for an endpoint on loopback, such as ``ocr-pdf serve``).
 
     Every call has a timeout; connection errors, 5xx and 429 are retried a bounded number of
     times; every failure becomes one of our :class:`ServiceError` subclasses carrying the status,
@@ -142,7 +149,7 @@ class AzureTransport:
     def __init__(
         self,
         endpoint: str,
-        key: str,
+        key: str | None,
         *,
         timeout: float = 60.0,
         rate: str | None = None,
@@ -150,7 +157,7 @@ class AzureTransport:
         budget: Budget | None = None,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
-        key = check_key(key)
+        key = check_key(key or "") if key or not on_loopback(endpoint) else None
         self.timeout = timeout
         self.sleep: Sleep = sleep or _default_sleep
         self.limiter = limiter_for(self.endpoint, rate, self.sleep)
@@ -174,9 +181,9 @@ class AzureTransport:
         adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
-        self.session.headers.update(
-            {"Ocp-Apim-Subscription-Key": key, "User-Agent": f"ocr-pdf/{__version__}"}
-        )
+        self.session.headers.update({"User-Agent": f"ocr-pdf/{__version__}"})
+        if key is not None:  # None only on loopback: see polling.transport_for
+            self.session.headers["Ocp-Apim-Subscription-Key"] = key
         self.calls = 0  # HTTP requests sent, retries included
         self._count = threading.Lock()
 

@@ -11,6 +11,7 @@ from ocr_pdf import __version__
 from ocr_pdf.engines import EngineConfig, available_engines
 from ocr_pdf.errors import ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
+from ocr_pdf.serve.limits import ServeLimits as ServeDefaults
 
 EPILOG = """\
 usage forms:
@@ -296,10 +297,41 @@ def build_serve_parser() -> argparse.ArgumentParser:
         "Set OCR_PDF_SERVE_KEY to require that key in Ocp-Apim-Subscription-Key.",
         parents=[_verbosity()],
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default loopback; ::1 for IPv6)"
+    )
     p.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 = any free)")
     p.add_argument("--engine", default=None, help="local engine: local (default) or tesseract")
     p.add_argument("-l", "--language", help="language of the text (tesseract codes)")
+    p.add_argument(
+        "--queue",
+        type=int,
+        default=ServeDefaults.queue,
+        help=f"images waiting for the engine; beyond, 429 (default {ServeDefaults.queue})",
+    )
+    p.add_argument(
+        "--max-wait",
+        type=float,
+        default=ServeDefaults.max_wait,
+        metavar="SECONDS",
+        help="refuse (429) an image that would wait longer than this for the engine "
+        f"(default {ServeDefaults.max_wait:g})",
+    )
+    p.add_argument(
+        "--keep-results",
+        type=float,
+        default=ServeDefaults.keep_results / 3600,
+        metavar="HOURS",
+        help="hours Read results are kept for polling (default 48, as Azure)",
+    )
+    p.add_argument(
+        "--results-memory",
+        type=int,
+        default=ServeDefaults.results_memory // 1_000_000,
+        metavar="MB",
+        help="most memory Read results take; the oldest go first beyond it (default "
+        f"{ServeDefaults.results_memory // 1_000_000})",
+    )
     return p
 
 
