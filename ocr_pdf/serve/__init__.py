@@ -13,7 +13,23 @@ APIs), ``exchange`` (one request over ASGI), ``images`` (header checks, decoding
 (the engine's queue), ``operations`` (Read results), ``language`` (detection), ``replies``,
 ``limits``. Needs the ``serve`` extra (Hypercorn, py3langid)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from ocr_pdf.serve.limits import ServeLimits
-from ocr_pdf.serve.server import AzureCompatibleServer, make_server
+
+if TYPE_CHECKING:
+    from ocr_pdf.serve.server import AzureCompatibleServer, make_server
 
 __all__ = ["AzureCompatibleServer", "ServeLimits", "make_server"]
+
+
+def __getattr__(name: str) -> Any:
+    # The server (Hypercorn, the language model) is imported when asked for, not by every
+    # `ocr-pdf` run whose parser only needs the limits' defaults.
+    if name in ("AzureCompatibleServer", "make_server"):
+        from ocr_pdf.serve import server
+
+        return getattr(server, name)
+    raise AttributeError(name)
