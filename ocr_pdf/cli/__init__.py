@@ -13,15 +13,14 @@ import threading
 import traceback
 from collections.abc import Callable, Sequence
 
-from ocr_pdf.cli.arguments import (
-    build_enqueue_parser,
-    build_parser,
-    build_preview_parser,
-    build_serve_parser,
-    normalise_verbosity,
-)
+from ocr_pdf.cli.arguments import build_parser, normalise_verbosity
 from ocr_pdf.cli.convert import run_convert
 from ocr_pdf.cli.enqueue import run_enqueue
+from ocr_pdf.cli.tool_arguments import (
+    build_enqueue_parser,
+    build_preview_parser,
+    build_serve_parser,
+)
 from ocr_pdf.cli.tools import run_preview, run_serve
 from ocr_pdf.errors import ExitCode, OcrPdfError
 

@@ -11,7 +11,6 @@ from ocr_pdf import __version__
 from ocr_pdf.engines import EngineConfig, available_engines
 from ocr_pdf.errors import ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
-from ocr_pdf.serve.limits import ServeLimits as ServeDefaults
 
 EPILOG = """\
 usage forms:
@@ -54,7 +53,7 @@ class Parser(argparse.ArgumentParser):
         self.exit(ExitCode.bad_args, f"ocr-pdf: error: {message} (see {command} --help)\n")
 
 
-def _engine_flags() -> argparse.ArgumentParser:
+def engine_flags() -> argparse.ArgumentParser:
     """The engine, rendering and cache flags that every command reading pages shares."""
     p = Parser(add_help=False)
     engine = p.add_argument_group("engine")
@@ -91,7 +90,7 @@ def _engine_flags() -> argparse.ArgumentParser:
     return p
 
 
-def _cost_flags() -> argparse.ArgumentParser:
+def cost_flags() -> argparse.ArgumentParser:
     """The cost guard's flags, shared by local runs and the cluster's ``enqueue``."""
     p = Parser(add_help=False)
     cost = p.add_argument_group("cost guard")
@@ -117,7 +116,7 @@ def _cost_flags() -> argparse.ArgumentParser:
     return p
 
 
-def _verbosity() -> argparse.ArgumentParser:
+def verbosity() -> argparse.ArgumentParser:
     p = Parser(add_help=False)
     p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     p.add_argument(
@@ -163,10 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Make scanned PDFs searchable: add an invisible text layer, keep the pages.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[_engine_flags(), _cost_flags(), _verbosity()],
+        parents=[engine_flags(), cost_flags(), verbosity()],
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUTPUT, see usage forms")
-    _page_flags(p)
+    page_flags(p)
     out = p.add_argument_group("output")
     out.add_argument("--in-place", action="store_true", help="replace each input atomically")
     out.add_argument(
@@ -195,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _page_flags(p: argparse.ArgumentParser) -> None:
+def page_flags(p: argparse.ArgumentParser) -> None:
     """--jobs, the pages flags and the inputs flags, shared by local runs and ``enqueue``."""
     p.add_argument(
         "-j",
@@ -244,95 +243,6 @@ def _page_flags(p: argparse.ArgumentParser) -> None:
         metavar="DPI",
         help="resolution of input images that do not say theirs (JPEG, PNG, TIFF inputs)",
     )
-
-
-ENQUEUE = (
-    "Send each file (or the PDFs and images of each folder) to the cluster's workers, to be "
-    "converted into OUTDIR; print one task id per file. Needs OCR_PDF_REDIS_URL. Paths must be "
-    "on storage every worker sees, at the same place."
-)
-
-
-def build_enqueue_parser() -> argparse.ArgumentParser:
-    flags = [_engine_flags(), _cost_flags(), _verbosity()]
-    p = Parser(prog="ocr-pdf enqueue", description=ENQUEUE, parents=flags)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUTDIR")
-    _page_flags(p)
-    p.add_argument(
-        "--wait",
-        action="store_true",
-        help="follow the documents to the end (documents and pages done, pages/s), then exit "
-        "as a local run would: 0, or the first failed file's code",
-    )
-    p.add_argument(
-        "--split-pages",
-        type=int,
-        default=32,
-        metavar="N",
-        help="a file with more than N pages to read is read by several workers, N pages "
-        "each (default 32; 0: one worker per file)",
-    )
-    return p
-
-
-def build_preview_parser() -> argparse.ArgumentParser:
-    p = Parser(
-        prog="ocr-pdf preview",
-        description="Draw one page with every recognised word's box and text (uses the cache).",
-        parents=[_engine_flags(), _verbosity()],
-    )
-    p.add_argument("input", metavar="INPUT", help="the PDF")
-    p.add_argument("--page", type=int, default=1, help="page number, from 1 (default 1)")
-    p.add_argument(
-        "-o", "--output", help="the PNG to write (default: INPUT's name with -pN-preview.png)"
-    )
-    return p
-
-
-def build_serve_parser() -> argparse.ArgumentParser:
-    p = Parser(
-        prog="ocr-pdf serve",
-        description="Answer Azure AI Vision's OCR requests (legacy /ocr, Read 3.2, Image "
-        "Analysis 4.0 read) with a local engine, so scripts written for Azure run offline. "
-        "Set OCR_PDF_SERVE_KEY to require that key in Ocp-Apim-Subscription-Key.",
-        parents=[_verbosity()],
-    )
-    p.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default loopback; ::1 for IPv6)"
-    )
-    p.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 = any free)")
-    p.add_argument("--engine", default=None, help="local engine: local (default) or tesseract")
-    p.add_argument("-l", "--language", help="language of the text (tesseract codes)")
-    p.add_argument(
-        "--queue",
-        type=int,
-        default=ServeDefaults.queue,
-        help=f"images waiting for the engine; beyond, 429 (default {ServeDefaults.queue})",
-    )
-    p.add_argument(
-        "--max-wait",
-        type=float,
-        default=ServeDefaults.max_wait,
-        metavar="SECONDS",
-        help="refuse (429) an image that would wait longer than this for the engine "
-        f"(default {ServeDefaults.max_wait:g})",
-    )
-    p.add_argument(
-        "--keep-results",
-        type=float,
-        default=ServeDefaults.keep_results / 3600,
-        metavar="HOURS",
-        help="hours Read results are kept for polling (default 48, as Azure)",
-    )
-    p.add_argument(
-        "--results-memory",
-        type=int,
-        default=ServeDefaults.results_memory // 1_000_000,
-        metavar="MB",
-        help="most memory Read results take; the oldest go first beyond it (default "
-        f"{ServeDefaults.results_memory // 1_000_000})",
-    )
-    return p
 
 
 def options_from(args: argparse.Namespace, **outputs: Any) -> ConversionOptions:
