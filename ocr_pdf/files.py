@@ -54,6 +54,26 @@ def remove_stale(target: Path) -> None:
                 leftover.unlink()
 
 
+def check_target(target: Path, label: str = "") -> None:
+    """A FileAccessError now, before any paid call, when ``target`` (named ``label`` in the
+    message, such as ``--sidecar``) cannot be written as a file: it is a folder, a device or
+    a pipe (replacing one by rename would wreck it), or its folder does not exist."""
+    name = f"{label} {target}" if label else str(target)
+    if target.is_dir():
+        raise FileAccessError(f"{name}: is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        raise FileAccessError(f"{name}: is not a regular file (a device or a pipe?)")
+    if not target.parent.is_dir():
+        raise FileAccessError(f"{name}: the folder {target.parent} does not exist")
+
+
+def check_targets(*targets: tuple[Path | None, str]) -> None:
+    """:func:`check_target` for each (target, label) whose target is not None."""
+    for target, label in targets:
+        if target is not None:
+            check_target(target, label)
+
+
 def _failure(target: Path, exc: OSError) -> FileAccessError:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return FileAccessError(f"{target}: the disk is full ({exc.strerror}); nothing was written")

@@ -68,6 +68,8 @@ def convert(
     started = time.monotonic()
     src = Path(input_path)
     dst = _destination(src, output_path, options)
+    # Every output checked before the first paid call, not found unwritable after the last.
+    files.check_targets((dst, ""), (options.sidecar, "--sidecar"), (options.ocr_json, "--ocr-json"))
     store = open_cache(options.cache)
     with ExitStack() as stack:
         signed_ok = options.invalidate_signatures
