@@ -222,6 +222,13 @@ def render_pages(
     for index in indexes:
         with doc.page(index) as page:
             geometry = page.geometry()
+            if not geometry.visible:  # as PDFium and poppler show it: nothing to read
+                log.warning(
+                    "page %d: its CropBox lies outside its MediaBox, so nothing of it "
+                    "is visible; not read",
+                    index + 1,
+                )
+                continue
             dpi = engine.saved_dpi(index) or options.dpi or render_dpi(engine, page.native_dpi())
             image = page.render(dpi)
         digest = pixel_digest(image) if keep_digest else ""
