@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr_pdf import files, pdf
 from ocr_pdf.cache import open_cache
-from ocr_pdf.errors import BadArgumentsError
+from ocr_pdf.errors import BadArgumentsError, InputFileError
 from ocr_pdf.models import PageText, quad_angle
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.pipeline import EngineHandle, render_pages
@@ -47,7 +47,9 @@ def preview(
         if not 1 <= page <= len(doc):
             raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(doc)}")
         engine = handle.engine
-        image = next(render_pages(doc, [page - 1], engine, store, options))
+        image = next(render_pages(doc, [page - 1], engine, store, options), None)
+        if image is None:
+            raise InputFileError(f"--page {page}: nothing of it is visible in {src}")
         text, _, cached = read_page(engine, image.image, store, image.page.key)
     png = io.BytesIO()
     draw_words(image.image, text).save(png, "PNG")
