@@ -1,14 +1,18 @@
 """How many bytes a PDF stream's data decodes to, found by decoding it piece by piece with a
 ceiling, never holding the decoded data: the check that keeps a decompression bomb (kilobytes
-that decode to gigabytes) away from PDFium and qpdf (stdlib only)."""
+that decode to gigabytes) away from PDFium and qpdf. Also found in a file's raw bytes, for the
+streams both decode whole as they open it (stdlib only)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import contextlib
+import mmap
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
 
 CHUNK = 1 << 16
 """Bytes decoded at a time: what a check holds in memory per filter."""
@@ -38,6 +42,42 @@ def decoded_size(raw: bytes, filters: Sequence[Filter], limit: int) -> int | Non
         if total > limit:
             return None
     return total
+
+
+_STRUCTURE = re.compile(rb"/Type\s*/(?:ObjStm|XRef)\b")
+_DICTIONARY_THEN_DATA = re.compile(rb"\s*<<(.{0,65536}?)>>\s*stream\r?\n", re.S)
+_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/\[\]<>()]+)")
+_NAME = re.compile(rb"/[^\s/\[\]<>()]+")
+
+
+def structure_size(path: Path, limit: int) -> int | None:
+    """Bytes the object streams and cross-reference streams of the file at ``path`` decode to
+    in all, or None when more than ``limit``. qpdf and PDFium decode these whole as they open
+    a file (2 GB for a 2 KB object stream of 1 GiB), before anything else can be checked, so
+    they are found in the raw bytes: each stream dictionary that names such a /Type, with the
+    data after it up to ``endstream``."""
+    total = 0
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for found in _STRUCTURE.finditer(data):
+            header = data.rfind(b"obj", max(0, found.start() - 65536), found.start())
+            match = _DICTIONARY_THEN_DATA.match(data, header + 3) if header >= 0 else None
+            if match is None or match.end(1) < found.end():
+                continue  # not a stream dictionary: a name in a string, say
+            end = data.find(b"endstream", match.end())
+            raw = data[match.end() : end if end >= 0 else len(data)]
+            size = decoded_size(raw, _filters(match.group(1)), limit - total)
+            if size is None:
+                return None
+            total += size
+    return total
+
+
+def _filters(dictionary: bytes) -> list[Filter]:
+    """The filters a stream dictionary's text names (LZW's EarlyChange read from anywhere in it:
+    only LZW has one)."""
+    named = _FILTER.search(dictionary)
+    early = 0 if re.search(rb"/EarlyChange\s+0", dictionary) else 1
+    return [(n.decode("latin-1"), early) for n in _NAME.findall(named.group(1))] if named else []
 
 
 def _inflate(chunks: Iterable[bytes], _: int) -> Iterator[bytes]:
@@ -92,26 +132,31 @@ def _lzw(chunks: Iterable[bytes], early_change: int) -> Iterator[bytes]:
     yield bytes(out)
 
 
+def _text(chunks: Iterable[bytes], end: bytes, drop: bytes) -> Iterator[bytes]:
+    """The chunks of an ASCII encoding up to its end-of-data mark, without the bytes in
+    ``drop`` (white space, or anything that is not a digit)."""
+    for chunk in chunks:
+        stop = chunk.find(end)
+        yield (chunk if stop < 0 else chunk[:stop]).translate(None, drop)
+        if stop >= 0:
+            return
+
+
 def _ascii_hex(chunks: Iterable[bytes], _: int) -> Iterator[bytes]:
     odd = b""
-    for chunk in chunks:
-        end = chunk.find(b">")
-        digits = odd + (chunk if end < 0 else chunk[:end]).translate(None, _NOT_HEX)
+    for text in _text(chunks, b">", _NOT_HEX):
+        digits = odd + text
         even = len(digits) // 2 * 2
         yield binascii.unhexlify(digits[:even])
         odd = digits[even:]
-        if end >= 0:
-            break
     if odd:
         yield binascii.unhexlify(odd + b"0")  # a last lone digit is followed by an implied 0
 
 
 def _ascii85(chunks: Iterable[bytes], _: int) -> Iterator[bytes]:
     carry = b""
-    for chunk in chunks:
-        end = chunk.find(b"~")
-        text = carry + (chunk if end < 0 else chunk[:end]).translate(None, _WHITESPACE)
-        *whole, last = text.split(b"z")  # "z" stands for four zero bytes, between groups
+    for text in _text(chunks, b"~", _WHITESPACE):
+        *whole, last = (carry + text).split(b"z")  # "z": four zero bytes, between groups
         complete = len(last) // 5 * 5
         try:
             for part in whole:
@@ -120,8 +165,6 @@ def _ascii85(chunks: Iterable[bytes], _: int) -> Iterator[bytes]:
         except ValueError:
             return
         carry = last[complete:]
-        if end >= 0:
-            break
     if carry:
         with contextlib.suppress(ValueError):
             yield base64.a85decode(carry)  # a last partial group of n characters: n - 1 bytes

@@ -8,6 +8,11 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
+import resource
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +25,7 @@ from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
 from ocr_pdf.models import Line, Word, quad_from_box
 from tests import checks, hostile
+from tests.conftest import ROOT
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.test_errors import assert_clean_failure, digest
 from tests.test_local_engines import has_local
@@ -322,3 +328,61 @@ def test_a_crop_box_outside_the_media_box_shows_nothing_and_is_not_read(
     assert checks.share_on_words(out, 0, truths[0]) > 0.95
     assert checks.page_text(out, 1) == ""
     checks.original_streams_kept(src, out)
+
+
+# -- decompression bombs, and the original's streams kept as they are ------------------------
+
+
+def test_compressed_xmp_and_every_other_stream_are_kept_as_they_are(
+    scan: bytes, tmp_path: Path
+) -> None:
+    src = hostile.write(tmp_path, "xmp.pdf", hostile.compressed_xmp_pdf(scan))
+    out = tmp_path / "out.pdf"
+    make_searchable(src, out, engine=Middle(), cache=False)
+    with pikepdf.open(src) as before, pikepdf.open(out) as after:
+        kept, original = after.Root.Metadata, before.Root.Metadata
+        assert repr(kept.Filter) == repr(original.Filter) == repr(pikepdf.Array([Name.FlateDecode]))
+        assert kept.read_raw_bytes() == original.read_raw_bytes()  # not written decoded
+        assert kept.Type == Name.Metadata and kept.Subtype == Name.XML
+        assert after.open_metadata().get("dc:title") == "Invoice 4711"
+    checks.every_stream_kept(src, out)
+    assert "middle" in checks.page_text(out, 1)
+
+
+BOMBS = {
+    "XMP metadata": (hostile.metadata_bomb_pdf, "XMP metadata decodes to more than"),
+    "a content stream": (hostile.content_bomb_pdf, "page 1 decodes to more than"),
+    "a form XObject": (hostile.form_bomb_pdf, "page 2 decodes to more than"),
+    "an object stream": (lambda _: hostile.object_stream_bomb_pdf(), "object and cross-ref"),
+}
+
+
+@pytest.mark.parametrize("where", list(BOMBS))
+def test_decompression_bombs_are_refused_at_once_in_little_memory(
+    where: str, scan: bytes, tmp_path: Path
+) -> None:
+    """A 2 KB stream that decodes to 1 GiB: exit 2 with one line in seconds, under an
+    address-space limit of 1.5 GB (it took up to 137 s and 9.6 GB), nothing written. No
+    service is called: the endpoint is a closed port."""
+    make, needle = BOMBS[where]
+    src = hostile.write(tmp_path, "bomb.pdf", make(scan))
+    before = digest(src)
+    env = {**os.environ, "AZURE_VISION_KEY": "stand-in-key", "PYTHONPATH": str(ROOT)}
+    limit = 1_500_000_000
+
+    def bounded() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "ocr_pdf", str(src), str(tmp_path / "out.pdf"),
+         "--engine", "azure-ocr", "--endpoint", "http://127.0.0.1:9"],
+        env=env, capture_output=True, text=True, timeout=120, preexec_fn=bounded,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert done.returncode == ExitCode.input_file, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("ocr-pdf: error: ")
+    assert needle in done.stderr and "decompression bomb" in done.stderr, done.stderr
+    assert elapsed < 20, elapsed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.pdf"]
+    assert digest(src) == before

@@ -1,0 +1,205 @@
+"""pikepdf (qpdf), reading side: the input opened (repaired if need be), whether it is signed or
+claims PDF/A, and how much its pages would make a reader decode, checked before PDFium or qpdf
+decode any of it. (Writing onto it is graft.py's.)"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+from pikepdf import Name
+
+from ocr_pdf import streams
+from ocr_pdf.errors import EncryptedPdfError, InputFileError
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_DECODED = 100_000_000
+"""Bytes a page's streams may decode to (content, forms, fonts, colour profiles; images
+aside). PDFium holds about ten times a content stream's size in parsed instructions (0.7 GB
+for 64 MB); real pages, vector maps included, stay far below."""
+MAX_DOCUMENT_DECODED = 2_000_000_000
+"""Bytes all pages may decode to, each page counting what it draws (a form drawn on every page
+is parsed on every page) and each font or profile counted once: the bound on time, since
+PDFium parses a page's content several times in a run (plan, render, output check)."""
+MAX_STRUCTURE = 500_000_000
+"""Bytes a file's object streams and cross-reference streams may decode to in all: qpdf and
+PDFium decode them whole on opening it. A document of a million objects has about 100 MB."""
+MAX_XMP = 20_000_000
+"""Bytes the document's XMP metadata may decode to. PDFium reads and parses it whole each time
+it opens the file (8.5 GB of memory for a 1.8 KB packet of 1 GiB), which a run does every 25
+pages; real packets are kilobytes, tens of megabytes where an editor let a history grow."""
+
+_NOT_FOLLOWED = frozenset(
+    "/Parent /P /Metadata /Thumb /PieceInfo /Dest /A /AA /Popup /IRT /Next /Prev /First "
+    "/Last /Pg /StructParent /StructParents /B /Length /W /W2 /Widths /Differences /BBox "
+    "/FontBBox /Matrix /Rect".split()
+)
+"""Keys that lead away from what draws the page (to other pages, actions, metadata), or to
+long arrays of numbers (glyph widths) that hold no stream."""
+_DRAWN = frozenset(("/Contents", "/CharProcs", "/AP"))
+"""Keys under which streams are drawing instructions, parsed each time the page is."""
+
+
+def open_original(path: Path) -> pikepdf.Pdf:
+    """Open the input for grafting. A file qpdf can repair (a broken cross-reference table, say)
+    is used as repaired (see :func:`repairs`); one it cannot is an input error, and so is one
+    whose object or cross-reference streams decode to more than MAX_STRUCTURE (qpdf would
+    decode them as it opens the file)."""
+    if streams.structure_size(path, MAX_STRUCTURE) is None:
+        raise InputFileError(
+            f"{path}: its object and cross-reference streams decode to more than "
+            f"{MAX_STRUCTURE // 1_000_000} MB (a decompression bomb?); not reading it"
+        )
+    try:
+        pdf = pikepdf.open(path)
+    except pikepdf.PasswordError:
+        raise EncryptedPdfError.for_file(path) from None
+    except pikepdf.PdfError as exc:
+        raise InputFileError(f"{path}: the PDF is damaged and cannot be repaired ({exc})") from None
+    if pdf.is_encrypted:
+        pdf.close()
+        raise EncryptedPdfError.for_file(path, owner_password_only=True)
+    if len(pdf.pages) == 0:
+        pdf.close()
+        raise InputFileError(f"{path}: the PDF has no pages")
+    return pdf
+
+
+def repairs(pdf: pikepdf.Pdf) -> str | None:
+    """What qpdf had to repair to open the file (its first warning), or None if nothing."""
+    warnings = pdf.get_warnings()
+    return str(warnings[0]) if warnings else None
+
+
+def is_signed(pdf: pikepdf.Pdf) -> bool:
+    """Whether the document carries a digital signature: a filled signature field, or
+    certification permissions (/Perms). Any change to the pages invalidates it."""
+    if Name.Perms in pdf.Root:
+        return True
+    form: Any = pdf.Root.get(Name.AcroForm)
+    if not isinstance(form, pikepdf.Dictionary):
+        return False
+    pending = list(form.get(Name.Fields, pikepdf.Array()))
+    seen = 0
+    while pending and seen < 100_000:  # a bound, in case the field tree loops
+        seen += 1
+        field = pending.pop()
+        if not isinstance(field, pikepdf.Dictionary):
+            continue
+        if field.get(Name.FT) == Name.Sig and field.get(Name.V) is not None:
+            return True
+        pending.extend(field.get(Name.Kids, pikepdf.Array()))
+    return False
+
+
+def claimed_pdfa(pdf: pikepdf.Pdf) -> str | None:
+    """The PDF/A part and conformance the XMP metadata claims (``"2B"``), or None. Call
+    :func:`check_decoding` first: the packet is read whole."""
+    try:
+        meta = pdf.open_metadata(set_pikepdf_as_editor=False)
+        part = meta.get("pdfaid:part")
+        level = meta.get("pdfaid:conformance") or ""
+    except Exception:  # unreadable XMP: as good as no claim for our purposes
+        return None
+    return f"{part}{level}" if part else None
+
+
+def check_decoding(pdf: pikepdf.Pdf, path: Path) -> None:
+    """An InputFileError unless the XMP metadata decodes to at most MAX_XMP bytes, every page
+    to at most MAX_PAGE_DECODED and all of them to at most MAX_DOCUMENT_DECODED: found by
+    decoding each stream once, piece by piece with a ceiling (see :mod:`ocr_pdf.streams`),
+    never holding it."""
+    xmp = pdf.Root.get(Name.Metadata)
+    if isinstance(xmp, pikepdf.Stream) and _decoded_size(xmp, MAX_XMP) is None:
+        raise InputFileError(
+            f"{path}: its XMP metadata decodes to more than {MAX_XMP // 1_000_000} MB (a "
+            "decompression bomb?); not reading it"
+        )
+    sizes: dict[tuple[int, int], int] = {}
+    document = 0
+    for number, page in enumerate(pdf.pages, 1):
+        total = 0
+        for stream, drawn in _page_streams(page.obj):
+            key = stream.objgen
+            known = key in sizes
+            size = sizes[key] if known else _decoded_size(stream, MAX_PAGE_DECODED - total)
+            if size is None or total + size > MAX_PAGE_DECODED:
+                raise InputFileError(
+                    f"{path}: page {number} decodes to more than "
+                    f"{MAX_PAGE_DECODED // 1_000_000} MB (a decompression bomb?); not reading it"
+                )
+            sizes[key] = size
+            total += size
+            document += size if drawn or not known else 0
+            if document > MAX_DOCUMENT_DECODED:
+                raise InputFileError(
+                    f"{path}: its pages decode to more than "
+                    f"{MAX_DOCUMENT_DECODED // 1_000_000} MB (a decompression bomb?); not "
+                    f"reading it"
+                )
+
+
+def _page_streams(page: pikepdf.Dictionary) -> Iterator[tuple[pikepdf.Stream, bool]]:
+    """Each stream a reader decodes to show or extract the page, once, with whether it is
+    drawn (content, forms, patterns, glyph procedures, appearances) rather than data (fonts,
+    colour profiles, functions). Images are not followed: PDFium decodes them a row at a time,
+    within its own bound of 2 GB an image."""
+    todo: list[tuple[Any, bool]] = [
+        (page.get(Name.Contents), True),
+        (_inherited(page, Name.Resources), False),
+    ]
+    annotations = page.get(Name.Annots)
+    for annotation in annotations if isinstance(annotations, pikepdf.Array) else ():
+        if isinstance(annotation, pikepdf.Dictionary):
+            todo.append((annotation.get(Name.AP), True))
+    seen: set[tuple[int, int]] = set()
+    while todo:
+        obj, drawn = todo.pop()
+        if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Array, pikepdf.Stream)):
+            continue  # numbers, names, strings: nothing to decode
+        if obj.is_indirect:
+            if obj.objgen in seen:
+                continue
+            seen.add(obj.objgen)
+        if isinstance(obj, pikepdf.Array):
+            todo.extend((item, drawn) for item in obj)
+            continue
+        info = obj.stream_dict if isinstance(obj, pikepdf.Stream) else obj
+        if info.get(Name.Subtype) == Name.Image or info.get(Name.Type) == Name.Page:
+            continue
+        if isinstance(obj, pikepdf.Stream):
+            form = info.get(Name.Subtype) == Name.Form or info.get(Name.PatternType) == 1
+            yield obj, drawn or form
+            drawn = False  # what a stream refers to is data unless named as drawn below
+        todo.extend(
+            (value, drawn or key in _DRAWN)
+            for key, value in info.items()
+            if key not in _NOT_FOLLOWED
+        )
+
+
+def _inherited(page: pikepdf.Dictionary, key: Name) -> Any:
+    node: Any = page
+    for _ in range(100):  # a bound, in case the page tree loops
+        if node is None or key in node:
+            return None if node is None else node[key]
+        node = node.get(Name.Parent)
+    return None
+
+
+def _decoded_size(stream: pikepdf.Stream, limit: int) -> int | None:
+    """What ``stream`` decodes to (bytes), or None when more than ``limit``."""
+    info = stream.stream_dict
+    names: Any = info.get(Name.Filter)
+    params: Any = info.get(Name.DecodeParms)
+    names = list(names) if isinstance(names, pikepdf.Array) else [names] if names else []
+    params = list(params) if isinstance(params, pikepdf.Array) else [params] * len(names)
+    filters = []
+    for name, parms in zip(names, params + [None] * len(names), strict=False):  # short parms
+        early = parms.get(Name.EarlyChange, 1) if isinstance(parms, pikepdf.Dictionary) else 1
+        filters.append((str(name), int(early) if isinstance(early, int) else 1))
+    return streams.decoded_size(stream.read_raw_bytes(), filters, limit)
