@@ -12,9 +12,10 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_pdf import files, pdf
+from ocr_pdf import files
 from ocr_pdf.cache import open_cache
 from ocr_pdf.errors import BadArgumentsError, InputFileError
+from ocr_pdf.inputs import open_input
 from ocr_pdf.models import PageText, quad_angle
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.pipeline import EngineHandle, render_pages
@@ -42,8 +43,9 @@ def preview(
     src, dst = Path(input_path), Path(output_path)
     options = options or ConversionOptions.from_kwargs(**kwargs)
     store = open_cache(options.cache)
-    pdf.check_header(src)
-    with pdf.Document(src) as doc, EngineHandle(options) as handle:
+    # Opened as a conversion opens it: a decompression bomb is refused before PDFium sees it.
+    with open_input(src, invalidate_signatures=True) as source, EngineHandle(options) as handle:
+        doc = source.doc
         if not 1 <= page <= len(doc):
             raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(doc)}")
         engine = handle.engine

@@ -12,6 +12,7 @@ from PIL import Image
 from ocr_pdf import preview
 from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
+from tests import hostile
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.test_local_engines import has_local
 
@@ -77,4 +78,17 @@ def test_preview_of_a_page_with_nothing_visible(
     err = capsys.readouterr().err
     assert rc == ExitCode.input_file, err
     assert err.strip() == f"ocr-pdf: error: --page 1: nothing of it is visible in {src}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
+
+
+def test_preview_refuses_a_decompression_bomb(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, _ = make_pdf([SPEC])
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(hostile.content_bomb_pdf(data))
+    rc = main(["preview", str(src), "--page", "1", "-o", str(tmp_path / "p.png"), "-q"])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.input_file, err
+    assert err.count("\n") == 1 and "decompression bomb" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
