@@ -130,6 +130,32 @@ def _copy_ownership(source: Path, tmp: Path) -> None:
     os.chmod(tmp, st.st_mode & 0o7777)
 
 
+class Staged:
+    """Outputs written whole to temporary files first and published together by
+    :meth:`publish`, so that a run failing on one of them (a full disk) leaves none; used as a
+    context manager, which removes the temporaries of a run that failed."""
+
+    def __init__(self) -> None:
+        self._ready: list[tuple[Path, Path]] = []  # (temporary file, target)
+
+    def write(self, target: Path, data: bytes) -> None:
+        with temporary_beside(target) as (stream, tmp):
+            stream.write(data)
+            stream.flush()
+        self._ready.append((tmp, target))
+
+    def publish(self) -> None:
+        while self._ready:
+            publish(*self._ready.pop(0))
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for tmp, _ in self._ready:
+            tmp.unlink(missing_ok=True)
+
+
 def write_atomically(path: Path, data: bytes, *, tidy: bool = True) -> None:
     """``data`` at ``path``, complete or absent (see :func:`temporary_beside`)."""
     with temporary_beside(path, tidy=tidy) as (stream, tmp):

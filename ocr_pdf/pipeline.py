@@ -91,11 +91,13 @@ def convert(
         if not unchanged:
             pdf.check_output(tmp, len(source))
         page_results = assembly.results()
-        write_side_outputs(source, assembly, page_results, options)
+        staged = stack.enter_context(files.Staged())  # published with the PDF, or not at all
+        write_side_outputs(source, assembly, page_results, options, staged)
         if unchanged:
             tmp.unlink()
         else:
             files.publish(tmp, dst, like=src if options.in_place else None)
+        staged.publish()
         calls = handle.calls
     return ConversionResult(
         output=dst,
@@ -322,13 +324,14 @@ def write_side_outputs(
     assembly: Assembly,
     results: tuple[PageResult, ...],
     options: ConversionOptions,
+    staged: files.Staged,
 ) -> None:
     """The sidecar (what we read, or for a page left alone the text it already had) and the
-    --ocr-json document, each written atomically."""
+    --ocr-json document, written to ``staged`` to be published with the PDF."""
     if options.sidecar is not None:
         pages = [
             r.text if r.status == "ocr" else source.doc.page_text(r.number - 1) for r in results
         ]
-        files.write_atomically(options.sidecar, text.sidecar(pages))
+        staged.write(options.sidecar, text.sidecar(pages))
     if options.ocr_json is not None:
-        files.write_atomically(options.ocr_json, document.dumps(assembly.saved))
+        staged.write(options.ocr_json, document.dumps(assembly.saved))

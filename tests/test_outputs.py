@@ -174,7 +174,9 @@ def test_a_full_disk_is_exit_5_and_leaves_nothing(
         out = disk / "out.pdf" if which == "output" else tmp_path / "out.pdf"
         args: list[str] = []
         if which.startswith("--"):
-            args = [which, str(disk / "side")]
+            # The other side output goes to a disk with room: it must not be left either.
+            other = "--ocr-json" if which == "--sidecar" else "--sidecar"
+            args = [which, str(disk / "side"), other, str(tmp_path / "other")]
         with StandIn(key=FAKE_KEY, pages=truths) as standin:
             if which == "cache":
                 monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(disk / "cache"))
