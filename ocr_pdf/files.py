@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import socket
 import tempfile
@@ -43,8 +44,9 @@ def remove_stale(target: Path) -> None:
     """Remove temporary files for ``target`` left by runs of ours on this host that were
     killed (SIGKILL, power loss) before they could clean up."""
     host = _host()
+    pattern = glob.escape(f".{target.name}.{host}.") + "*" + _SUFFIX  # "scan [1].pdf" is a name
     try:
-        candidates = list(target.parent.glob(f".{target.name}.{host}.*{_SUFFIX}"))
+        candidates = list(target.parent.glob(pattern))
     except OSError:
         return
     for leftover in candidates:

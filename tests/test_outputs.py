@@ -8,6 +8,7 @@ import contextlib
 import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -241,3 +242,23 @@ def test_a_killed_run_leaves_a_temporary_file_the_next_run_removes(tmp_path: Pat
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "in.pdf", "out.pdf", "out.txt"]
     assert checks.page_text(out, 5) == checks.expected_text(truths[5])
+
+
+@pytest.mark.parametrize("name", ["out.pdf", "scan [1].pdf", "a*b?.pdf"])
+def test_leftovers_of_dead_runs_are_removed_whatever_the_name(
+    name: str, scan: tuple[Path, list[TruthPage]], tmp_path: Path
+) -> None:
+    """A leftover named as a killed run of ours names it (host, a pid no longer running) is
+    removed by the next run writing the same output; a live run's and other files are kept."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname().replace(".", "_")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    leftover = folder / f".{name}.{host}.{dead.pid}.x1y2z3.ocr-pdf.tmp"
+    live = folder / f".{name}.{host}.{os.getpid()}.a1b2c3.ocr-pdf.tmp"
+    other = folder / f".{name}.otherhost.{dead.pid}.q1w2e3.ocr-pdf.tmp"
+    for path in (leftover, live, other):
+        path.write_bytes(b"")
+    make_searchable(scan[0], folder / name, engine=Counting(), cache=False)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([name, live.name, other.name])
