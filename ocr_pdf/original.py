@@ -4,7 +4,7 @@ decode any of it. (Writing onto it is graft.py's.)"""
 
 from __future__ import annotations
 
-import logging
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,6 @@ from pikepdf import Name
 
 from ocr_pdf import streams
 from ocr_pdf.errors import EncryptedPdfError, InputFileError
-
-log = logging.getLogger(__name__)
 
 MAX_PAGE_DECODED = 100_000_000
 """Bytes a page's streams may decode to (content, forms, fonts, colour profiles; images
@@ -28,6 +26,8 @@ PDFium parses a page's content several times in a run (plan, render, output chec
 MAX_STRUCTURE = 500_000_000
 """Bytes a file's object streams and cross-reference streams may decode to in all: qpdf and
 PDFium decode them whole on opening it. A document of a million objects has about 100 MB."""
+MAX_FORM_DEPTH = 40
+"""Forms drawn within forms that deep are PDFium's limit."""
 MAX_XMP = 20_000_000
 """Bytes the document's XMP metadata may decode to. PDFium reads and parses it whole each time
 it opens the file (8.5 GB of memory for a 1.8 KB packet of 1 GiB), which a run does every 25
@@ -40,8 +40,6 @@ _NOT_FOLLOWED = frozenset(
 )
 """Keys that lead away from what draws the page (to other pages, actions, metadata), or to
 long arrays of numbers (glyph widths) that hold no stream."""
-_DRAWN = frozenset(("/Contents", "/CharProcs", "/AP"))
-"""Keys under which streams are drawing instructions, parsed each time the page is."""
 
 
 def open_original(path: Path) -> pikepdf.Pdf:
@@ -110,52 +108,139 @@ def claimed_pdfa(pdf: pikepdf.Pdf) -> str | None:
 
 def check_decoding(pdf: pikepdf.Pdf, path: Path) -> None:
     """An InputFileError unless the XMP metadata decodes to at most MAX_XMP bytes, every page
-    to at most MAX_PAGE_DECODED and all of them to at most MAX_DOCUMENT_DECODED: found by
-    decoding each stream once, piece by piece with a ceiling (see :mod:`ocr_pdf.streams`),
-    never holding it."""
+    to at most MAX_PAGE_DECODED (a form counted as many times as the page draws it) and all
+    of them to at most MAX_DOCUMENT_DECODED: found by decoding each stream once, piece by
+    piece with a ceiling (see :mod:`ocr_pdf.streams`), never holding it."""
     xmp = pdf.Root.get(Name.Metadata)
     if isinstance(xmp, pikepdf.Stream) and _decoded_size(xmp, MAX_XMP) is None:
         raise InputFileError(
             f"{path}: its XMP metadata decodes to more than {MAX_XMP // 1_000_000} MB (a "
             "decompression bomb?); not reading it"
         )
-    sizes: dict[tuple[int, int], int] = {}
-    document = 0
+    decoding = _Decoding()
     for number, page in enumerate(pdf.pages, 1):
-        total = 0
-        for stream, drawn in _page_streams(page.obj):
-            key = stream.objgen
-            known = key in sizes
-            size = sizes[key] if known else _decoded_size(stream, MAX_PAGE_DECODED - total)
-            if size is None or total + size > MAX_PAGE_DECODED:
-                raise InputFileError(
-                    f"{path}: page {number} decodes to more than "
-                    f"{MAX_PAGE_DECODED // 1_000_000} MB (a decompression bomb?); not reading it"
-                )
-            sizes[key] = size
+        if not decoding.page(page):
+            raise InputFileError(
+                f"{path}: page {number} decodes to more than "
+                f"{MAX_PAGE_DECODED // 1_000_000} MB (a decompression bomb?); not reading it"
+            )
+        if decoding.document > MAX_DOCUMENT_DECODED:
+            raise InputFileError(
+                f"{path}: its pages decode to more than "
+                f"{MAX_DOCUMENT_DECODED // 1_000_000} MB (a decompression bomb?); not reading it"
+            )
+
+
+class _Decoding:
+    """What the pages of one document make a reader decode and parse, each stream decoded once
+    and each form's cost worked out once."""
+
+    def __init__(self) -> None:
+        self.sizes: dict[tuple[int, int], int] = {}
+        self.forms: dict[tuple[int, int], int] = {}  # bytes parsed to draw each form once
+        self.document = 0  # bytes all pages decode: drawn as often as drawn, data once
+        self._drawing: set[tuple[int, int]] = set()  # forms being worked out (a loop)
+
+    def page(self, page: pikepdf.Page) -> bool:
+        """Add up what ``page`` decodes; False when more than MAX_PAGE_DECODED."""
+        limit = MAX_PAGE_DECODED
+        contents: Any = page.obj.get(Name.Contents)
+        resources = _inherited(page.obj, Name.Resources)
+        own = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+        total = self.drawing(page, own, resources, limit, 0)
+        appearances = _appearances(page.obj)
+        for form in appearances:
+            total += self.form(form, None, limit - total, 0)
+        self.document += total
+        for stream, drawn in _streams([resources, *appearances]):
+            if total > limit:
+                break
+            known = stream.objgen in self.sizes
+            size = self.size(stream, limit - total)
             total += size
-            document += size if drawn or not known else 0
-            if document > MAX_DOCUMENT_DECODED:
-                raise InputFileError(
-                    f"{path}: its pages decode to more than "
-                    f"{MAX_DOCUMENT_DECODED // 1_000_000} MB (a decompression bomb?); not "
-                    f"reading it"
-                )
+            self.document += size if drawn or not known else 0
+        return total <= limit
+
+    def size(self, stream: Any, limit: int) -> int:
+        """What ``stream`` decodes to, or more than ``limit`` (then not remembered)."""
+        if not isinstance(stream, pikepdf.Stream):
+            return 0
+        if stream.objgen not in self.sizes:
+            size = _decoded_size(stream, limit)
+            if size is None:
+                return limit + 1
+            self.sizes[stream.objgen] = size
+        return self.sizes[stream.objgen]
+
+    def drawing(self, content: Any, own: list[Any], resources: Any, limit: int, depth: int) -> int:
+        """Bytes parsed to draw ``content`` (a page, or a form): its ``own`` streams, and each
+        form it draws as many times as it draws it (PDFium parses a form at each use)."""
+        total = sum(self.size(stream, limit) for stream in own)
+        forms = _forms(resources)
+        if total > limit or not forms:  # qpdf reads the instructions whole: not a bomb
+            return total
+        for name, times in _drawn(content, forms).items():
+            if total > limit:
+                break
+            total += times * self.form(forms[name], resources, limit - total, depth + 1)
+        return total
+
+    def form(self, form: pikepdf.Stream, outer: Any, limit: int, depth: int) -> int:
+        """Bytes parsed to draw ``form`` once (with ``outer`` resources if it has none)."""
+        key = form.objgen
+        if key in self.forms:
+            return self.forms[key]
+        if key in self._drawing or depth > MAX_FORM_DEPTH:
+            return limit + 1  # a form that draws itself: PDFium goes 40 levels deep
+        self._drawing.add(key)
+        cost = self.drawing(form, [form], form.get(Name.Resources, outer), limit, depth)
+        self._drawing.discard(key)
+        if cost <= limit:
+            self.forms[key] = cost
+        return cost
 
 
-def _page_streams(page: pikepdf.Dictionary) -> Iterator[tuple[pikepdf.Stream, bool]]:
-    """Each stream a reader decodes to show or extract the page, once, with whether it is
-    drawn (content, forms, patterns, glyph procedures, appearances) rather than data (fonts,
-    colour profiles, functions). Images are not followed: PDFium decodes them a row at a time,
-    within its own bound of 2 GB an image."""
-    todo: list[tuple[Any, bool]] = [
-        (page.get(Name.Contents), True),
-        (_inherited(page, Name.Resources), False),
-    ]
+def _forms(resources: Any) -> dict[str, pikepdf.Stream]:
+    xobjects = resources.get(Name.XObject) if isinstance(resources, pikepdf.Dictionary) else None
+    if not isinstance(xobjects, pikepdf.Dictionary):
+        return {}
+    return {
+        str(name): form
+        for name, form in xobjects.items()
+        if isinstance(form, pikepdf.Stream) and form.get(Name.Subtype) == Name.Form
+    }
+
+
+def _drawn(content: Any, forms: dict[str, pikepdf.Stream]) -> Counter[str]:
+    """How many times ``content`` (a page or a form) draws each of ``forms``, by qpdf's
+    reading of its instructions; each once when qpdf cannot read them."""
+    try:
+        instructions = pikepdf.parse_content_stream(content, "Do")
+    except pikepdf.PdfError:
+        return Counter(forms.keys())
+    return Counter(
+        str(i.operands[0]) for i in instructions if i.operands and str(i.operands[0]) in forms
+    )
+
+
+def _appearances(page: pikepdf.Dictionary) -> list[pikepdf.Stream]:
+    """The appearance streams of the page's annotations (every state: PDFium draws one)."""
+    found = []
     annotations = page.get(Name.Annots)
     for annotation in annotations if isinstance(annotations, pikepdf.Array) else ():
-        if isinstance(annotation, pikepdf.Dictionary):
-            todo.append((annotation.get(Name.AP), True))
+        ap = annotation.get(Name.AP) if isinstance(annotation, pikepdf.Dictionary) else None
+        for entry in ap.values() if isinstance(ap, pikepdf.Dictionary) else ():
+            states = entry.values() if isinstance(entry, pikepdf.Dictionary) else [entry]
+            found += [s for s in states if isinstance(s, pikepdf.Stream)]
+    return found
+
+
+def _streams(roots: list[Any]) -> Iterator[tuple[pikepdf.Stream, bool]]:
+    """Each stream reachable from ``roots`` (resources, appearances) that a reader decodes,
+    once, with whether it is drawn (patterns, glyph procedures) rather than data (fonts,
+    colour profiles, functions). Forms are counted where drawn (:class:`_Decoding`); images
+    are not followed: PDFium decodes them a row at a time, within its own bound of 2 GB."""
+    todo: list[tuple[Any, bool]] = [(root, False) for root in roots]
     seen: set[tuple[int, int]] = set()
     while todo:
         obj, drawn = todo.pop()
@@ -172,11 +257,11 @@ def _page_streams(page: pikepdf.Dictionary) -> Iterator[tuple[pikepdf.Stream, bo
         if info.get(Name.Subtype) == Name.Image or info.get(Name.Type) == Name.Page:
             continue
         if isinstance(obj, pikepdf.Stream):
-            form = info.get(Name.Subtype) == Name.Form or info.get(Name.PatternType) == 1
-            yield obj, drawn or form
+            if info.get(Name.Subtype) != Name.Form:
+                yield obj, drawn or info.get(Name.PatternType) == 1
             drawn = False  # what a stream refers to is data unless named as drawn below
         todo.extend(
-            (value, drawn or key in _DRAWN)
+            (value, drawn or key == "/CharProcs")
             for key, value in info.items()
             if key not in _NOT_FOLLOWED
         )

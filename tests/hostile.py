@@ -350,3 +350,31 @@ def object_stream_bomb_pdf() -> bytes:
         table
     )
     return out + table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+
+
+def repeated_form_pdf(scan: bytes, times: int = 200, lines: int = 50_000) -> bytes:
+    """``scan`` whose last page draws one form of ``lines`` lines (1 MB) ``times`` times (3 KB
+    of file: PDFium parses the form at each use, 200 MB and 2.6 GB of memory for 200)."""
+    pdf = pikepdf.open(io.BytesIO(scan))
+    page = pdf.pages[-1]
+    drawing = b"10 20 m 300 400 l S\n" * lines
+    form = pikepdf.Stream(pdf, zlib.compress(drawing, 9))
+    form.Type, form.Subtype, form.Filter = Name.XObject, Name.Form, Name.FlateDecode
+    form.BBox = Array([0, 0, 10, 10])
+    page.obj.Resources.XObject = Dictionary(Im0=page.obj.Resources.XObject.Im0, Fx0=form)
+    draws = zlib.compress(b"q /Fx0 Do Q\n" * times, 9)
+    page.contents_add(pikepdf.Stream(pdf, draws, Filter=Name.FlateDecode))
+    return _save_raw(pdf)
+
+
+def self_drawing_form_pdf(scan: bytes) -> bytes:
+    """``scan`` whose last page draws a form that draws itself twice: PDFium stops only 40
+    levels down, 2 to the 40th draws later."""
+    pdf = pikepdf.open(io.BytesIO(scan))
+    page = pdf.pages[-1]
+    form = pikepdf.Stream(pdf, b"q 0.5 0 0 0.5 0 0 cm /Fx0 Do /Fx0 Do Q")
+    form.Type, form.Subtype, form.BBox = Name.XObject, Name.Form, Array([0, 0, 10, 10])
+    form.Resources = Dictionary(XObject=Dictionary(Fx0=form))
+    page.obj.Resources.XObject = Dictionary(Im0=page.obj.Resources.XObject.Im0, Fx0=form)
+    page.contents_add(pikepdf.Stream(pdf, b"q /Fx0 Do Q"))
+    return _save_raw(pdf)

@@ -354,6 +354,8 @@ BOMBS = {
     "a content stream": (hostile.content_bomb_pdf, "page 1 decodes to more than"),
     "a form XObject": (hostile.form_bomb_pdf, "page 2 decodes to more than"),
     "an object stream": (lambda _: hostile.object_stream_bomb_pdf(), "object and cross-ref"),
+    "a form drawn 200 times": (hostile.repeated_form_pdf, "page 2 decodes to more than"),
+    "a form that draws itself": (hostile.self_drawing_form_pdf, "page 2 decodes to more than"),
 }
 
 
@@ -386,3 +388,14 @@ def test_decompression_bombs_are_refused_at_once_in_little_memory(
     assert elapsed < 20, elapsed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.pdf"]
     assert digest(src) == before
+
+
+def test_a_form_drawn_a_few_times_is_fine(scan: bytes, tmp_path: Path) -> None:
+    """A letterhead or stamp drawn several times: within the bound, converted as usual."""
+    stamps = hostile.repeated_form_pdf(scan, times=5, lines=2000)
+    src = hostile.write(tmp_path, "stamps.pdf", stamps)
+    out = tmp_path / "out.pdf"
+    result = make_searchable(src, out, engine=Middle(), cache=False, dpi=100)
+    assert [p.status for p in result.pages] == ["ocr", "ocr"]
+    assert "middle" in checks.page_text(out, 1)
+    checks.every_stream_kept(src, out)
