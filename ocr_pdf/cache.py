@@ -87,6 +87,7 @@ class OcrCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._write_failed = False  # said once: a full disk would say it for every page
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
@@ -115,4 +116,6 @@ class OcrCache:
             # Entry names are unique keys: no leftovers to look for on every write.
             write_atomically(path, data, tidy=False)
         except (OSError, FileAccessError) as exc:  # an unwritable cache costs a re-read later
-            log.warning("cannot write the OCR cache in %s (%s)", self.folder, exc)
+            say = log.debug if self._write_failed else log.warning
+            self._write_failed = True
+            say("cannot write the OCR cache in %s (%s); going on without it", self.folder, exc)

@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr_pdf import files
 from ocr_pdf.cache import open_cache
-from ocr_pdf.errors import BadArgumentsError
+from ocr_pdf.errors import BadArgumentsError, InputFileError
 from ocr_pdf.imaging import EncodedImage
 from ocr_pdf.inputs import open_input
 from ocr_pdf.models import PageText, quad_angle
@@ -45,9 +45,13 @@ def preview(
     src, dst = Path(input_path), Path(output_path)
     options = options or ConversionOptions.from_kwargs(**kwargs)
     store = open_cache(options.cache)
+    # Opened as a conversion opens it: a decompression bomb is refused before PDFium sees it.
     with open_input(src, invalidate_signatures=True) as source, EngineHandle(options) as handle:
         if not 1 <= page <= len(source):
             raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(source)}")
+        with source.doc.page(page - 1) as shown:
+            if not shown.geometry().visible:
+                raise InputFileError(f"--page {page}: nothing of it is visible in {src}")
         engine = handle.engine
         image = next(page_images(source, [page - 1], engine, store, options))
         text, _, cached = read_page(engine, image.image, store, image.page.key)

@@ -211,3 +211,19 @@ def page_count(path: Path) -> int:
         return len(doc)
     finally:
         doc.close()
+
+
+def every_stream_kept(src: Path, out: Path) -> None:
+    """Assert that every stream of ``src`` is in ``out`` as it was: the same raw (still encoded)
+    bytes under the same filters, the document's XMP metadata included."""
+
+    def streams(path: Path) -> set[tuple[str, str]]:
+        with pikepdf.open(path) as pdf:
+            return {
+                (hashlib.sha256(obj.read_raw_bytes()).hexdigest(), repr(obj.get("/Filter")))
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Stream)
+            }
+
+    missing = streams(src) - streams(out)
+    assert not missing, f"{len(missing)} original streams changed: {sorted(missing)[:3]}"

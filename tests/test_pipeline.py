@@ -128,6 +128,7 @@ def test_public_api_is_pinned() -> None:
             "OcrEngineError",
             "OcrPdfError",
             "OperationFailedError",
+            "OperationLostError",
             "OutputInvalidError",
             "PageResult",
             "PageText",

@@ -3,8 +3,9 @@ the asynchronous APIs (Read 3.2, Document Intelligence)."""
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from PIL import Image
@@ -17,12 +18,19 @@ from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import (
     ConfigurationError,
     OperationFailedError,
+    OperationLostError,
+    ServiceConfigurationError,
     ServiceResponseError,
     ServiceUnavailableError,
 )
 from ocr_pdf.geometry import rescale
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.models import PageText
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 1.0
 """Seconds between polls of an asynchronous operation when the service names no wait (the
@@ -131,7 +139,7 @@ class AsyncOperations:
         sets the next wait; the whole operation is bounded by POLL_DEADLINE."""
         deadline = time.monotonic() + POLL_DEADLINE
         while True:
-            response = self.transport.request("GET", url, expect_json=True)
+            response = self._poll(url, what)
             body = json_body(response, what)
             status = str(body.get("status", "")).lower() if isinstance(body, dict) else ""
             if status == "succeeded":
@@ -154,6 +162,22 @@ class AsyncOperations:
                     f"{what}: the operation did not finish within {POLL_DEADLINE:.0f} s"
                 )
             self.transport.sleep(wait)
+
+    def _poll(self, url: str, what: str) -> requests.Response:
+        """One poll. A 404 or 410 here is not a wrong endpoint (the submission to it was
+        accepted): the service lost the operation, having restarted or expired it."""
+        try:
+            return self.transport.request("GET", url, expect_json=True)
+        except ServiceConfigurationError as err:
+            if err.status not in (404, 410):
+                raise
+            raise OperationLostError(
+                f"{what}: the service lost the operation (HTTP {err.status} when polling it; "
+                "it may have restarted)",
+                status=err.status,
+                code=err.code,
+                request_id=err.request_id,
+            ) from None
 
 
 class PollingEngine(AzureEngine):
@@ -183,6 +207,16 @@ class PollingEngine(AzureEngine):
         raise NotImplementedError
 
     def recognize_encoded(self, image: EncodedImage) -> PageText:
-        data, kind = image.data, self.content_type(image)
-        url = self.operations.submit(self.api.path, self.params, data, kind)
-        return self.parse(self.operations.wait(url, self.what), image.width, image.height)
+        return self.parse(self._analyze(image), image.width, image.height)
+
+    def _analyze(self, sent: EncodedImage) -> Any:
+        """The succeeded operation's body. An operation the service lost is submitted once
+        more (the page is paid for twice at most); lost again, the page fails."""
+        content_type = self.content_type(sent)
+        url = self.operations.submit(self.api.path, self.params, sent.data, content_type)
+        try:
+            return self.operations.wait(url, self.what)
+        except OperationLostError as lost:
+            log.info("%s; submitting the page again", lost)
+        url = self.operations.submit(self.api.path, self.params, sent.data, content_type)
+        return self.operations.wait(url, self.what)
