@@ -88,7 +88,10 @@ def read_page(
             return cached, 0.0, True
         started = time.monotonic()
         if isinstance(image, EncodedImage):
-            text = engine.recognize_encoded(image)
+            if store is None:
+                text = engine.recognize_encoded(image)
+            else:
+                text = engine.recognize_resuming(image, StoredNotes(store, key))
             width, height = size or (image.width, image.height)
             if image.scale != 1.0 or (width, height) != (image.width, image.height):
                 text = rescale(text, 1 / image.scale, width, height)
@@ -98,6 +101,20 @@ def read_page(
         if store is not None:
             store.put(key, text)
     return text, elapsed, False
+
+
+@dataclass(frozen=True)
+class StoredNotes:
+    """The operation notes of the page under ``key``, kept with its entry in ``store``."""
+
+    store: PageStore
+    key: str
+
+    def pending(self) -> str | None:
+        return self.store.operation(self.key)
+
+    def note(self, operation: str) -> None:
+        self.store.note_operation(self.key, operation)
 
 
 class GiveUpPolicy:

@@ -70,6 +70,7 @@ class StandIn:
     rejected: int = 0
     arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
     delivered: Counter[str] = field(default_factory=Counter)  # page name -> results served
+    submitted: Counter[str] = field(default_factory=Counter)  # page name -> Read/DI operations
 
     def __post_init__(self) -> None:
         standin = self
@@ -180,10 +181,13 @@ class StandIn:
 
     def _delivered(self, image: Image.Image) -> None:
         """Count a real result served for the page ``image`` shows (faults replace results)."""
+        self._count(self.delivered, image)
+
+    def _count(self, counter: Counter[str], image: Image.Image) -> None:
         match = self._match(image)
         if match is not None:
             with self._lock:
-                self.delivered[match[0].spec.name] += 1
+                counter[match[0].spec.name] += 1
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[Any, ...]:
         """(status, body, headers[, reset]) for one POST."""
@@ -256,6 +260,7 @@ class StandIn:
         if kind in ("read", "di"):
             op = str(uuid.uuid4())
             self.operations[op] = {"kind": kind, "image": image, "polls": 0}
+            self._count(self.submitted, image)  # what Azure bills for an operation
             where = (
                 f"/vision/v3.2/read/analyzeResults/{op}"
                 if kind == "read"

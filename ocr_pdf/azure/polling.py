@@ -14,7 +14,7 @@ from ocr_pdf.azure import envelope
 from ocr_pdf.azure.apis import Api
 from ocr_pdf.azure.credentials import on_loopback
 from ocr_pdf.azure.transport import AzureTransport, json_body
-from ocr_pdf.engines.base import Engine, EngineConfig
+from ocr_pdf.engines.base import Engine, EngineConfig, OperationNotes
 from ocr_pdf.errors import (
     ConfigurationError,
     OperationFailedError,
@@ -207,16 +207,31 @@ class PollingEngine(AzureEngine):
         raise NotImplementedError
 
     def recognize_encoded(self, image: EncodedImage) -> PageText:
-        return self.parse(self._analyze(image), image.width, image.height)
+        return self.parse(self._analyze(image, None), image.width, image.height)
 
-    def _analyze(self, sent: EncodedImage) -> Any:
-        """The succeeded operation's body. An operation the service lost is submitted once
-        more (the page is paid for twice at most); lost again, the page fails."""
-        content_type = self.content_type(sent)
-        url = self.operations.submit(self.api.path, self.params, sent.data, content_type)
+    def recognize_resuming(self, image: EncodedImage, notes: OperationNotes) -> PageText:
+        return self.parse(self._analyze(image, notes), image.width, image.height)
+
+    def _analyze(self, sent: EncodedImage, notes: OperationNotes | None) -> Any:
+        """The succeeded operation's body: the one ``notes`` holds if the service still has
+        it (a run killed while polling paid for it already), else a new one, noted as soon
+        as it is submitted. An operation the service lost is submitted once more (the page is
+        paid for twice at most); lost again, the page fails."""
+        earlier = notes.pending() if notes is not None else None
+        if earlier is not None and same_service(earlier, self.transport.endpoint):
+            try:
+                return self.operations.wait(earlier, self.what)
+            except (OperationLostError, OperationFailedError, ServiceUnavailableError) as gone:
+                log.info("%s (an operation submitted before); submitting the page again", gone)
         try:
-            return self.operations.wait(url, self.what)
+            return self.operations.wait(self._submit(sent, notes), self.what)
         except OperationLostError as lost:
             log.info("%s; submitting the page again", lost)
-        url = self.operations.submit(self.api.path, self.params, sent.data, content_type)
-        return self.operations.wait(url, self.what)
+        return self.operations.wait(self._submit(sent, notes), self.what)
+
+    def _submit(self, sent: EncodedImage, notes: OperationNotes | None) -> str:
+        kind = self.content_type(sent)
+        url = self.operations.submit(self.api.path, self.params, sent.data, kind)
+        if notes is not None:
+            notes.note(url)
+        return url
