@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 from PIL import Image
 
-from ocr_pdf import graft, pdf, textlayer
+from ocr_pdf import graft, inkfit, pdf, rescue, textlayer
 from ocr_pdf.cache import OcrCache, cache_key, open_cache, pixel_digest
 from ocr_pdf.engines import EngineConfig, OcrEngine, default_jobs, get_engine, render_dpi
 from ocr_pdf.errors import (
@@ -134,16 +134,21 @@ def read_page(
 ) -> tuple[PageText, float, bool]:
     """(reading, seconds, from cache): the cached result under ``key``, or the engine's
     reading, timed and cached at once. The pipeline calls it in worker threads, so that a run
-    killed at any moment has kept every page it paid for."""
+    killed at any moment has kept every page it paid for.
+
+    The cache keeps the engine's own answer (read again if it found no words on a page that
+    shows print, see :mod:`ocr_pdf.rescue`); the words are fitted to their ink
+    (:func:`ocr_pdf.inkfit.refine`) on the way out, so that a better fit reaches pages read
+    earlier without paying for them again."""
     cached = store.get(key) if store is not None else None
     if cached is not None:
-        return cached, 0.0, True
+        return inkfit.refine(cached, image), 0.0, True
     started = time.monotonic()
-    text = engine.recognize(image)
+    text = rescue.recognize(engine, image)
     elapsed = time.monotonic() - started
     if store is not None:
         store.put(key, text)
-    return text, elapsed, False
+    return inkfit.refine(text, image), elapsed, False
 
 
 def _upright_turn(text: PageText) -> int:
