@@ -60,8 +60,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-from PIL import Image  # noqa: E402
 
 from tests import checks, pagegen  # noqa: E402
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf  # noqa: E402
@@ -212,87 +210,7 @@ LANGUAGE = {"cyrillic": ("rus", "ru"), "cjk": ("chi_sim", "zh-Hans")}
 """Per set: (tesseract's -l, Azure's -l); others read English."""
 
 
-# -- the truth: each word's ink box grown to its line's height -------------------------------
-
-
-Box = tuple[float, float, float, float]
-
-
-@dataclass
-class Target:
-    text: str
-    box: Box  # axis-aligned bounds, PDF user space
-    line: int  # index of its line on the page
-
-
-def targets(truth: TruthPage) -> list[Target]:
-    """The word boxes a born-digital page would highlight: each word's ink from its first to
-    its last dark pixel along the line, across the full height of its line's ink, mapped to
-    the page like the word itself (skew, turn, /Rotate) and taken as axis-aligned bounds."""
-    canvas, drawn = pagegen._draw(truth.spec)
-    ink = np.asarray(canvas) < (truth.spec.background + truth.spec.ink) / 2
-    out: list[Target] = []
-    flat_lines = [ln for b in drawn for ln in b]
-    for n, (drawn_line, truth_line) in enumerate(zip(flat_lines, truth.lines, strict=True)):
-        boxes = []
-        for _, quad in drawn_line:
-            (x0, y0), _, (x1, y1), _ = quad
-            # Pillow's text box holds the ink within a pixel; no more, or a close neighbour's
-            # ink would count.
-            x0, y0 = max(int(x0) - 1, 0), max(int(y0) - 1, 0)
-            x1, y1 = int(x1) + 2, int(y1) + 2
-            sub = ink[y0:y1, x0:x1]
-            ys, xs = np.nonzero(sub)
-            if len(xs) == 0:
-                boxes.append(None)
-                continue
-            boxes.append((x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1))
-        real = [b for b in boxes if b is not None]
-        if not real:
-            continue
-        top, bottom = min(b[1] for b in real), max(b[3] for b in real)
-        for (_, quad), box, word in zip(drawn_line, boxes, truth_line, strict=True):
-            if box is None:
-                continue
-            corners = [_to_user(quad, word.user_quad, x, y) for x in (box[0], box[2])
-                       for y in (top, bottom)]  # fmt: skip
-            xs_, ys_ = [p[0] for p in corners], [p[1] for p in corners]
-            out.append(Target(word.text, (min(xs_), min(ys_), max(xs_), max(ys_)), n))
-    return out
-
-
-def _to_user(quad: Any, user: Any, x: float, y: float) -> tuple[float, float]:
-    """A point of the upright canvas, given in the frame of a word's drawn box ``quad``, on the
-    page: the same affine map that took the box to the word's ``user`` quad."""
-    (qx0, qy0), _, (qx1, qy1), _ = quad
-    tl, tr, _br, bl = user
-    s = (x - qx0) / max(qx1 - qx0, 1e-9)
-    t = (y - qy0) / max(qy1 - qy0, 1e-9)
-    return (
-        tl[0] + s * (tr[0] - tl[0]) + t * (bl[0] - tl[0]),
-        tl[1] + s * (tr[1] - tl[1]) + t * (bl[1] - tl[1]),
-    )
-
-
 # -- what a user sees in an output ----------------------------------------------------------
-
-
-def output_words(path: Path, index: int, cjk: bool) -> list[tuple[str, Box]]:
-    """Words of an output page (cut at whitespace; CJK characters one by one) with the union
-    of their characters' boxes, in the order of pypdfium2's text."""
-    out: list[tuple[str, Box]] = []
-    text, box = "", None
-    for ch, b in [*checks.char_boxes_with_spaces(path, index), (" ", (0.0, 0.0, 0.0, 0.0))]:
-        if ch.isspace() or (cjk and text):
-            if text and box:
-                out.append((text, box))
-            text, box = "", None
-            if ch.isspace():
-                continue
-        text += ch
-        box = b if box is None else (min(box[0], b[0]), min(box[1], b[1]),
-                                     max(box[2], b[2]), max(box[3], b[3]))  # fmt: skip
-    return out
 
 
 def lcs(a: list[str], b: list[str]) -> int:
@@ -355,20 +273,14 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else float("nan")
 
 
-def score(src: Path, out: Path, truths: list[TruthPage], wanted: list[list[Target]]) -> Score:
+def score(src: Path, out: Path, truths: list[TruthPage]) -> Score:
     s = Score(pages=len(truths), bytes_added=out.stat().st_size - src.stat().st_size)
-    for i, (truth, goals) in enumerate(zip(truths, wanted, strict=True)):
+    for i, truth in enumerate(truths):
         cjk = any(b.cjk for b in truth.spec.blocks)
-        words = output_words(out, i, cjk)
-        by_text: dict[str, list[Box]] = {}
-        for t, b in words:
-            by_text.setdefault(t, []).append(b)
-        for goal in goals:
-            s.known += 1
-            best = max((checks.iou(b, goal.box) for b in by_text.get(goal.text, [])), default=0.0)
-            if best > 0:
-                s.found += 1
-                s.ious.append(best)
+        ious = checks.selection_ious(out, i, truth)
+        s.ious += ious
+        s.found += len(ious)
+        s.known += len(checks.line_height_boxes(truth))
         expected = checks.expected_text(truth)
         got = checks.page_text(out, i)
         s.cer.append(checks.cer(" ".join(got.split()), " ".join(expected.split())))
@@ -389,31 +301,6 @@ def score(src: Path, out: Path, truths: list[TruthPage], wanted: list[list[Targe
 
 
 # -- running the engines -----------------------------------------------------------------------
-
-
-class OneRegionStandIn(StandIn):
-    """A legacy /ocr answer that puts every line of the page in one region, lines top to
-    bottom: the lines of side-by-side columns interleave, as the service does when it judges
-    a page to be one block."""
-
-    def recognise(self, image: Image.Image) -> dict[str, Any]:
-        answer = super().recognise(image)
-        lines = [ln for region in answer.get("regions", []) for ln in region["lines"]]
-        if not lines:
-            return answer
-
-        def top_left(line: dict[str, Any]) -> tuple[int, int]:
-            x, y, _, _ = (int(v) for v in line["boundingBox"].split(","))
-            return (y // 8, x)
-
-        lines.sort(key=top_left)
-        boxes = [[int(v) for v in ln["boundingBox"].split(",")] for ln in lines]
-        x0 = min(b[0] for b in boxes)
-        y0 = min(b[1] for b in boxes)
-        x1 = max(b[0] + b[2] for b in boxes)
-        y1 = max(b[1] + b[3] for b in boxes)
-        answer["regions"] = [{"boundingBox": f"{x0},{y0},{x1 - x0},{y1 - y0}", "lines": lines}]
-        return answer
 
 
 @dataclass
@@ -528,7 +415,7 @@ def main() -> None:
     all_truths = {name: make_pdf(specs) for name, specs in sets.items()}
     pages = [t for _, truths in all_truths.values() for t in truths]
     with tempfile.TemporaryDirectory() as tmp_name, StandIn(key=KEY, pages=pages) as std, \
-            OneRegionStandIn(key=KEY, pages=pages) as one:  # fmt: skip
+            StandIn(key=KEY, pages=pages, one_region=True) as one:  # fmt: skip
         std.running_polls = one.running_polls = 0
         tmp = Path(tmp_name)
         roots: list[tuple[str, Path]] = []
@@ -543,7 +430,6 @@ def main() -> None:
         for set_name, (data, truths) in all_truths.items():
             src = tmp / f"{set_name}.pdf"
             src.write_bytes(data)
-            wanted = [targets(t) for t in truths]
             for engine in engines(chosen, std.endpoint, one.endpoint):
                 for when, root in roots if engine.ours else [("", ROOT)]:
                     argv = engine.command(set_name, str(root))
@@ -553,7 +439,7 @@ def main() -> None:
                     ok, seconds = run(argv, src, out, root)
                     if not ok:
                         continue
-                    results[(set_name, engine.label, when)] = score(src, out, truths, wanted)
+                    results[(set_name, engine.label, when)] = score(src, out, truths)
                     print(f"  {set_name:9} {engine.label:19} {when:15} {seconds:6.1f} s",
                           file=sys.stderr, flush=True)  # fmt: skip
         _print(results, list(all_truths))

@@ -71,8 +71,11 @@ def box_skew(lines: Sequence[Line]) -> float | None:
     """The skew of a page whose every quad is an axis-aligned box (degrees clockwise), from the
     slope of word centres along each line; None when some quad carries an angle of its own.
 
-    Lines of three words or more spanning at least six word heights vote, weighted by their
-    span; the weighted median resists a stray line. 0 when no line can vote."""
+    A word's centre sits higher when it has ascenders and lower when it has descenders, so
+    words are compared with words of their own kind (:func:`_profile`): the slope is the one
+    that fits each kind's centres best. Lines of three words or more spanning at least six
+    word heights vote, weighted by their span; the weighted median resists a stray line. 0
+    when no line can vote."""
     words = [w for ln in lines for w in ln.words]
     if not words or not all(axis_aligned(w.quad) for w in words):
         return None
@@ -81,20 +84,24 @@ def box_skew(lines: Sequence[Line]) -> float | None:
         if len(line.words) < 3:
             continue
         turn = 90.0 * round(line_direction(line.words) / 90)
-        centres, heights = [], []
+        kinds: dict[tuple[bool, bool], list[tuple[float, float]]] = {}
+        heights = []
         for w in line.words:
             left, top, right, bottom = _turned_bounds(w.quad, turn)
-            centres.append(((left + right) / 2, (top + bottom) / 2))
+            kinds.setdefault(_profile(w.text), []).append(((left + right) / 2, (top + bottom) / 2))
             heights.append(bottom - top)
-        span = max(c[0] for c in centres) - min(c[0] for c in centres)
+        xs = [x for kind in kinds.values() for x, _ in kind]
         heights.sort()
-        if span < 6 * heights[len(heights) // 2]:
+        if max(xs) - min(xs) < 6 * heights[len(heights) // 2]:
             continue
-        mx = sum(c[0] for c in centres) / len(centres)
-        my = sum(c[1] for c in centres) / len(centres)
-        sxx = sum((c[0] - mx) ** 2 for c in centres)
-        slope = sum((c[0] - mx) * (c[1] - my) for c in centres) / sxx
-        votes.append((math.degrees(math.atan(slope)), span))
+        sxy = sxx = 0.0
+        for kind in kinds.values():
+            mx = sum(x for x, _ in kind) / len(kind)
+            my = sum(y for _, y in kind) / len(kind)
+            sxy += sum((x - mx) * (y - my) for x, y in kind)
+            sxx += sum((x - mx) ** 2 for x, _ in kind)
+        if sxx > 0:
+            votes.append((math.degrees(math.atan(sxy / sxx)), max(xs) - min(xs)))
     if not votes:
         return 0.0
     votes.sort()
@@ -104,6 +111,18 @@ def box_skew(lines: Sequence[Line]) -> float | None:
         if acc >= half:
             return angle
     return votes[-1][0]
+
+
+_ASCENDING = set("bdfhklt0123456789'\"!?()[]{}/|\\")
+_DESCENDING = set("gjpqy,;()[]{}")
+
+
+def _profile(text: str) -> tuple[bool, bool]:
+    """Whether a word reaches above the x-height (ascenders, capitals, digits) and below the
+    baseline (descenders): its box's middle shifts with both."""
+    up = any(c in _ASCENDING or c.isupper() or not c.isascii() for c in text)
+    down = any(c in _DESCENDING for c in text)
+    return up, down
 
 
 def _turned_bounds(quad: Quad, degrees: float) -> Box:

@@ -117,9 +117,9 @@ class _Canon:
 # -- one line ----------------------------------------------------------------------------------
 
 
-class _Gaps:
-    """The blank runs of a line's ink profile (columns whose ink within the band is at most
-    ``floor`` pixels), as sorted Python lists: what every word of the line is measured by."""
+class _Runs:
+    """The blank runs of one ink profile of a line (columns holding at most ``floor`` ink
+    pixels), as sorted Python lists."""
 
     def __init__(self, profile: NDArray[np.int64], floor: int) -> None:
         import numpy as np
@@ -159,6 +159,21 @@ class _Gaps:
             return self.starts[i], self.ends[i]
         return None
 
+    def ink(self, start: int, end: int) -> int:
+        """Ink pixels in columns [start, end)."""
+        return int(self.profile[start:end].sum())
+
+    def faintest(self, lo: float, hi: float, near: float) -> int:
+        """The column of [lo, hi] with the least ink, the nearest to ``near`` of equals."""
+        import numpy as np
+
+        a, b = max(0, math.floor(lo)), min(self.size, math.ceil(hi) + 1)
+        if b <= a:
+            return int(min(max(near, 0), self.size - 1))
+        window = self.profile[a:b]
+        faint = np.flatnonzero(window == window.min()) + a
+        return int(faint[np.argmin(np.abs(faint - near))])
+
     def trim(self, start: int, end: int) -> tuple[int, int] | None:
         """[start, end) without blank columns at either end; None when all blank."""
         start, end = max(start, 0), min(end, self.size)
@@ -190,6 +205,31 @@ class _Gaps:
 
 
 @dataclass
+class _Ink:
+    """A line's ink per column, from column ``x0`` of its frame: ``full`` over its whole band,
+    ``core`` over its band less the descenders, where the gaps between words are cleanest: the
+    hooks of j, y, g and p reach under the neighbouring letters, while the ink above the
+    x-height (a 7's bar, a T's) belongs inside words."""
+
+    full: _Runs
+    core: _Runs
+    band: float  # the band's height, pixels
+
+    def cut(self, g0: int, g1: int) -> tuple[int, int]:
+        """Where the words on either side of the blank core run [g0, g1) end and begin: the
+        widest blank run of the full band within it, or its faintest column (a hook below
+        the line)."""
+        runs = [(max(a, g0), min(b, g1)) for a, b in self.full.around(g0, g1)]
+        runs = [r for r in runs if r[1] > r[0]]
+        if runs:
+            return max(runs, key=lambda r: r[1] - r[0])
+        if g1 - g0 < 1:
+            return g0, g0
+        c = self.full.faintest(g0, g1 - 1, (g0 + g1) / 2)
+        return c, c
+
+
+@dataclass
 class _LineFit:
     """A line measured on the ink, in its canonical frame: columns ``x`` (image columns of the
     upright array) and sheared rows ``r = y - slope * x``, in which the skewed line is level."""
@@ -199,9 +239,9 @@ class _LineFit:
     words: tuple[Word, ...]
     extents: list[tuple[int, int] | None]  # each word's ink columns [start, end), or None
     band: tuple[float, float]  # sheared rows [top, bottom) of the line's ink
-    gaps: _Gaps
-    x0: int  # the column the profile starts at
-    word_gaps: list[int]  # widths of the blank gaps between this line's words
+    ink: _Ink
+    x0: int  # the column the profiles start at
+    word_gaps: list[int]  # widths of the blank core runs between this line's words
 
     def quad(self, start: float, end: float) -> Quad:
         """The quad of columns [start, end) across the band, as a rectangle along the line."""
@@ -236,9 +276,10 @@ class _LineFit:
 
     def _letter_gap(self) -> float:
         """A wide gap between letters of one word on this line: the 90th percentile of the
-        blank runs inside its words (0 when letters touch)."""
+        blank core runs inside its words (0 when letters touch)."""
+        core = self.ink.core
         inner = sorted(
-            g1 - g0 for e in self.extents if e is not None for g0, g1 in self.gaps.inside(*e)
+            g1 - g0 for e in self.extents if e is not None for g0, g1 in core.inside(*e)
         )
         return float(inner[int(0.9 * (len(inner) - 1))]) if inner else 0.0
 
@@ -246,9 +287,11 @@ class _LineFit:
         self, text: str, extent: tuple[int, int], word_gap: float | None, letter_gap: float
     ) -> list[tuple[str, tuple[int, int]]]:
         """A word cut where its ink has a gap as wide as the gaps between words (the engine
-        missed a space), the text cut at the character whose estimated position falls in that
-        gap. Words under four characters, CJK, right-to-left text and text with spaces stay
-        whole."""
+        missed a space) and well wider than the gaps between letters on its line; the text
+        cut at the character whose estimated position falls in that gap. The full height of
+        the line must be blank there: above the x-height a T's or a 7's bar, at its top an A's
+        apex leave gaps inside words. Words under four characters, CJK, right-to-left text and
+        text with spaces stay whole."""
         whole = [(text, extent)]
         if (
             word_gap is None
@@ -258,17 +301,21 @@ class _LineFit:
         ):
             return whole
         start, end = extent
-        need = max(0.7 * word_gap, 1.8 * letter_gap, 0.12 * (self.band[1] - self.band[0]))
-        wide = [g for g in self.gaps.inside(start, end) if g[1] - g[0] >= need]
+        need = max(0.7 * word_gap, 1.8 * letter_gap, 0.12 * self.ink.band)
+        wide = [g for g in self.ink.core.inside(start, end) if g[1] - g[0] >= need]
         if not wide:
             return whole
         g0, g1 = max(wide, key=lambda g: g[1] - g[0])
         k = _split_index(text, ((g0 + g1) / 2 - start) / (end - start))
         if k is None:
             return whole
+        c0, c1 = self.ink.cut(g0, g1)
+        left, right = self.ink.full.trim(start, c0), self.ink.full.trim(c1, end)
+        if left is None or right is None:
+            return whole
         return [
-            *self._split(text[:k], (start, g0), word_gap, letter_gap),
-            *self._split(text[k:], (g1, end), word_gap, letter_gap),
+            *self._split(text[:k], left, word_gap, letter_gap),
+            *self._split(text[k:], right, word_gap, letter_gap),
         ]
 
 
@@ -329,29 +376,35 @@ def _fit_line(a: NDArray[np.uint8], line: Line, quarter: int, skew: float) -> _L
     x1 = min(cols, math.ceil(max(s[1] for s in spans) + reach))
     if x1 - x0 < 2:
         return None
-    found = _band_and_profile(arr, t, x0, x1, lo_r, hi_r, e0, e1)
+    found = _band_and_profiles(arr, t, x0, x1, lo_r, hi_r, e0, e1)
     if found is None:
         return None
-    band, profile = found
-    if band[1] - band[0] < 0.35 * height:
+    band, full, core = found
+    height_found = band[1] - band[0]
+    if height_found < 0.35 * height:
         return None  # a rule or a row of dots, not a line of letters: trust the engine
-    gaps = _Gaps(profile, 1 if band[1] - band[0] >= 24 else 0)
+    floor = 1 if height_found >= 24 else 0
+    ink_ = _Ink(_Runs(full, floor), _Runs(core, floor), height_found)
     order = sorted(range(len(words)), key=lambda i: spans[i][0] + spans[i][1])
     if all(_is_cjk_text(words[i].text) for i in order):
-        est = _by_character_count(gaps, [words[i].text for i in order], spans[order[0]][0] - x0,
-                                  spans[order[-1]][1] - x0, reach)  # fmt: skip
-        window = 0.3 * (band[1] - band[0])
+        texts = [words[i].text for i in order]
+        first, last = spans[order[0]][0] - x0, spans[order[-1]][1] - x0
+        est = _by_character_count(ink_.full, texts, first, last, reach)
+        window = 0.3 * height_found
     else:
         est = [(spans[i][0] - x0, spans[i][1] - x0) for i in order]
         window = reach
-    extents, word_gaps = _place_words(gaps, est, window, reach)
+    extents, word_gaps = _place_words(ink_, est, window, reach)
     placed: list[tuple[int, int] | None] = [None] * len(words)
     for i, extent in zip(order, extents, strict=True):
         placed[i] = extent
-    return _LineFit(canon, t, words, placed, band, gaps, x0, word_gaps)
+    return _LineFit(canon, t, words, placed, band, ink_, x0, word_gaps)
 
 
-def _band_and_profile(
+Profiles = tuple[tuple[float, float], "NDArray[np.int64]", "NDArray[np.int64]"]
+
+
+def _band_and_profiles(
     arr: NDArray[np.uint8],
     t: float,
     x0: int,
@@ -360,10 +413,11 @@ def _band_and_profile(
     hi_r: int,
     e0: float,
     e1: float,
-) -> tuple[tuple[float, float], NDArray[np.int64]] | None:
+) -> Profiles | None:
     """The line's band (sheared rows [top, bottom) holding ink contiguously around its densest
-    rows within the engine's band [e0, e1]) and its ink per column within that band, from
-    column x0; None when the region holds no print (too little contrast, no ink)."""
+    rows within the engine's band [e0, e1]), and its ink per column from column x0 within the
+    band and within the band less its descenders (see :func:`_baseline`); None when the region
+    holds no print (too little contrast, no ink)."""
     import numpy as np
 
     rows = arr.shape[0]
@@ -397,9 +451,10 @@ def _band_and_profile(
         band = _band(across, inner0, inner1)
         if band is None:
             return None
-        top, bottom = band
-        profile = np.count_nonzero(mask[top + lo_r - ya : bottom + lo_r - ya], axis=0)
-        return (float(lo_r + top), float(lo_r + bottom)), profile.astype(np.int64)
+        (top, bottom), base = band, _baseline(across, *band)
+        full = np.count_nonzero(mask[top + lo_r - ya : bottom + lo_r - ya], axis=0)
+        core = np.count_nonzero(mask[top + lo_r - ya : base + lo_r - ya], axis=0)
+        return (float(lo_r + top), float(lo_r + bottom)), full, core
 
     # Skewed line: every ink pixel's column and sheared row. The row of pixel (x, y) is
     # floor(y + 0.5 - t * (x + 0.5)) = y - ceil(t * (x + 0.5) - 0.5): a shift per column.
@@ -421,10 +476,23 @@ def _band_and_profile(
     band = _band(across, inner0, inner1)
     if band is None:
         return None
-    top, bottom = band
-    inside = (pr >= top) & (pr < bottom)
-    profile = np.bincount(px[inside], minlength=x1 - x0)
-    return (float(lo_r + top), float(lo_r + bottom)), profile.astype(np.int64)
+    (top, bottom), base = band, _baseline(across, *band)
+    full = np.bincount(px[(pr >= top) & (pr < bottom)], minlength=x1 - x0)
+    core = np.bincount(px[(pr >= top) & (pr < base)], minlength=x1 - x0)
+    return (float(lo_r + top), float(lo_r + bottom)), full, core
+
+
+def _baseline(across: NDArray[np.int64], top: int, bottom: int) -> int:
+    """The row below the letters' bodies in [top, bottom): below the densest row, the first
+    holding less than a fifth as much ink. The x-height's rows (stems at least) hold a third
+    or more of the densest row's ink, descenders a tenth: this is the baseline of Latin text,
+    the foot of CJK."""
+    import numpy as np
+
+    rows = across[top:bottom]
+    peak = int(np.argmax(rows))
+    thin = np.flatnonzero(rows[peak:] < rows[peak] / 5)
+    return top + peak + (int(thin[0]) if len(thin) else len(rows) - peak)
 
 
 def _band(across: NDArray[np.int64], inner0: int, inner1: int) -> tuple[int, int] | None:
@@ -449,12 +517,12 @@ def _is_cjk_text(text: str) -> bool:
 
 
 def _by_character_count(
-    gaps: _Gaps, texts: list[str], first: float, last: float, reach: float
+    full: _Runs, texts: list[str], first: float, last: float, reach: float
 ) -> list[tuple[float, float]]:
     """Where the words of a CJK line should lie: the line's ink shared out by their characters
     (CJK is set on a fixed pitch), rather than where the engine put them."""
-    start = gaps.outer(first, reach, -1)
-    end = gaps.outer(last, reach, +1)
+    start = full.outer(first, reach, -1)
+    end = full.outer(last, reach, +1)
     widths = [sum(_width(c) for c in t) for t in texts]
     total = sum(widths) or 1.0
     out, acc = [], 0.0
@@ -466,16 +534,16 @@ def _by_character_count(
 
 
 def _place_words(
-    gaps: _Gaps, est: list[tuple[float, float]], window: float, reach: float
+    ink_: _Ink, est: list[tuple[float, float]], window: float, reach: float
 ) -> tuple[list[tuple[int, int] | None], list[int]]:
     """Each word's ink columns [start, end) from its estimated columns ``est`` (words left to
-    right, relative to the profile), and the widths of the blank gaps found between words.
+    right, relative to the profiles), and the widths of the blank core runs between words.
 
-    Each boundary goes to the widest blank run whose centre lies within ``window`` of the
-    boundary's estimate (wider and nearer is better), or, where the words touch, to the
-    faintest column there; the line's outer ends go to where its ink starts and stops."""
-    import numpy as np
-
+    Each boundary goes to the widest blank core run whose centre lies within ``window`` of the
+    boundary's estimate (wider and nearer is better; see :meth:`_Ink.cut`), or, where the
+    words touch, to the faintest core column near it; the line's outer ends go to where its
+    ink starts and stops."""
+    full, core, band = ink_.full, ink_.core, ink_.band
     cuts: list[tuple[int, int]] = []  # (end of the word before, start of the word after)
     widths: list[int] = []
     for (s0, e0), (s1, e1) in pairwise(est):
@@ -485,34 +553,50 @@ def _place_words(
         if hi <= lo:
             lo, hi = min(c0, c1), max(c0, c1)
         best = None
-        for g0, g1 in gaps.around(lo, hi):
-            score = (g1 - g0) - 0.25 * abs((g0 + g1) / 2 - middle)
+        for g0, g1 in core.around(lo, hi):
+            score = (g1 - g0) - 0.5 * abs((g0 + g1) / 2 - middle)
             if best is None or score > best[0]:
                 best = (score, g0, g1)
         if best is not None:
-            cuts.append((best[1], best[2]))
+            cuts.append(ink_.cut(best[1], best[2]))
             widths.append(best[2] - best[1])
             continue
-        a, b = max(0, math.floor(lo)), min(gaps.size, math.ceil(hi) + 1)
-        if b <= a:
-            cut = int(min(max(middle, 0), gaps.size - 1))
-        else:
-            window_ink = gaps.profile[a:b]
-            faint = np.flatnonzero(window_ink == window_ink.min()) + a
-            cut = int(faint[np.argmin(np.abs(faint - middle))])
+        # Touching words: where they touch least, close to where the engine cut them.
+        cut = core.faintest(max(lo, middle - 0.2 * band), min(hi, middle + 0.2 * band), middle)
         cuts.append((cut, cut))
 
     out: list[tuple[int, int] | None] = []
     for i, (s, e) in enumerate(est):
-        start = cuts[i - 1][1] if i else gaps.outer(s, reach, -1)
-        end = cuts[i][0] if i < len(cuts) else gaps.outer(e, reach, +1)
-        fit = gaps.trim(start, end)
+        start = cuts[i - 1][1] if i else full.outer(s, reach, -1)
+        end = cuts[i][0] if i < len(cuts) else full.outer(e, reach, +1)
+        fit = full.trim(start, end)
+        if fit is not None:
+            fit = _without_specks(full, fit, band)
         # Ink that hardly overlaps where the engine put the word is not that word's (a word
         # off the edge of the image, a box far off its ink): its box stays as it was.
         if fit is not None and min(fit[1], e) - max(fit[0], s) < 0.3 * min(fit[1] - fit[0], e - s):
             fit = None
         out.append(fit)
     return out, widths
+
+
+def _without_specks(full: _Runs, fit: tuple[int, int], band: float) -> tuple[int, int]:
+    """A word's columns without a speck of dust at either end: a run of ink at most a tenth
+    of the line high and wide, and faint, set off from the word by more than a letter's gap
+    (a full stop sits closer)."""
+    start, end = fit
+    small, apart = 0.12 * band, 0.15 * band
+    inner = full.inside(start, end)
+    if inner:
+        g0, g1 = inner[-1]
+        if end - g1 <= small and g1 - g0 >= apart and full.ink(g1, end) <= small * small:
+            end = g0
+    inner = full.inside(start, end)
+    if inner:
+        g0, g1 = inner[0]
+        if g0 - start <= small and g1 - g0 >= apart and full.ink(start, g0) <= small * small:
+            start = g1
+    return start, end
 
 
 _NARROW = set("iljtfrI1!|.,:;'`\"()[]{}-")
