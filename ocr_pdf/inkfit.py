@@ -60,9 +60,9 @@ def refine(text: PageText, image: Image.Image) -> PageText:
     between them. Lines and their order are kept; so is any word whose ink cannot be found."""
     if not text.words or image.size != (text.width, text.height):
         return text
-    a = ink.grey(image)
+    page = image if image.mode == "L" else image.convert("L")
     fits = [
-        _fit_line(a, line, quarter, skew)
+        _fit_line(page, line, quarter, skew)
         for line, (quarter, skew) in zip(text.lines, _line_angles(text.lines), strict=True)
     ]
     gaps = [g for f in fits if f is not None for g in f.word_gaps]
@@ -79,17 +79,23 @@ def refine(text: PageText, image: Image.Image) -> PageText:
 
 class _Canon:
     """The frame in which one quarter of the page's text reads upright: ``quarter`` turns of 90
-    degrees clockwise that the text is set at, undone on the image array by np.rot90 (a view,
-    no copy). Points map to and from it, in continuous pixel coordinates."""
+    degrees clockwise that the text is set at, undone. Points map to and from it, in
+    continuous pixel coordinates (a ``width`` x ``height`` image, origin top-left, y down)."""
 
     def __init__(self, quarter: int, width: int, height: int) -> None:
         self.quarter, self.width, self.height = quarter, width, height
+        # back(u, v) = (m[0] * u + m[1] * v + m[2], m[3] * u + m[4] * v + m[5])
+        self.matrix = {
+            0: (1, 0, 0, 0, 1, 0),
+            1: (0, -1, width, 1, 0, 0),
+            2: (-1, 0, width, 0, -1, height),
+            3: (0, 1, 0, -1, 0, height),
+        }[quarter]
 
-    def rotate(self, a: NDArray[np.uint8]) -> NDArray[np.uint8]:
-        """The page's grey array turned so that this frame's text is upright (a view)."""
-        import numpy as np
-
-        return np.rot90(a, self.quarter) if self.quarter else a
+    @property
+    def size(self) -> tuple[int, int]:
+        """Width and height of the image in this frame."""
+        return (self.height, self.width) if self.quarter % 2 else (self.width, self.height)
 
     def to(self, p: Point) -> Point:
         x, y = p
@@ -104,14 +110,8 @@ class _Canon:
 
     def back(self, p: Point) -> Point:
         u, v = p
-        q, w, h = self.quarter, self.width, self.height
-        if q == 1:
-            return (w - v, u)
-        if q == 2:
-            return (w - u, h - v)
-        if q == 3:
-            return (v, h - u)
-        return (u, v)
+        a, b, c, d, e, f = self.matrix
+        return (a * u + b * v + c, d * u + e * v + f)
 
 
 # -- one line ----------------------------------------------------------------------------------
@@ -242,70 +242,81 @@ class _LineFit:
     ink: _Ink
     x0: int  # the column the profiles start at
     word_gaps: list[int]  # widths of the blank core runs between this line's words
+    cut_gaps: set[tuple[int, int]]  # those runs
 
     def quad(self, start: float, end: float) -> Quad:
         """The quad of columns [start, end) across the band, as a rectangle along the line."""
+        top, bottom = self.band
+        start, end = start + self.x0, end + self.x0
+        back = self.canon.back
+        if self.slope == 0:
+            return (
+                back((start, top)),
+                back((end, top)),
+                back((end, bottom)),
+                back((start, bottom)),
+            )
         t = self.slope
         cos = 1 / math.sqrt(1 + t * t)
         sin = t * cos
-        top, bottom = self.band
-        mid = (top + bottom) / 2
         # A point at column x on sheared row r lies at along = x / cos + r * sin and
         # across = r * cos in the frame of the line's direction (cos, sin).
-        start, end = start + self.x0, end + self.x0
-        a0, a1 = start / cos + mid * sin, end / cos + mid * sin
+        shift = (top + bottom) / 2 * sin
+        a0, a1 = start / cos + shift, end / cos + shift
         c0, c1 = top * cos, bottom * cos
 
         def point(along: float, across: float) -> Point:
-            return self.canon.back((along * cos - across * sin, along * sin + across * cos))
+            return back((along * cos - across * sin, along * sin + across * cos))
 
         return (point(a0, c0), point(a1, c0), point(a1, c1), point(a0, c1))
 
     def line(self, page_gap: float | None) -> Line:
         """The line's words on their ink, glued words split."""
+        splits = self._glued(page_gap)
         words: list[Word] = []
-        reference = median(self.word_gaps) if self.word_gaps else page_gap
-        letter = self._letter_gap()
         for word, extent in zip(self.words, self.extents, strict=True):
             if extent is None:
                 words.append(word)
                 continue
-            for text, (start, end) in self._split(word.text, extent, reference, letter):
+            gaps = [g for g in splits if extent[0] < g[0] and g[1] < extent[1]]
+            for text, (start, end) in self._split(word.text, extent, gaps):
                 words.append(Word(text, self.quad(start, end), word.confidence))
         return Line(tuple(words))
 
-    def _letter_gap(self) -> float:
-        """A wide gap between letters of one word on this line: the 90th percentile of the
-        blank core runs inside its words (0 when letters touch)."""
+    def _glued(self, page_gap: float | None) -> list[tuple[int, int]]:
+        """Blank core runs inside words as wide as the gaps between words on this line (or
+        the page, for a line of one word) and well wider than the gaps between its letters
+        (the 90th percentile of the other runs inside its words): where an engine missed a
+        space. The core (see :class:`_Ink`) lets a descender's hook reach under the next
+        word."""
+        word_gap = median(self.word_gaps) if self.word_gaps else page_gap
+        placed = [e for e in self.extents if e is not None]
+        if word_gap is None or not placed:
+            return []
         core = self.ink.core
-        inner = sorted(
-            g1 - g0 for e in self.extents if e is not None for g0, g1 in core.inside(*e)
-        )
-        return float(inner[int(0.9 * (len(inner) - 1))]) if inner else 0.0
+        lo, hi = min(e[0] for e in placed), max(e[1] for e in placed)
+        inner = [g for g in core.inside(lo, hi) if g not in self.cut_gaps]
+        if not inner:
+            return []
+        widths = sorted(g1 - g0 for g0, g1 in inner)
+        letter_gap = widths[int(0.9 * (len(widths) - 1))]
+        need = max(0.7 * word_gap, 1.8 * letter_gap, 0.12 * self.ink.band)
+        return [g for g in inner if g[1] - g[0] >= need]
 
     def _split(
-        self, text: str, extent: tuple[int, int], word_gap: float | None, letter_gap: float
+        self, text: str, extent: tuple[int, int], gaps: list[tuple[int, int]]
     ) -> list[tuple[str, tuple[int, int]]]:
-        """A word cut where its ink has a gap as wide as the gaps between words (the engine
-        missed a space) and well wider than the gaps between letters on its line; the text
-        cut at the character whose estimated position falls in that gap. The full height of
-        the line must be blank there: above the x-height a T's or a 7's bar, at its top an A's
-        apex leave gaps inside words. Words under four characters, CJK, right-to-left text and
-        text with spaces stay whole."""
-        whole = [(text, extent)]
-        if (
-            word_gap is None
-            or len(text) < 4
-            or is_rtl(text)
-            or any(is_cjk(c) or c.isspace() for c in text)
-        ):
-            return whole
+        """A word cut at the widest of ``gaps`` (see :meth:`_glued`) within it, its text at
+        the character whose estimated position falls in that gap, recursively. Words under
+        four characters, CJK, right-to-left text and text with spaces stay whole."""
         start, end = extent
-        need = max(0.7 * word_gap, 1.8 * letter_gap, 0.12 * self.ink.band)
-        wide = [g for g in self.ink.core.inside(start, end) if g[1] - g[0] >= need]
-        if not wide:
+        gaps = [g for g in gaps if start < g[0] and g[1] < end]
+        whole = [(text, extent)]
+        if not gaps or len(text) < 4 or " " in text:
             return whole
-        g0, g1 = max(wide, key=lambda g: g[1] - g[0])
+        if not text.isascii() and (is_rtl(text) or any(is_cjk(c) for c in text)):
+            return whole
+        g0, g1 = max(gaps, key=lambda g: g[1] - g[0])
         k = _split_index(text, ((g0 + g1) / 2 - start) / (end - start))
         if k is None:
             return whole
@@ -313,10 +324,7 @@ class _LineFit:
         left, right = self.ink.full.trim(start, c0), self.ink.full.trim(c1, end)
         if left is None or right is None:
             return whole
-        return [
-            *self._split(text[:k], left, word_gap, letter_gap),
-            *self._split(text[k:], right, word_gap, letter_gap),
-        ]
+        return [*self._split(text[:k], left, gaps), *self._split(text[k:], right, gaps)]
 
 
 def _line_angles(lines: tuple[Line, ...]) -> list[tuple[int, float]]:
@@ -347,15 +355,14 @@ def _line_angles(lines: tuple[Line, ...]) -> list[tuple[int, float]]:
     ]
 
 
-def _fit_line(a: NDArray[np.uint8], line: Line, quarter: int, skew: float) -> _LineFit | None:
-    """Measure one line on the grey page ``a`` in the frame of its quarter turn and skew;
-    None when its ink cannot be found."""
+def _fit_line(page: Image.Image, line: Line, quarter: int, skew: float) -> _LineFit | None:
+    """Measure one line on the grey ``page`` in the frame of its quarter turn and skew; None
+    when its ink cannot be found."""
     words = line.words
     if not words or abs(skew) > MAX_SKEW:
         return None
-    canon = _Canon(quarter, a.shape[1], a.shape[0])
-    arr = canon.rotate(a)
-    cols = arr.shape[1]
+    canon = _Canon(quarter, page.width, page.height)
+    cols = canon.size[0]
     t = math.tan(math.radians(skew))
 
     # Each word's columns and sheared rows, as the engine gave them.
@@ -376,11 +383,13 @@ def _fit_line(a: NDArray[np.uint8], line: Line, quarter: int, skew: float) -> _L
     x1 = min(cols, math.ceil(max(s[1] for s in spans) + reach))
     if x1 - x0 < 2:
         return None
-    found = _band_and_profiles(arr, t, x0, x1, lo_r, hi_r, e0, e1)
+    region = _region(page, canon, t, x0, x1, lo_r, hi_r)
+    found = _band_and_profiles(region, e0 - lo_r, e1 - lo_r)
     if found is None:
         return None
-    band, full, core = found
-    height_found = band[1] - band[0]
+    (top, bottom), full, core = found
+    band = (float(lo_r + top), float(lo_r + bottom))
+    height_found = bottom - top
     if height_found < 0.35 * height:
         return None  # a rule or a row of dots, not a line of letters: trust the engine
     floor = 1 if height_found >= 24 else 0
@@ -394,92 +403,70 @@ def _fit_line(a: NDArray[np.uint8], line: Line, quarter: int, skew: float) -> _L
     else:
         est = [(spans[i][0] - x0, spans[i][1] - x0) for i in order]
         window = reach
-    extents, word_gaps = _place_words(ink_, est, window, reach)
+    extents, cut_gaps = _place_words(ink_, est, window, reach)
     placed: list[tuple[int, int] | None] = [None] * len(words)
     for i, extent in zip(order, extents, strict=True):
         placed[i] = extent
-    return _LineFit(canon, t, words, placed, band, ink_, x0, word_gaps)
+    word_gaps = [g1 - g0 for g0, g1 in cut_gaps]
+    return _LineFit(canon, t, words, placed, band, ink_, x0, word_gaps, set(cut_gaps))
 
 
-Profiles = tuple[tuple[float, float], "NDArray[np.int64]", "NDArray[np.int64]"]
+def _region(
+    page: Image.Image, canon: _Canon, t: float, x0: int, x1: int, lo_r: int, hi_r: int
+) -> NDArray[np.uint8]:
+    """The grey levels of columns [x0, x1) and sheared rows [lo_r, hi_r) of a line's frame, as
+    an array whose rows are those sheared rows: the line turned upright and its skew sheared
+    out in one affine resampling (nearest pixel; paper beyond the page's edges)."""
+    import numpy as np
+
+    size = (x1 - x0, hi_r - lo_r)
+    if t == 0 and canon.quarter == 0 and lo_r >= 0 and hi_r <= page.height:
+        return np.asarray(page.crop((x0, lo_r, x1, hi_r)))  # the common case, 5 times faster
+    # Output pixel (i, j) is canonical point (x0 + i, lo_r + j + t * (x0 + i)): the shear
+    # [[1, 0], [t, 1]] and an offset, then the frame's own map back to the page.
+    a, b, c, d, e, f = canon.matrix
+    u0, v0 = x0, lo_r + t * x0
+    data = (a + b * t, b, a * u0 + b * v0 + c, d + e * t, e, d * u0 + e * v0 + f)
+    corners = [
+        (data[0] * i + data[1] * j + data[2], data[3] * i + data[4] * j + data[5])
+        for i in (0, size[0])
+        for j in (0, size[1])
+    ]
+    inside = all(0 <= x <= page.width and 0 <= y <= page.height for x, y in corners)
+    resampled = page.transform(
+        size,
+        Image.Transform.AFFINE,
+        data,
+        resample=Image.Resampling.NEAREST,
+        fillcolor=None if inside else 255,  # filling costs a pass; only past the edges
+    )
+    return np.asarray(resampled)
 
 
 def _band_and_profiles(
-    arr: NDArray[np.uint8],
-    t: float,
-    x0: int,
-    x1: int,
-    lo_r: int,
-    hi_r: int,
-    e0: float,
-    e1: float,
-) -> Profiles | None:
-    """The line's band (sheared rows [top, bottom) holding ink contiguously around its densest
-    rows within the engine's band [e0, e1]), and its ink per column from column x0 within the
-    band and within the band less its descenders (see :func:`_baseline`); None when the region
-    holds no print (too little contrast, no ink)."""
+    region: NDArray[np.uint8], e0: float, e1: float
+) -> tuple[tuple[int, int], NDArray[np.int64], NDArray[np.int64]] | None:
+    """In a line's region (see :func:`_region`): its band (rows [top, bottom) holding ink
+    contiguously around the densest row within the engine's band [e0, e1], inner part), and
+    its ink per column within the band and within the band less its descenders (see
+    :func:`_baseline`); None when the region holds no print (too little contrast, no ink)."""
     import numpy as np
 
-    rows = arr.shape[0]
-    n_rows = hi_r - lo_r
-    # The region cut into pieces along the line short enough that the skew climbs at most half
-    # a line height within each: their bounding boxes then hold little but the line.
-    step = x1 - x0 if t == 0 else max(16, math.ceil(0.5 * (e1 - e0) / abs(t)))
-    pieces = []
-    histogram = np.zeros(256, dtype=np.int64)
-    for xa in range(x0, x1, step):
-        xb = min(x1, xa + step)
-        ya = max(0, math.floor(lo_r + min(t * xa, t * xb)))
-        yb = min(rows, math.ceil(hi_r + max(t * xa, t * xb)))
-        if yb > ya:
-            view = arr[ya:yb, xa:xb]
-            histogram += np.bincount(view[::2, ::2].ravel(), minlength=256)
-            pieces.append((xa, ya, view))
-    levels = ink.otsu(histogram)
+    levels = ink.otsu(np.bincount(region[::2, ::2].ravel(), minlength=256))
     if levels is None or levels[2] - levels[1] < ink.MIN_CONTRAST:
         return None
-    threshold = levels[0]
-    inner0 = max(0, int(e0 - lo_r + 0.2 * (e1 - e0)))
-    inner1 = min(n_rows, max(inner0 + 1, int(e1 - lo_r - 0.2 * (e1 - e0))))
-
-    if t == 0:
-        # Level line: row and column sums of one crop.
-        xa, ya, view = pieces[0]
-        mask = view <= threshold
-        across = np.zeros(n_rows, dtype=np.int64)
-        across[ya - lo_r : ya - lo_r + mask.shape[0]] = np.count_nonzero(mask, axis=1)
-        band = _band(across, inner0, inner1)
-        if band is None:
-            return None
-        (top, bottom), base = band, _baseline(across, *band)
-        full = np.count_nonzero(mask[top + lo_r - ya : bottom + lo_r - ya], axis=0)
-        core = np.count_nonzero(mask[top + lo_r - ya : base + lo_r - ya], axis=0)
-        return (float(lo_r + top), float(lo_r + bottom)), full, core
-
-    # Skewed line: every ink pixel's column and sheared row. The row of pixel (x, y) is
-    # floor(y + 0.5 - t * (x + 0.5)) = y - ceil(t * (x + 0.5) - 0.5): a shift per column.
-    shift = np.ceil(t * (np.arange(x0, x1) + 0.5) - 0.5).astype(np.int64)
-    xs_parts, rs_parts = [], []
-    for xa, ya, view in pieces:
-        # flatnonzero and a division: several times faster than a 2-D nonzero.
-        width = view.shape[1]
-        flat = np.flatnonzero(view <= threshold)
-        ys = flat // width
-        xs = flat - ys * width + (xa - x0)
-        xs_parts.append(xs)
-        rs_parts.append(ys + (ya - lo_r) - shift[xs])
-    px = np.concatenate(xs_parts)
-    pr = np.concatenate(rs_parts)
-    keep = (pr >= 0) & (pr < n_rows)
-    px, pr = px[keep], pr[keep]
-    across = np.bincount(pr, minlength=n_rows)
+    mask = region <= levels[0]
+    across = np.count_nonzero(mask, axis=1)
+    inner0 = max(0, int(e0 + 0.2 * (e1 - e0)))
+    inner1 = min(len(across), max(inner0 + 1, int(e1 - 0.2 * (e1 - e0))))
     band = _band(across, inner0, inner1)
     if band is None:
         return None
-    (top, bottom), base = band, _baseline(across, *band)
-    full = np.bincount(px[(pr >= top) & (pr < bottom)], minlength=x1 - x0)
-    core = np.bincount(px[(pr >= top) & (pr < base)], minlength=x1 - x0)
-    return (float(lo_r + top), float(lo_r + bottom)), full, core
+    top, bottom = band
+    base = _baseline(across, top, bottom)
+    full = np.count_nonzero(mask[top:bottom], axis=0)
+    core = np.count_nonzero(mask[top:base], axis=0)
+    return band, full, core
 
 
 def _baseline(across: NDArray[np.int64], top: int, bottom: int) -> int:
@@ -535,9 +522,9 @@ def _by_character_count(
 
 def _place_words(
     ink_: _Ink, est: list[tuple[float, float]], window: float, reach: float
-) -> tuple[list[tuple[int, int] | None], list[int]]:
+) -> tuple[list[tuple[int, int] | None], list[tuple[int, int]]]:
     """Each word's ink columns [start, end) from its estimated columns ``est`` (words left to
-    right, relative to the profiles), and the widths of the blank core runs between words.
+    right, relative to the profiles), and the blank core runs found between words.
 
     Each boundary goes to the widest blank core run whose centre lies within ``window`` of the
     boundary's estimate (wider and nearer is better; see :meth:`_Ink.cut`), or, where the
@@ -545,7 +532,7 @@ def _place_words(
     ink starts and stops."""
     full, core, band = ink_.full, ink_.core, ink_.band
     cuts: list[tuple[int, int]] = []  # (end of the word before, start of the word after)
-    widths: list[int] = []
+    between: list[tuple[int, int]] = []
     for (s0, e0), (s1, e1) in pairwise(est):
         middle = (e0 + s1) / 2
         c0, c1 = (s0 + e0) / 2, (s1 + e1) / 2
@@ -559,7 +546,7 @@ def _place_words(
                 best = (score, g0, g1)
         if best is not None:
             cuts.append(ink_.cut(best[1], best[2]))
-            widths.append(best[2] - best[1])
+            between.append((best[1], best[2]))
             continue
         # Touching words: where they touch least, close to where the engine cut them.
         cut = core.faintest(max(lo, middle - 0.2 * band), min(hi, middle + 0.2 * band), middle)
@@ -577,7 +564,7 @@ def _place_words(
         if fit is not None and min(fit[1], e) - max(fit[0], s) < 0.3 * min(fit[1] - fit[0], e - s):
             fit = None
         out.append(fit)
-    return out, widths
+    return out, between
 
 
 def _without_specks(full: _Runs, fit: tuple[int, int], band: float) -> tuple[int, int]:
@@ -586,14 +573,14 @@ def _without_specks(full: _Runs, fit: tuple[int, int], band: float) -> tuple[int
     (a full stop sits closer)."""
     start, end = fit
     small, apart = 0.12 * band, 0.15 * band
-    inner = full.inside(start, end)
-    if inner:
-        g0, g1 = inner[-1]
+    i = bisect_left(full.ends, end) - 1  # the last blank run before the end
+    if i >= 0 and full.starts[i] > start:
+        g0, g1 = full.starts[i], full.ends[i]
         if end - g1 <= small and g1 - g0 >= apart and full.ink(g1, end) <= small * small:
             end = g0
-    inner = full.inside(start, end)
-    if inner:
-        g0, g1 = inner[0]
+    i = bisect_right(full.starts, start)  # the first blank run after the start
+    if i < len(full.starts) and full.ends[i] < end:
+        g0, g1 = full.starts[i], full.ends[i]
         if g0 - start <= small and g1 - g0 >= apart and full.ink(start, g0) <= small * small:
             start = g1
     return start, end
