@@ -127,6 +127,18 @@ def _profile(text: str) -> tuple[bool, bool]:
 
 def _turned_bounds(quad: Quad, degrees: float) -> Box:
     """Bounds of a quad after turning the page by -``degrees`` about the origin."""
+    quarter = degrees / 90
+    if quarter == round(quarter):  # exact quarter turns: no trigonometry
+        xs = [p[0] for p in quad]
+        ys = [p[1] for p in quad]
+        turn = round(quarter) % 4
+        if turn == 0:
+            return min(xs), min(ys), max(xs), max(ys)
+        if turn == 1:  # (x, y) -> (y, -x)
+            return min(ys), -max(xs), max(ys), -min(xs)
+        if turn == 2:  # (x, y) -> (-x, -y)
+            return -max(xs), -max(ys), -min(xs), -min(ys)
+        return -max(ys), min(xs), -min(ys), max(xs)  # (x, y) -> (-y, x)
     pts = [rotate_point(p, -degrees, (0.0, 0.0)) for p in quad]
     xs = [p[0] for p in pts]
     ys = [p[1] for p in pts]
@@ -173,14 +185,18 @@ ROW = 0.3
 cells on one baseline); a line a third of a height lower is the next row."""
 
 
+Span = tuple[float, float]
+"""An interval of x in the upright frame: (left, right)."""
+
+
 class _Item:
-    """A word in the upright frame: its bounds, its engine line and place in it."""
+    """A word in the upright frame: its bounds and the index of its engine line."""
 
-    __slots__ = ("bottom", "left", "line", "place", "right", "top", "word")
+    __slots__ = ("bottom", "left", "line", "right", "top", "word")
 
-    def __init__(self, box: Box, line: int, place: int, word: Word) -> None:
+    def __init__(self, box: Box, line: int, word: Word) -> None:
         self.left, self.top, self.right, self.bottom = box
-        self.line, self.place, self.word = line, place, word
+        self.line, self.word = line, word
 
 
 def reading_order(lines: Sequence[Line]) -> tuple[Line, ...]:
@@ -194,9 +210,7 @@ def reading_order(lines: Sequence[Line]) -> tuple[Line, ...]:
         return ()
     angle = text_angle(lines)
     items = [
-        _Item(_turned_bounds(w.quad, angle), n, k, w)
-        for n, ln in enumerate(lines)
-        for k, w in enumerate(ln.words)
+        _Item(_turned_bounds(w.quad, angle), n, w) for n, ln in enumerate(lines) for w in ln.words
     ]
     heights = sorted(it.bottom - it.top for it in items)
     height = max(heights[len(heights) // 2], 1e-6)
@@ -222,31 +236,32 @@ def _bands(items: list[_Item]) -> list[list[_Item]]:
     return bands
 
 
-def _white(items: list[_Item], x0: float, x1: float, height: float) -> list[Box]:
-    """The x-intervals in [x0, x1] that no item touches, at least GUTTER word heights wide, as
-    (left, 0, right, 0). Specks (a dot or comma an engine read off the paper's grain) do not
-    count: they must not close a gutter."""
+def _white(items: list[_Item], x0: float, x1: float, height: float) -> list[Span]:
+    """The x-intervals in [x0, x1] that no item touches, at least GUTTER word heights wide.
+    Specks (a dot or comma an engine read off the paper's grain) do not count: they must not
+    close a gutter."""
     narrowest = GUTTER * height
-    out: list[Box] = []
+    out: list[Span] = []
     reach = x0
     for it in sorted(items, key=lambda it: it.left):
         if it.right - it.left < 0.3 * height and it.bottom - it.top < 0.5 * height:
             continue
         if it.left - reach >= narrowest:
-            out.append((reach, 0.0, it.left, 0.0))
+            out.append((reach, it.left))
         reach = max(reach, it.right)
     if x1 - reach >= narrowest:
-        out.append((reach, 0.0, x1, 0.0))
+        out.append((reach, x1))
     return out
 
 
-def _common(a: list[Box], b: list[Box], narrowest: float) -> list[Box]:
+def _common(a: list[Span], b: list[Span], narrowest: float) -> list[Span]:
+    """The intervals both lists leave white, at least ``narrowest`` wide."""
     out = []
-    for a0, _, a1, _ in a:
-        for b0, _, b1, _ in b:
+    for a0, a1 in a:
+        for b0, b1 in b:
             lo, hi = max(a0, b0), min(a1, b1)
             if hi - lo >= narrowest:
-                out.append((lo, 0.0, hi, 0.0))
+                out.append((lo, hi))
     return out
 
 
@@ -256,11 +271,11 @@ def _order(items: list[_Item], height: float, rtl: bool) -> list[list[_Item]]:
     x1 = max(it.right for it in items)
     # A section: its bands and the white channels they all share that have text on both
     # sides (none: a single column so far, or a header or footer).
-    sections: list[tuple[list[list[_Item]], list[Box]]] = []
+    sections: list[tuple[list[list[_Item]], list[Span]]] = []
     bottom = -math.inf
     for band in _bands(items):
         white = _white(band, x0, x1, height)
-        inner = [w for w in white if x0 < w[0] and w[2] < x1]
+        inner = [w for w in white if x0 < w[0] and w[1] < x1]
         top = min(it.top for it in band)
         if sections and top - bottom < SECTION_BREAK * height:
             bands, channels = sections[-1]
@@ -287,13 +302,13 @@ def _order(items: list[_Item], height: float, rtl: bool) -> list[list[_Item]]:
     return out
 
 
-def _columns(items: list[_Item], gutters: list[Box], height: float) -> list[list[_Item]]:
+def _columns(items: list[_Item], gutters: list[Span], height: float) -> list[list[_Item]]:
     """The items cut at the gutters that have at least two lines of prose on each side and
     are more than twice as wide as the gaps between words (in widely spaced text, gaps that
     line up are not gutters), left to right; one part when there is none."""
     spacing = _word_gap(items)
     parts = [items]
-    for g0, _, g1, _ in sorted(gutters):
+    for g0, g1 in sorted(gutters):
         if g1 - g0 <= 2 * spacing:
             continue
         middle = (g0 + g1) / 2

@@ -297,3 +297,29 @@ def test_ink_it_cannot_find_leaves_the_box_alone() -> None:
     off = Word("off", quad_from_box(880, 40, 60, 40))  # half off the image's edge
     text = PageText(image.width, image.height, (Line((steep,)), Line((off,))))
     assert refine(text, image).words == (steep, off)
+
+
+def test_numbers_and_punctuation_are_not_split_at_wide_gaps() -> None:
+    """A gap as wide as a space inside "1,250" (a 1's wide side bearing at low resolution) or
+    before a closing bracket is not a missed space; inside "wordsglued" it is."""
+    font = ImageFont.truetype(FONT, 40) if FONT else ImageFont.load_default(40)
+    space = font.getlength(" ")
+    pieces, x = [], 40.0
+    for text in ("total", "1", ",250", "(see", ")", "words", "glued", "here"):
+        pieces.append((text, x))
+        x += font.getlength(text) + space
+    image, inks = drawn(pieces)
+    box = {t: (b[0] - 2, b[1] - 2, b[2] + 2, b[3] + 2) for t, b in inks}
+
+    def union(first: str, second: str) -> tuple[float, float, float, float]:
+        return (box[first][0], box[first][1], box[second][2], box[second][3])
+
+    merged = [
+        ("total", box["total"]),
+        ("1,250", union("1", ",250")),
+        ("(see)", union("(see", ")")),
+        ("wordsglued", union("words", "glued")),
+        ("here", box["here"]),
+    ]
+    fitted = refine(answer(image, merged), image)
+    assert [w.text for w in fitted.words] == ["total", "1,250", "(see)", "words", "glued", "here"]
