@@ -362,7 +362,11 @@ def run(argv: list[str], src: Path, out: Path, root: Path) -> tuple[bool, float]
     env = {**os.environ, "PYTHONPATH": str(root), "AZURE_VISION_KEY": KEY, "OMP_THREAD_LIMIT": "1"}
     env.pop("AZURE_VISION_ENDPOINT", None)
     started = time.perf_counter()
-    done = subprocess.run([*argv, str(src), str(out)], env=env, capture_output=True, check=False)
+    # Run from the page's folder: `python -m` puts the working folder first on sys.path, where
+    # a checkout's own ocr_pdf would shadow the one PYTHONPATH names.
+    done = subprocess.run(
+        [*argv, str(src), str(out)], env=env, cwd=src.parent, capture_output=True, check=False
+    )
     if done.returncode != 0:
         print(f"  {argv[2:5]} failed: {done.stderr.decode(errors='replace')[-300:]}")
     return done.returncode == 0, time.perf_counter() - started

@@ -461,6 +461,8 @@ def _band_and_profiles(
     if levels is None or levels[2] - levels[1] < ink.MIN_CONTRAST:
         return None
     mask = region <= levels[0]
+    if np.count_nonzero(mask) > mask.size // 2:
+        mask = ~mask  # light print on a dark ground: the print is the lighter class
     across = np.count_nonzero(mask, axis=1)
     inner0 = max(0, int(e0 + 0.2 * (e1 - e0)))
     inner1 = min(len(across), max(inner0 + 1, int(e1 - 0.2 * (e1 - e0))))

@@ -323,3 +323,12 @@ def test_numbers_and_punctuation_are_not_split_at_wide_gaps() -> None:
     ]
     fitted = refine(answer(image, merged), image)
     assert [w.text for w in fitted.words] == ["total", "1,250", "(see)", "words", "glued", "here"]
+
+
+def test_light_print_on_a_dark_ground() -> None:
+    image, inks = drawn([("white", 40), ("on", 200), ("black", 300)])
+    inverted = image.point(lambda v: 255 - v)
+    rough = [(t, (b[0] - 8, b[1] - 10, b[2] + 8, b[3] + 10)) for t, b in inks]
+    fitted = refine(answer(inverted, rough), inverted)
+    for (text, ink), (got, left, right) in zip(inks, spans(fitted), strict=True):
+        assert got == text and abs(left - ink[0]) <= 1 and abs(right - ink[2]) <= 1
