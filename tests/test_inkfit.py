@@ -216,9 +216,7 @@ def test_noise_punctuation_and_touching_words() -> None:
     line_top = min(b[1] for _, b in inks)
     line_bottom = max(b[3] for _, b in inks)
     # Boxes as a rough engine gives them: padded, shifted, the touching pair cut off-centre.
-    rough = [
-        (text, (b[0] - 9, b[1] - 12, b[2] + 6, b[3] + 10)) for text, b in inks
-    ]
+    rough = [(text, (b[0] - 9, b[1] - 12, b[2] + 6, b[3] + 10)) for text, b in inks]
     rough[2] = ("ab", (ab[0] - 9, ab[1] - 12, ab[2] + 5, ab[3] + 10))
     rough[3] = ("cd", (ab[2] + 6, ab[1] - 12, inks[3][1][2] + 6, ab[3] + 10))
     fitted = refine(answer(image, rough), image)
