@@ -17,6 +17,8 @@ from ocr_pdf.models import Line, Word, is_rtl, needs_space
 INVISIBLE = 3  # text render mode 3: neither fill nor stroke, yet selectable and searchable
 _DESCENT_FRACTION = -fonts.DESCENT / fonts.UNITS_PER_EM
 _MIN_SIZE = 0.5  # points; smaller boxes are noise, and some readers choke on near-zero sizes
+VERTICAL_SPACE = 4.4  # points: the widest space PDFium keeps inside a line set vertically
+MAX_OVERLAP = 0.15  # ems by which a character may overlap the one before in one string
 
 
 @dataclass(frozen=True)
@@ -200,8 +202,14 @@ def _write_word_by_word(text: PDFTextObject, layout: _LineLayout) -> None:
             # vertical line (a /Rotate 90 page) for the start of a new line.
             overlap = SPACE_OVERLAP * size
             at = move(end - overlap, baseline)
-            reach = max(places[i + 1][0] + overlap, end + 0.1 * size)
-            _set_scale(text, 100 * (reach - at) / space, places=0)
+            width = max(places[i + 1][0] + overlap, end + 0.1 * size) - at
+            if abs(layout.sin) > abs(layout.cos):
+                # On a line that runs up or down the page's user space (a page turned by
+                # /Rotate, or text set sideways), PDFium starts a new line at a space wider
+                # than 4.5 pt: the one-character piece is judged against the page's main
+                # direction. The rest of the gap stays empty; the next word is placed anyway.
+                width = min(width, VERTICAL_SPACE)
+            _set_scale(text, 100 * width / space, places=0)
             text.textOut(" ")
 
 
@@ -276,11 +284,18 @@ def _write_as_one_string(text: PDFTextObject, layout: _LineLayout) -> None:
     for i, (word, t, (begin, end, _)) in enumerate(zip(words, shown, places, strict=True)):
         last = float(pdfmetrics.stringWidth(t[-1], fonts.FONT_NAME, size)) * scale
         step = (end - begin - last) / (len(t) - 1) if len(t) > 1 else 0.0
+        if len(t) > 1:
+            # Poppler cuts a word where a character overlaps the one before by more than a
+            # fifth of an em: a short word on a line of long ones keeps that much apart, as
+            # far as the gap to the next word allows.
+            room = places[i + 1][0] if i + 1 < len(places) else math.inf
+            wanted = last - MAX_OVERLAP * size
+            step = max(step, min(wanted, (room - 0.05 * size - begin - last) / (len(t) - 1)))
         for k, char in enumerate(t):
             move_to(begin + k * step)
             show(char)
         if i + 1 < len(words) and needs_space(word.text, words[i + 1].text):
-            move_to(end)
+            move_to(max(end, pen - 0.5 * last))
             show(" ")
     # One TJ per font subset run (a subset holds 256 characters; most lines need one).
     ops: list[str] = []
