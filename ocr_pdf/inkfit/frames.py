@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from ocr_pdf.geometry import box_skew, line_direction
+from ocr_pdf.geometry import box_skew, line_direction, weighted_median
 from ocr_pdf.models import Line, Point
 
 if TYPE_CHECKING:
@@ -75,17 +75,12 @@ def line_angles(lines: tuple[Line, ...]) -> list[tuple[int, float]]:
     residuals = [a - 90 * round(a / 90) for a in angles]
     skew = box_skew(lines)
     if skew is None:
-        weighted = sorted(
-            (r, sum(abs(w.quad[1][0] - w.quad[0][0]) + abs(w.quad[1][1] - w.quad[0][1])
-                    for w in ln.words))
-            for r, ln in zip(residuals, lines, strict=True)
+        lengths = (
+            sum(abs(w.quad[1][0] - w.quad[0][0]) + abs(w.quad[1][1] - w.quad[0][1])
+                for w in ln.words)
+            for ln in lines
         )  # fmt: skip
-        half, acc, skew = sum(w for _, w in weighted) / 2, 0.0, 0.0
-        for r, w in weighted:
-            acc += w
-            if acc >= half:
-                skew = r
-                break
+        skew = weighted_median(zip(residuals, lengths, strict=True), 0.0)
         residuals = [skew if abs(r - skew) <= OWN_ANGLE else r for r in residuals]
     else:
         residuals = [skew] * len(lines)
