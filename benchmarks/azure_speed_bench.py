@@ -131,12 +131,13 @@ def stages() -> dict[str, dict[str, float]]:
 
 
 def _stages(src: Path, target: Path, as_scan: bool, truth: TruthPage) -> dict[str, float]:
-    from ocr_pdf import graft, original, pdf, scans, textlayer
+    from ocr_pdf import pdf, textlayer
     from ocr_pdf.assembly import to_layer_page
     from ocr_pdf.azure.apis import LEGACY_OCR
     from ocr_pdf.cache import bytes_digest, pixel_digest
     from ocr_pdf.imaging import encode_for_limits
     from ocr_pdf.models import Line, PageText, Word, quad_from_box
+    from ocr_pdf.qpdf import graft, original, scans
 
     row: dict[str, float] = {}
     with pdf.Document(src) as doc, original.open_original(src) as opened:

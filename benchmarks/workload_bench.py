@@ -27,10 +27,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ocr_pdf import graft, make_searchable, original, pdf, textlayer
+from ocr_pdf import make_searchable, pdf, textlayer
 from ocr_pdf.assembly import to_layer_page
 from ocr_pdf.azure.legacy_ocr import LIMITS, parse_ocr_result
 from ocr_pdf.imaging import encode_for_limits
+from ocr_pdf.qpdf import graft, original
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 

@@ -98,7 +98,7 @@ def temporary_beside(target: Path, *, tidy: bool = True) -> Iterator[tuple[Binar
         raise FileAccessError(f"{target}: cannot write in {folder} ({exc.strerror})") from None
     tmp = Path(name)
     try:
-        with os.fdopen(fd, "w+b") as stream:  # readable too: graft.py patches what it wrote
+        with os.fdopen(fd, "w+b") as stream:  # readable too: qpdf.graft patches what it wrote
             yield stream, tmp
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pikepdf
-
-from ocr_pdf import original, pdf
+from ocr_pdf import pdf
 from ocr_pdf.errors import BadArgumentsError, DigitalSignatureError, FileAccessError
 from ocr_pdf.images import IMAGE_SUFFIXES
+
+if TYPE_CHECKING:
+    import pikepdf
+from ocr_pdf.qpdf import original
 
 log = logging.getLogger(__name__)
 

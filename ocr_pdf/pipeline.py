@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import costs, files, graft, images, pdf
+from ocr_pdf import costs, files, images, pdf
 from ocr_pdf.assembly import Assembly
 from ocr_pdf.cache import PageStore, open_cache
 from ocr_pdf.costs import Budget
@@ -25,6 +25,7 @@ from ocr_pdf.formats import document, text
 from ocr_pdf.inputs import Source, open_input
 from ocr_pdf.options import ConversionOptions, Mode
 from ocr_pdf.pages import parse_pages
+from ocr_pdf.qpdf import graft
 from ocr_pdf.reading import GiveUpPolicy, PageReader
 from ocr_pdf.rendering import page_images
 from ocr_pdf.results import ConversionResult, PageResult, ProgressCallback

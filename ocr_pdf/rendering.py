@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
 
-from ocr_pdf import pdf, scans
+from ocr_pdf import pdf
 from ocr_pdf.cache import PageStore, bytes_digest, cache_key, pixel_digest
 from ocr_pdf.engines import choose_dpi
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.inputs import Source
 from ocr_pdf.options import ConversionOptions
+from ocr_pdf.qpdf import scans
 from ocr_pdf.reading import PageImage, RenderedPage
 
 log = logging.getLogger(__name__)

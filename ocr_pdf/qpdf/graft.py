@@ -1,5 +1,5 @@
 """pikepdf, writing side: lay text-layer pages over original pages, leaving every original object
-as it was (reading the input is original.py's)."""
+as it was (reading the input is original's)."""
 
 from __future__ import annotations
 

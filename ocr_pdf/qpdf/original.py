@@ -1,6 +1,6 @@
 """pikepdf (qpdf), reading side: the input opened (repaired if need be), whether it is signed or
 claims PDF/A, and how much its pages would make a reader decode, checked before PDFium or qpdf
-decode any of it. (Writing onto it is graft.py's.)"""
+decode any of it. (Writing onto it is graft's.)"""
 
 from __future__ import annotations
 
