@@ -28,5 +28,6 @@ def load(name: str) -> ModuleType:
             raise
         raise MissingDependencyError(
             f"{ENV} is set, and sharing work through Redis needs the cluster extra "
-            f"({exc.name} is missing): pip install 'ocr-pdf[cluster]'"
+            f"({exc.name} is missing): pip install '.[cluster]' in a checkout of ocr-pdf "
+            "('ocr-pdf[cluster]' from an index)"
         ) from None
