@@ -124,8 +124,9 @@ def test_axis_aligned_boxes_on_a_skewed_scan_land_on_the_ink(skew: float, tmp_pa
     lines (IoU 0.4 to 0.6 at 2 to 5 degrees)."""
     ious = convert(page("skewed", skew=skew), lambda t: Answering(t, as_rectangles), tmp_path)
     # Lines are written level word by word (see textlayer.SNAP_DEGREES): a skewed word's
-    # own bounds are taller than the line, so IoU cannot reach 1 there.
-    assert mean(ious) > {2.0: 0.85, -4.0: 0.78, 5.0: 0.75}[skew]
+    # own bounds are taller than the line, so IoU cannot reach 1 there; the line's font grows
+    # by the climb of a median word (textlayer.layout._grown_size: 0.79 -> 0.84 at 5 degrees).
+    assert mean(ious) > {2.0: 0.85, -4.0: 0.83, 5.0: 0.82}[skew]
     assert min(ious) > 0.5
 
 
