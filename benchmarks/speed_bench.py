@@ -38,24 +38,36 @@ from local_engines_bench import english_page, run, score  # noqa: E402
 from tests import checks  # noqa: E402
 from tests.pagegen import Block, PageSpec, make_pdf  # noqa: E402
 
-TURN_PROBE = """
-import json, sys
+# Runs ocr_pdf from the checkout first on sys.path, even where the venv holds an editable
+# install of another checkout (its import hook would otherwise win over PYTHONPATH).
+ISOLATE = """
+import importlib, sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in repr(f).lower()]
+sys.path.insert(0, sys.argv.pop(1))
+importlib.invalidate_caches()
+"""
+LAUNCH = ISOLATE + "from ocr_pdf.cli import run; sys.argv[0] = 'ocr-pdf'; run()"
+TURN_PROBE = (
+    ISOLATE
+    + """
+import json
 from ocr_pdf import make_searchable
 result = make_searchable(sys.argv[1], sys.argv[2], engine="local", jobs=1, cache=False)
 print(json.dumps([p.seconds for p in result.pages]))
 """
+)
 
 
 def commands(before: Path | None) -> dict[str, tuple[list[str], dict[str, str]]]:
     """Each row's command (input and output paths are appended) and its environment."""
-    py = [sys.executable, "-m", "ocr_pdf"]
+    py = [sys.executable, "-c", LAUNCH, str(ROOT)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     rows: dict[str, tuple[list[str], dict[str, str]]] = {}
     if __import__("importlib").util.find_spec("rapidocr"):
         rows["ocr-pdf local"] = ([*py, "--engine", "local", "-q", "--no-cache"], env)
         if before is not None:
-            old = {**os.environ, "PYTHONPATH": str(before)}
-            rows["local before"] = ([*py, "--engine", "local", "-q", "--no-cache"], old)
+            old = [sys.executable, "-c", LAUNCH, str(before)]
+            rows["local before"] = ([*old, "--engine", "local", "-q", "--no-cache"], env)
     if shutil.which("tesseract"):
         rows["ocr-pdf tesseract"] = ([*py, "--engine", "tesseract", "-q", "--no-cache"], env)
         if shutil.which("ocrmypdf"):
@@ -89,7 +101,7 @@ def hard_f1(out: Path, truth: list[list[str]]) -> float:
     return hard_pages.bag_f1(read, [w for words in truth for w in words])
 
 
-def turned_ratio(folder: Path, env: dict[str, str]) -> float:
+def turned_ratio(folder: Path, checkout: str) -> float:
     """OCR seconds of the turned copies of a page over those of the upright copy."""
     rng = random.Random(3)
     base = english_page(0, rng, dpi=200)
@@ -101,8 +113,7 @@ def turned_ratio(folder: Path, env: dict[str, str]) -> float:
     src, out = folder / "turned.pdf", folder / "turned-out.pdf"
     src.write_bytes(data)
     probe = subprocess.run(
-        [sys.executable, "-c", TURN_PROBE, str(src), str(out)],
-        env=env,
+        [sys.executable, "-c", TURN_PROBE, checkout, str(src), str(out)],
         capture_output=True,
         text=True,
         check=True,
@@ -142,7 +153,7 @@ def main() -> None:
                 rss = max(rss, run([*cmd, str(hard), str(out)], env)[2])
                 f1 = hard_f1(out, hard_truth)
                 one = run([*cmd, str(tiny), str(out)], env)[0]
-                turned = turned_ratio(folder, env) if "local" in name else float("nan")
+                turned = turned_ratio(folder, cmd[3]) if "local" in name else float("nan")
             except (RuntimeError, subprocess.CalledProcessError) as exc:
                 print(f"{name:20} failed: {exc}")
                 continue
