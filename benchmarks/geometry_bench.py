@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections import Counter
 from multiprocessing import Event, Process, Queue
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -56,7 +57,7 @@ def letter_page(n: int) -> PageSpec:
     )
 
 
-def _serve(truths: list[TruthPage], key: str, endpoints: Queue[str], stop: Event) -> None:
+def _serve(truths: list[TruthPage], key: str, endpoints: Queue[str], stop: EventType) -> None:
     """The stand-in in a process of its own, so that its CPU time is not counted as ours."""
     with StandIn(key=key, pages=truths) as standin:
         endpoints.put(standin.endpoint)

@@ -74,12 +74,13 @@ def english_page(n: int, rng: random.Random, dpi: int = 0) -> PageSpec:
     margin, top = round(dpi * 0.9), round(dpi * 1.0)
     if n % 4 == 3:  # two columns
         col = round(dpi * 3.6)
-        blocks = (
+        blocks: tuple[Block, ...] = (
             Block(margin, top, lines(24, 5), size, font=font),
             Block(margin + col, top, lines(24, 5), size, font=font),
         )
     else:
-        blocks = (Block(margin, top, lines(30, 10 if size < dpi * 0.16 else 8), size, font=font),)
+        count = 10 if size < dpi * 0.16 else 8
+        blocks = (Block(margin, top, lines(30, count), size, font=font),)
     return PageSpec(
         f"en{n}-{name}",
         blocks,

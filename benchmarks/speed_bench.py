@@ -30,11 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import hard_pages  # noqa: E402
-from local_engines_bench import english_page, run, score  # noqa: E402
-
+from benchmarks import hard_pages  # noqa: E402
+from benchmarks.local_engines_bench import english_page, run, score  # noqa: E402
 from tests import checks  # noqa: E402
 from tests.pagegen import Block, PageSpec, make_pdf  # noqa: E402
 
@@ -120,7 +118,7 @@ def turned_ratio(folder: Path, checkout: str) -> float:
     )
     seconds = json.loads(probe.stdout.strip().splitlines()[-1])
     upright = seconds[1]  # the second upright copy: the first pays for warming up
-    return max(seconds[2:]) / upright
+    return float(max(seconds[2:]) / upright)
 
 
 def main() -> None:

@@ -28,9 +28,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ocr_pdf import graft, make_searchable, pdf, textlayer
-from ocr_pdf.engines.azure_ocr import LIMITS, parse_ocr_result
+from ocr_pdf.assembly import to_layer_page
+from ocr_pdf.azure.legacy_ocr import LIMITS, parse_ocr_result
 from ocr_pdf.imaging import encode_for_limits
-from ocr_pdf.pipeline import to_layer_page
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
@@ -122,7 +122,9 @@ def stages(pages: int) -> None:
         with pdf.Document(src) as doc, graft.open_original(src) as original:
             for i in range(pages):
                 t = time.thread_time()
-                image = doc.render(i, 300)
+                with doc.page(i) as page:
+                    image = page.render(300)
+                    geometry = page.geometry()
                 cpu["render"].append(time.thread_time() - t)
                 t = time.thread_time()
                 sent = encode_for_limits(image, LIMITS)
@@ -131,9 +133,9 @@ def stages(pages: int) -> None:
 
                 answer = standin.recognise(Image.open(io.BytesIO(sent.data)))
                 text = parse_ocr_result(answer, sent.width, sent.height)
-                geometry = doc.geometry(i)
                 placements.append(graft.Placement(i, i, geometry.mediabox[:2], geometry.rotation))
-                layers.append(to_layer_page(text, geometry, sent.width, sent.height, 0))
+                to_user = geometry.image_to_user(sent.width, sent.height)
+                layers.append(to_layer_page(text, geometry, to_user, 0))
             t = time.thread_time()
             writer = textlayer.LayerWriter()
             for layer in layers:

@@ -17,6 +17,8 @@ def make_inbox_searchable(inbox: Path, outbox: Path) -> dict[str, str]:
             outcome[pdf.name] = f"{result.pages_ocred} page(s) OCRed"
         except ocr_pdf.EncryptedPdfError:
             outcome[pdf.name] = "encrypted: left for a person"
+        except ocr_pdf.ConfigurationError as err:  # a wrong key or endpoint: not worth a retry
+            outcome[pdf.name] = f"fix the settings: {err}"
         except ocr_pdf.ServiceError as err:  # keeps status and request id, never the key
             outcome[pdf.name] = f"service error {err.status}: retry later"
         except ocr_pdf.OcrPdfError as err:

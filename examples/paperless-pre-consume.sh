@@ -6,7 +6,7 @@
 #   PAPERLESS_PRE_CONSUME_SCRIPT=/usr/src/paperless/scripts/paperless-pre-consume.sh
 #
 # Engine: Azure when AZURE_VISION_ENDPOINT and AZURE_VISION_KEY are set in paperless's
-# environment, else the bundled offline engine (pip install 'ocr-pdf[local]').
+# environment, else the bundled offline engine (pip install '.[local]' in a checkout).
 #
 # paperless passes the working copy in DOCUMENT_WORKING_PATH; the original stays untouched. A
 # document is never held up by this hook: anything that is not a PDF is left alone, and if

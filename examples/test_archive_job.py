@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 @pytest.mark.ocr_pdf_cassette
 def test_inbox_becomes_searchable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Replaying needs no real endpoint or key; recording uses the ones in the environment.
-    if "AZURE_VISION_ENDPOINT" not in __import__("os").environ:
+    if "AZURE_VISION_ENDPOINT" not in os.environ:
         monkeypatch.setenv("AZURE_VISION_ENDPOINT", "https://example.cognitiveservices.azure.com")
         monkeypatch.setenv("AZURE_VISION_KEY", "not-needed-on-replay")
     inbox = tmp_path / "inbox"

@@ -52,6 +52,7 @@ def inbox(tmp_path: Path, data: bytes, name: str = "bill.pdf") -> tuple[Path, Pa
 
 
 @has_local
+@pytest.mark.slow
 def test_the_working_copy_becomes_searchable(tmp_path: Path) -> None:
     data, truths = make_pdf([SPEC])
     original, working = inbox(tmp_path, data)

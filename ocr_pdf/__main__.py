@@ -2,4 +2,5 @@
 
 from ocr_pdf.cli import run
 
-run()
+if __name__ == "__main__":  # not when a worker process imports this module again
+    run()

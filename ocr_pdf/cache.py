@@ -6,13 +6,18 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
 from PIL import Image
 
+from ocr_pdf import shared
+from ocr_pdf.errors import BadPageData, FileAccessError
+from ocr_pdf.files import write_atomically
+from ocr_pdf.formats.pagejson import page_from_dict, page_to_dict
 from ocr_pdf.models import PageText
-from ocr_pdf.serialize import BadPageData, page_from_dict, page_to_dict
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +41,42 @@ def pixel_digest(image: Image.Image) -> str:
     return digest.hexdigest()
 
 
+def bytes_digest(data: bytes) -> str:
+    """SHA-256 of an encoded image as sent (a scan's own bytes): what identifies such a page
+    image for the cache and for --engine replay; never equal to a :func:`pixel_digest`."""
+    return hashlib.sha256(b"encoded|" + data).hexdigest()
+
+
 def cache_key(pixels: str, engine_id: str) -> str:
     """The cache key of a page image (its :func:`pixel_digest`) read by an engine."""
     return hashlib.sha256(f"{engine_id}|{pixels}".encode()).hexdigest()
 
 
-def open_cache(setting: bool | str | os.PathLike[str]) -> OcrCache | None:
-    """The cache a ``cache=`` argument asks for: True the default folder, a path that folder,
-    False none."""
+class PageStore(Protocol):
+    """Where page results are kept between runs: a folder here, a shared store on a cluster.
+
+    ``claim(key)`` is how a page is read: it yields the cached result, or None when this
+    caller is to read the page and ``put`` it before the block ends. A shared store lets one
+    caller in the whole cluster read a page at a time; the others wait for its result, so
+    that no page is paid for twice."""
+
+    def get(self, key: str) -> PageText | None: ...
+
+    def put(self, key: str, page: PageText) -> None: ...
+
+    def claim(self, key: str) -> AbstractContextManager[PageText | None]: ...
+
+
+def open_cache(setting: bool | str | os.PathLike[str]) -> PageStore | None:
+    """The cache a ``cache=`` argument asks for: True the default one (the cluster's when
+    OCR_PDF_REDIS_URL is set, else the default folder), a path that folder, False none."""
     if not setting:
         return None
+    if setting is True:
+        url = shared.redis_url()
+        if url:
+            store: PageStore = shared.load("store").RedisPages(url)
+            return store
     return OcrCache(default_folder() if setting is True else Path(setting))
 
 
@@ -70,13 +101,18 @@ class OcrCache:
             log.warning("ignoring a damaged cache entry %s (%s)", path, exc)
             return None
 
+    @contextmanager
+    def claim(self, key: str) -> Iterator[PageText | None]:
+        # One process: the readers of a run never share a page image (and if two did, both
+        # reading it costs one call more, not a wrong result).
+        yield self.get(key)
+
     def put(self, key: str, page: PageText) -> None:
         path = self._path(key)
+        data = json.dumps(page_to_dict(page), ensure_ascii=False).encode("utf-8")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(page_to_dict(page), f, ensure_ascii=False)
-            os.replace(tmp, path)
-        except OSError as exc:  # a cache that cannot be written only costs a re-read later
+            # Entry names are unique keys: no leftovers to look for on every write.
+            write_atomically(path, data, tidy=False)
+        except (OSError, FileAccessError) as exc:  # an unwritable cache costs a re-read later
             log.warning("cannot write the OCR cache in %s (%s)", self.folder, exc)

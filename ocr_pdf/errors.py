@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     ocr_engine_error = 7
     encrypted_pdf = 8
     invalid_config = 9
+    cost_limit = 11  # ours: --max-pages refused a document, or --budget ran out
     other_error = 15
     ctrl_c = 130
 
@@ -32,8 +33,12 @@ class OcrPdfError(Exception):
     def with_context(self, context: str) -> OcrPdfError:
         """The same error (same class and attributes), its message prefixed with ``context``,
         such as the page it happened on."""
+        return self.with_message(f"{context}: {self}")
+
+    def with_message(self, message: str) -> OcrPdfError:
+        """The same error (same class and attributes) saying ``message`` instead."""
         clone = copy.copy(self)
-        clone.args = (f"{context}: {self}",)
+        clone.args = (message,)
         return clone
 
 
@@ -76,6 +81,20 @@ class EncryptedPdfError(OcrPdfError):
     """The input is encrypted."""
 
     exit_code = ExitCode.encrypted_pdf
+
+    @classmethod
+    def for_file(cls, path: object, *, owner_password_only: bool = False) -> EncryptedPdfError:
+        """The one message for an encrypted input, whichever library found out."""
+        if owner_password_only:
+            return cls(
+                f"{path}: the PDF is encrypted (owner password); writing a text layer would "
+                "drop its restrictions, so decrypt it yourself first (qpdf --decrypt in.pdf "
+                "out.pdf)"
+            )
+        return cls(
+            f"{path}: the PDF is encrypted with a password; decrypt it first "
+            "(e.g. qpdf --decrypt --password=... in.pdf out.pdf)"
+        )
 
 
 class ConfigurationError(OcrPdfError):
@@ -147,14 +166,83 @@ class PagesFailedError(OcrEngineError):
         self.errors = errors or {}
 
 
-class AuthenticationError(ServiceError):
-    """HTTP 401/403: the key is wrong or not allowed to use this endpoint."""
+class MalformedResponseError(ServiceResponseError):
+    """A service's JSON did not have the shape its contract promises."""
+
+
+class IncompleteAnswerError(ServiceResponseError):
+    """An answer's body was cut off (the connection reset or timed out mid-body); the
+    transport asks again before this reaches a caller."""
+
+
+class AuthenticationError(ServiceError, ConfigurationError):
+    """HTTP 401/403: the key is wrong or not allowed to use this endpoint. A configuration
+    error: retrying will not help, fixing the key or endpoint will."""
 
     exit_code = ExitCode.invalid_config
 
 
-class ServiceConfigurationError(ServiceError):
+class ServiceConfigurationError(ServiceError, ConfigurationError):
     """The service says our settings are wrong: unknown path or retired API version (404/410),
-    unsupported language."""
+    unsupported language; or it redirected us to another host, where the key must not go."""
 
     exit_code = ExitCode.invalid_config
+
+
+class BadPageData(OcrPdfError):
+    """A saved page result that does not have our shape (a damaged cache entry, a file that
+    was not written by --ocr-json)."""
+
+
+class CostLimitError(OcrPdfError):
+    """The cost guard stopped a document: ``--max-pages`` or ``--budget`` (exit code 11)."""
+
+    exit_code = ExitCode.cost_limit
+
+
+class PageLimitError(CostLimitError):
+    """A document has more pages to OCR than ``max_pages`` allows; it was refused before any
+    call. ``pages`` is how many it has to OCR, ``limit`` the cap."""
+
+    def __init__(self, message: str, *, pages: int = 0, limit: int = 0) -> None:
+        super().__init__(message)
+        self.pages = pages
+        self.limit = limit
+
+
+class BudgetExhaustedError(CostLimitError):
+    """The ``budget`` of billable calls is spent: no more calls were made. The pages read are
+    cached, so the same run with a new budget pays only for the rest. ``total`` is the
+    budget, ``pages_left`` the 1-based numbers of the pages of this document not read."""
+
+    def __init__(self, message: str, *, total: int = 0, pages_left: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.total = total
+        self.pages_left = pages_left
+
+
+class SharedStateError(ConfigurationError):
+    """The Redis server that OCR_PDF_REDIS_URL names cannot be reached or refused a command;
+    without it, neither the shared rate limit nor the budget can be kept, so no call is
+    made."""
+
+
+class RemoteConversionError(OcrPdfError):
+    """A document converted by a cluster worker failed there. ``str(err)`` is the worker's
+    one-line message, ``exit_code`` the code that error carries, ``kind`` its class name
+    (``PagesFailedError``, ``BudgetExhaustedError``, ...)."""
+
+    def __init__(
+        self, message: str, exit_code: int = ExitCode.other_error, kind: str = "OcrPdfError"
+    ) -> None:
+        # Positional, so that Celery can rebuild the error from its stored arguments.
+        super().__init__(message, exit_code, kind)
+        self.exit_code = ExitCode(exit_code)
+        self.kind = kind
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    @classmethod
+    def of(cls, err: OcrPdfError) -> RemoteConversionError:
+        return cls(str(err), int(err.exit_code), type(err).__name__)

@@ -107,7 +107,7 @@ def _order_lines(lines: Sequence[Line], angle: float) -> list[Line]:
 
     def key_point(w: Word) -> Point:
         left, top, right, bottom = quad_bounds(
-            tuple(rotate_point(p, -angle, (0.0, 0.0)) for p in w.quad)  # type: ignore[arg-type]
+            tuple(rotate_point(p, -angle, (0.0, 0.0)) for p in w.quad)
         )
         return ((left + right) / 2, (top + bottom) / 2)
 

@@ -66,17 +66,12 @@ def open_original(path: Path) -> pikepdf.Pdf:
     try:
         pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise EncryptedPdfError(
-            f"{path}: the PDF is encrypted with a password; decrypt it first"
-        ) from None
+        raise EncryptedPdfError.for_file(path) from None
     except pikepdf.PdfError as exc:
         raise InputFileError(f"{path}: the PDF is damaged and cannot be repaired ({exc})") from None
     if pdf.is_encrypted:
         pdf.close()
-        raise EncryptedPdfError(
-            f"{path}: the PDF is encrypted (owner password); writing a text layer would drop its "
-            "restrictions, so decrypt it yourself first (qpdf --decrypt in.pdf out.pdf)"
-        )
+        raise EncryptedPdfError.for_file(path, owner_password_only=True)
     if len(pdf.pages) == 0:
         pdf.close()
         raise InputFileError(f"{path}: the PDF has no pages")
@@ -206,7 +201,7 @@ def _number(value: float) -> str:
 
 
 _OUR_TAIL = re.compile(
-    rb"^\n(?:Q\n)+q 1 0 0 1 \S+ \S+ cm /" + _XOBJECT_PREFIX.encode() + rb"\d+ Do Q\n$"
+    rb"^\n(?:Q\n)+q 1 0 0 1 \S+ \S+ cm (/" + _XOBJECT_PREFIX.encode() + rb"\d+) Do Q\n$"
 )
 _SHOW = {"Tj", "TJ", "'", '"'}
 
@@ -250,8 +245,29 @@ def _strip_invisible_text(streams: list[Any], mode: list[int]) -> bool:
     return changed
 
 
+def _peel_our_layers(page: pikepdf.Page, streams: list[Any]) -> list[Any]:
+    """``streams`` without every layer of ours wrapped around them (``q`` first, our drawing
+    last; a page converted twice with --force-ocr has two), their form XObjects removed from
+    the page's resources."""
+    names: list[str] = []
+    while len(streams) >= 3 and streams[0].read_bytes() == b"q\n":
+        tail = _OUR_TAIL.match(streams[-1].read_bytes())
+        if tail is None:
+            break
+        names.append(tail.group(1).decode())
+        streams = streams[1:-1]
+    if names:
+        page.obj[Name.Contents] = pikepdf.Array(streams)
+        resources: Any = page.obj.get(Name.Resources, {})
+        xobjects: Any = resources.get(Name.XObject, {})
+        for name in names:
+            if Name(name) in xobjects:
+                del xobjects[Name(name)]
+    return streams
+
+
 def remove_ocr_layers(pdf: pikepdf.Pdf, index: int) -> bool:
-    """Take an earlier invisible text layer off page ``index``: ours is removed whole (the
+    """Take every earlier invisible text layer off page ``index``: ours are removed whole (the
     original streams were never touched, so the page is back to what it was); any other
     tool's invisible text is dropped from the page's content and its form XObjects. True when
     something was removed."""
@@ -264,21 +280,9 @@ def remove_ocr_layers(pdf: pikepdf.Pdf, index: int) -> bool:
         if contents is not None
         else []
     )
-    removed = False
-    if (
-        len(streams) >= 3
-        and streams[0].read_bytes() == b"q\n"
-        and _OUR_TAIL.match(streams[-1].read_bytes())
-    ):
-        page.obj[Name.Contents] = pikepdf.Array(streams[1:-1])
-        ours: Any = page.obj.get(Name.Resources, {})
-        xobjects: Any = ours.get(Name.XObject, {})
-        for name in [str(k) for k in xobjects if str(k).startswith("/" + _XOBJECT_PREFIX)]:
-            del xobjects[name]
-        streams = streams[1:-1]
-        removed = True
-    mode = [0]
-    removed |= _strip_invisible_text(streams, mode)
+    kept = _peel_our_layers(page, streams)
+    removed = len(kept) != len(streams)
+    removed |= _strip_invisible_text(kept, [0])
     resources: Any = page.obj.get(Name.Resources, {})
     for xobject in resources.get(Name.XObject, {}).values():
         if isinstance(xobject, pikepdf.Stream) and xobject.get(Name.Subtype) == Name.Form:

@@ -14,12 +14,38 @@ from ocr_pdf.errors import OcrEngineError
 @dataclass(frozen=True)
 class ImageLimits:
     """What a service accepts: each side in [min_side, max_side] pixels, at most max_pixels
-    pixels (0 = no limit), strictly under max_bytes bytes."""
+    pixels (0 = no limit), strictly under max_bytes bytes, in one of ``formats`` (Pillow's
+    format names: "JPEG", "PNG", ...)."""
 
     min_side: int
     max_side: int
     max_bytes: int
     max_pixels: int = 0
+    formats: frozenset[str] = frozenset({"JPEG", "PNG"})
+
+    def within(self, other: ImageLimits) -> ImageLimits:
+        """What both these limits and ``other`` allow."""
+        pixels = [p for p in (self.max_pixels, other.max_pixels) if p]
+        return ImageLimits(
+            max(self.min_side, other.min_side),
+            min(self.max_side, other.max_side),
+            min(self.max_bytes, other.max_bytes),
+            min(pixels) if pixels else 0,
+            self.formats & other.formats,
+        )
+
+    def takes(self, data: bytes, content_type: str, width: int, height: int) -> bool:
+        """Whether an encoded image can be sent as it is: its format, size and bytes."""
+        kind = content_type.removeprefix("image/").upper()
+        return kind in self.formats and len(data) < self.max_bytes and self.fits(width, height)
+
+    def fits(self, width: int, height: int) -> bool:
+        """Whether an image of ``width`` x ``height`` pixels is within the size limits."""
+        return (
+            self.min_side <= min(width, height)
+            and max(width, height) <= self.max_side
+            and (not self.max_pixels or width * height <= self.max_pixels)
+        )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 Point = tuple[float, float]
@@ -19,8 +20,9 @@ def quad_from_box(x: float, y: float, w: float, h: float) -> Quad:
     return ((x, y), (x + w, y), (x + w, y + h), (x, y + h))
 
 
-def quad_bounds(quad: Quad) -> tuple[float, float, float, float]:
-    """Axis-aligned bounds (left, top, right, bottom) of a quad, in its own units."""
+def quad_bounds(quad: Sequence[Point]) -> tuple[float, float, float, float]:
+    """Axis-aligned bounds (left, top, right, bottom) of a quad (or any points), in its own
+    units."""
     xs = [p[0] for p in quad]
     ys = [p[1] for p in quad]
     return min(xs), min(ys), max(xs), max(ys)
@@ -131,6 +133,21 @@ Matrix = tuple[float, float, float, float, float, float]
 def apply(m: Matrix, p: Point) -> Point:
     """Map a point through an affine matrix."""
     return (m[0] * p[0] + m[2] * p[1] + m[4], m[1] * p[0] + m[3] * p[1] + m[5])
+
+
+def then(first: Matrix, second: Matrix) -> Matrix:
+    """The map that applies ``first``, then ``second`` (PDF's ``first second`` product: a
+    ``cm`` operator's matrix, then the CTM it modifies)."""
+    a, b, c, d, e, f = first
+    p, q, r, s, t, u = second
+    return (
+        a * p + b * r,
+        a * q + b * s,
+        c * p + d * r,
+        c * q + d * s,
+        e * p + f * r + t,
+        e * q + f * s + u,
+    )
 
 
 @dataclass(frozen=True)

@@ -12,26 +12,28 @@ model (``generate_ocr``, used by its default renderer), hOCR, and a text-only PD
 from __future__ import annotations
 
 import argparse
-import html
+import re
 import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from ocrmypdf import hookimpl
+from ocrmypdf import exceptions, hookimpl
 from ocrmypdf.exceptions import ExitCodeException
 from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 from PIL import Image
 
 from ocr_pdf import __version__, graft, textlayer
+from ocr_pdf.assembly import to_layer_page
 from ocr_pdf.cache import cache_key, open_cache, pixel_digest
-from ocr_pdf.engines import EngineConfig, default_engine_name, get_engine
-from ocr_pdf.engines import OcrEngine as OurEngine
-from ocr_pdf.errors import OcrPdfError
+from ocr_pdf.engines import Engine, EngineConfig, default_engine_name, get_engine
+from ocr_pdf.errors import ExitCode, OcrPdfError
+from ocr_pdf.formats.text import hocr, textangle
 from ocr_pdf.geometry import dominant_angle
-from ocr_pdf.models import Line, PageGeometry, PageText, quad_bounds
-from ocr_pdf.pipeline import engine_id, read_page, to_layer_page
+from ocr_pdf.models import PageGeometry, PageText, quad_bounds
+from ocr_pdf.options import ConversionOptions
+from ocr_pdf.reading import read_page
 
 MODULE = __name__
 # OCRmyPDF (Tesseract) language codes and what Azure calls them; -l with one of these is
@@ -43,16 +45,28 @@ AZURE_LANGUAGES = {
     "chi_sim": "zh-Hans", "chi_tra": "zh-Hant", "jpn": "ja", "kor": "ko",
 }  # fmt: skip
 
-_engines: dict[tuple[str, str | None, str | None], OurEngine] = {}
+_engines: dict[tuple[str, str | None, str | None], Engine] = {}
 _engines_lock = threading.Lock()
 
 
-class _Failure(ExitCodeException):
-    """One of our errors, carrying our exit code (the same numbering as OCRmyPDF's)."""
+# OCRmyPDF prints an error as "ClassName: message": its own class for each of our exit codes
+# (the same numbering) where it has one that means the same thing.
+_OCRMYPDF_ERRORS: dict[int, type[ExitCodeException]] = {
+    ExitCode.bad_args: exceptions.BadArgsError,
+    ExitCode.input_file: exceptions.InputFileError,
+    ExitCode.missing_dependency: exceptions.MissingDependencyError,
+    ExitCode.file_access_error: exceptions.OutputFileAccessError,
+    ExitCode.encrypted_pdf: exceptions.EncryptedPdfError,
+}
 
-    def __init__(self, err: OcrPdfError) -> None:
-        super().__init__(str(err))
-        self.exit_code = err.exit_code  # type: ignore[assignment]
+
+def as_ocrmypdf_error(err: OcrPdfError) -> ExitCodeException:
+    """One of our errors as OCRmyPDF reports it, with our exit code, and with our option names
+    as OCRmyPDF spells them (``--ocr-pdf-endpoint``, not ``--endpoint``)."""
+    message = re.sub(r"(?<![\w-])--endpoint\b", "--ocr-pdf-endpoint", str(err))
+    error = _OCRMYPDF_ERRORS.get(err.exit_code, ExitCodeException)(f"ocr-pdf: {message}")
+    error.exit_code = err.exit_code  # type: ignore[assignment]
+    return error
 
 
 def _selected(options: Any) -> str | None:
@@ -62,30 +76,32 @@ def _selected(options: Any) -> str | None:
         return str(name)
     plugins = [str(p) for p in (getattr(options, "plugins", None) or [])]
     if any(p == MODULE or p.endswith("ocrmypdf_plugin.py") for p in plugins):
-        return default_engine_name(_config(options))
+        return default_engine_name(_options(options, None).engine_config())
     return None
 
 
-def _config(options: Any) -> EngineConfig:
+def _options(options: Any, engine: str | None) -> ConversionOptions:
+    """Our options from OCRmyPDF's: the engine, its language (``-l eng`` is Azure's ``en``)
+    and endpoint."""
     languages = list(getattr(options, "languages", None) or [])
     language = None
     if len(languages) == 1:
         language = AZURE_LANGUAGES.get(languages[0], languages[0])
-    return EngineConfig.from_environment(
-        language=language, endpoint=getattr(options, "ocr_pdf_endpoint", None)
-    )
+    endpoint = getattr(options, "ocr_pdf_endpoint", None)
+    return ConversionOptions(engine=engine, settings=EngineConfig(language, endpoint))
 
 
-def _engine(options: Any) -> OurEngine:
+def _engine(options: Any) -> Engine:
     name = _selected(options) or "local"
-    config = _config(options)
+    ours = _options(options, name)
+    config = ours.engine_config()
     key = (name, config.endpoint, config.language)
     with _engines_lock:  # one engine (one model in memory, one HTTP pool) per process
         if key not in _engines:
             try:
                 _engines[key] = get_engine(name, config)
             except OcrPdfError as err:
-                raise _Failure(err) from None
+                raise as_ocrmypdf_error(err) from None
         return _engines[key]
 
 
@@ -95,23 +111,17 @@ def _read(input_file: Path, options: Any) -> tuple[PageText, float]:
     with Image.open(input_file) as opened:
         dpi = float((opened.info.get("dpi") or (300, 300))[0]) or 300.0
         image = opened.convert("L")
-    key = cache_key(pixel_digest(image), engine_id(engine))
+    key = cache_key(pixel_digest(image), engine.cache_id)
     try:
         text, _, _ = read_page(engine, image, open_cache(True), key)
     except OcrPdfError as err:
-        raise _Failure(err) from None
+        raise as_ocrmypdf_error(err) from None
     return text, dpi
 
 
 def _box(points: Any) -> BoundingBox:
     x0, y0, x1, y1 = quad_bounds(points)
     return BoundingBox(left=max(0.0, x0), top=max(0.0, y0), right=max(0.0, x1), bottom=max(0.0, y1))
-
-
-def _textangle(line: Line) -> int:
-    """A line's direction as hOCR's textangle: the quarter turn, counter-clockwise degrees."""
-    quarter = round(dominant_angle(line.words) / 90) % 4
-    return (360 - 90 * quarter) % 360
 
 
 def page_tree(text: PageText, dpi: float, page_number: int) -> OcrElement:
@@ -130,7 +140,7 @@ def page_tree(text: PageText, dpi: float, page_number: int) -> OcrElement:
         element = OcrElement(
             ocr_class=OcrClass.LINE,
             bbox=_box(corners),
-            textangle=float(_textangle(line)),
+            textangle=float(textangle(line)),
             text=line.text,
         )
         for word in line.words:
@@ -144,42 +154,6 @@ def page_tree(text: PageText, dpi: float, page_number: int) -> OcrElement:
             )
         page.children.append(element)
     return page
-
-
-def hocr(text: PageText) -> str:
-    """Our reading as an hOCR document (bbox per line and word, textangle, x_wconf)."""
-    out = [
-        '<?xml version="1.0" encoding="UTF-8"?>',
-        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>ocr-pdf</title>',
-        '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
-        f"<meta name='ocr-system' content='ocr-pdf {__version__}'/>",
-        "<meta name='ocr-capabilities' content='ocr_page ocr_line ocrx_word'/>",
-        f"</head><body><div class='ocr_page' title='bbox 0 0 {text.width} {text.height}'>",
-    ]
-
-    def bbox(points: Any) -> str:
-        x0, y0, x1, y1 = quad_bounds(points)
-        return f"bbox {max(0, round(x0))} {max(0, round(y0))} {round(x1)} {round(y1)}"
-
-    for n, line in enumerate(text.lines):
-        if not line.words:
-            continue
-        angle = _textangle(line)
-        corners = [p for w in line.words for p in w.quad]
-        out.append(
-            f"<span class='ocr_line' id='line_{n}' title='{bbox(corners)}; baseline 0 0"
-            + (f"; textangle {angle}" if angle else "")
-            + "'>"
-        )
-        for word in line.words:
-            conf = round(100 * (word.confidence if word.confidence is not None else 1.0))
-            out.append(
-                f"<span class='ocrx_word' title='{bbox(word.quad)}; x_wconf {conf}'>"
-                f"{html.escape(word.text)}</span> "
-            )
-        out.append("</span>")
-    out.append("</div></body></html>")
-    return "\n".join(out) + "\n"
 
 
 class OcrPdfEngine(OcrEngine):
@@ -242,7 +216,8 @@ class OcrPdfEngine(OcrEngine):
         text, dpi = _read(input_file, options)
         width_pt, height_pt = text.width * 72 / dpi, text.height * 72 / dpi
         box = (0.0, 0.0, width_pt, height_pt)
-        layer = to_layer_page(text, PageGeometry(box, box, 0), text.width, text.height, 0)
+        geometry = PageGeometry(box, box, 0)
+        layer = to_layer_page(text, geometry, geometry.image_to_user(text.width, text.height), 0)
         writer = textlayer.LayerWriter()
         writer.add(layer)
         output_pdf.write_bytes(graft.standalone_layer(writer.finish()))

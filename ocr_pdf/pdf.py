@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -48,86 +50,42 @@ def check_header(path: Path) -> None:
         raise InputFileError(f"{path}: not a PDF file (no %PDF header)")
 
 
-class Document:
-    """An input PDF opened for reading with PDFium. PDFium is not thread-safe: use one
-    Document from one thread only."""
+class Page:
+    """One page of a :class:`Document`, loaded once for everything asked of it; valid only
+    inside :meth:`Document.page`."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        check_header(path)
+    def __init__(self, raw: Any, index: int, path: Path) -> None:
+        self._raw = raw
+        self.index = index
+        self._path = path
+
+    def geometry(self) -> PageGeometry:
+        """Boxes and rotation of the page."""
+        x0, y0, x1, y1 = self._raw.get_mediabox()
+        cx0, cy0, cx1, cy1 = self._raw.get_cropbox()
+        return PageGeometry(
+            mediabox=(x0, y0, x1, y1),
+            cropbox=(cx0, cy0, cx1, cy1),
+            rotation=self._raw.get_rotation() % 360,
+        )
+
+    def text(self) -> str:
+        """The text PDFium extracts from the page (empty when there is none)."""
         try:
-            self._doc = pdfium.PdfDocument(str(path))
-        except pdfium.PdfiumError as exc:
-            code = getattr(exc, "err_code", None)
-            if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
-                raise EncryptedPdfError(
-                    f"{path}: the PDF is encrypted with a password; decrypt it first "
-                    "(e.g. qpdf --decrypt --password=... in.pdf out.pdf)"
-                ) from None
-            raise InputFileError(
-                f"{path}: the PDF is damaged and cannot be read ({exc}); try repairing it "
-                "with qpdf or re-exporting it"
-            ) from None
-        if len(self._doc) == 0:
-            self.close()
-            raise InputFileError(f"{path}: the PDF has no pages")
-        self._loads = 0
-
-    def _page(self, index: int) -> Any:
-        """Load page ``index`` (the caller closes it), reopening the document now and then."""
-        self._loads += 1
-        if self._loads % REOPEN_EVERY == 0:
-            self._doc.close()
-            self._doc = pdfium.PdfDocument(str(self.path))
-        return self._doc[index]
-
-    def __len__(self) -> int:
-        return len(self._doc)
-
-    def close(self) -> None:
-        self._doc.close()
-
-    def __enter__(self) -> Document:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def geometry(self, index: int) -> PageGeometry:
-        """Boxes and rotation of page ``index`` (0-based)."""
-        page = self._page(index)
-        try:
-            x0, y0, x1, y1 = page.get_mediabox()
-            cx0, cy0, cx1, cy1 = page.get_cropbox()
-            return PageGeometry(
-                mediabox=(x0, y0, x1, y1),
-                cropbox=(cx0, cy0, cx1, cy1),
-                rotation=page.get_rotation() % 360,
-            )
-        finally:
-            page.close()
-
-    def page_text(self, index: int) -> str:
-        """The text PDFium extracts from page ``index`` (empty when there is none)."""
-        page = self._page(index)
-        try:
-            textpage = page.get_textpage()
+            textpage = self._raw.get_textpage()
             try:
                 return str(textpage.get_text_range()).replace("\r\n", "\n")
             finally:
                 textpage.close()
         except pdfium.PdfiumError:
             return ""
-        finally:
-            page.close()
 
-    def text_chars(self, index: int) -> tuple[int, int]:
-        """(visible, invisible) non-space characters of text already on page ``index``;
-        invisible means render mode 3, which is how OCR text layers (ours or others') hide."""
-        page = self._page(index)
+    def text_chars(self) -> tuple[int, int]:
+        """(visible, invisible) non-space characters of text already on the page; invisible
+        means render mode 3, which is how OCR text layers (ours or others') hide."""
         visible = invisible = 0
         try:
-            textpage = page.get_textpage()
+            textpage = self._raw.get_textpage()
             try:
                 for i in range(textpage.count_chars()):
                     if pdfium_c.FPDFText_GetUnicode(textpage.raw, i) in (0x20, 0x0D, 0x0A, 0x09):
@@ -142,17 +100,14 @@ class Document:
                 textpage.close()
         except pdfium.PdfiumError:
             pass  # a page whose text cannot be read is treated as having none
-        finally:
-            page.close()
         return visible, invisible
 
-    def native_dpi(self, index: int) -> float | None:
-        """The resolution of the sharpest image drawn on page ``index`` (pixels per inch as
+    def native_dpi(self) -> float | None:
+        """The resolution of the sharpest image drawn on the page (pixels per inch as
         drawn), or None when the page draws no image."""
-        page = self._page(index)
         try:
             best = None
-            for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+            for obj in self._raw.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
                 meta = obj.get_metadata()
                 dpi = max(meta.horizontal_dpi, meta.vertical_dpi)
                 if dpi > 0 and (best is None or dpi > best):
@@ -160,35 +115,84 @@ class Document:
             return best
         except pdfium.PdfiumError:
             return None
-        finally:
-            page.close()
 
-    def render(self, index: int, dpi: float) -> Image.Image:
-        """Page ``index`` as displayed (/Rotate and CropBox applied), 8-bit grayscale, at ``dpi``
-        or lower if that would exceed MAX_RENDER_PIXELS."""
-        page = self._page(index)
+    def render(self, dpi: float) -> Image.Image:
+        """The page as displayed (/Rotate and CropBox applied), 8-bit grayscale, at ``dpi`` or
+        lower if that would exceed MAX_RENDER_PIXELS."""
         try:
-            w, h = page.get_size()
+            w, h = self._raw.get_size()
             scale = dpi / 72
             if w * h * scale * scale > MAX_RENDER_PIXELS:
                 # A little under the ceiling: PDFium rounds each side up.
                 scale = (MAX_RENDER_PIXELS / (w * h)) ** 0.5 * 0.999
-                log.info("page %d is large; rendering at %.0f dpi", index + 1, scale * 72)
-            bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=False)
+                log.info("page %d is large; rendering at %.0f dpi", self.index + 1, scale * 72)
+            bitmap = self._raw.render(scale=scale, grayscale=True, may_draw_forms=False)
             image: Image.Image = bitmap.to_pil()
             # Detach from PDFium's buffer so the bitmap can be freed now.
             return image.copy() if image.mode == "L" else image.convert("L")
         except pdfium.PdfiumError as exc:
             raise InputFileError(
-                f"{self.path}: page {index + 1} cannot be rendered ({exc})"
+                f"{self._path}: page {self.index + 1} cannot be rendered ({exc})"
             ) from None
+
+
+class Document:
+    """An input PDF opened for reading with PDFium (callers check the header first: see
+    :func:`check_header`). PDFium is not thread-safe: use one Document from one thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._doc = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as exc:
+            code = getattr(exc, "err_code", None)
+            if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+                raise EncryptedPdfError.for_file(path) from None
+            raise InputFileError(
+                f"{path}: the PDF is damaged and cannot be read ({str(exc).rstrip('.')}); try "
+                "repairing it with qpdf or re-exporting it"
+            ) from None
+        if len(self._doc) == 0:
+            self.close()
+            raise InputFileError(f"{path}: the PDF has no pages")
+        self._loads = 0
+
+    @contextmanager
+    def page(self, index: int) -> Iterator[Page]:
+        """Page ``index`` (0-based), loaded once for the block, reopening the document now
+        and then to keep memory flat."""
+        self._loads += 1
+        if self._loads % REOPEN_EVERY == 0:
+            self._doc.close()
+            self._doc = pdfium.PdfDocument(str(self.path))
+        raw = self._doc[index]
+        try:
+            yield Page(raw, index, self.path)
         finally:
-            page.close()
+            raw.close()
+
+    def page_text(self, index: int) -> str:
+        with self.page(index) as page:
+            return page.text()
+
+    def __len__(self) -> int:
+        return len(self._doc)
+
+    def close(self) -> None:
+        self._doc.close()
+
+    def __enter__(self) -> Document:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def check_output(path: Path, expected_pages: int) -> None:
-    """Re-open a PDF we wrote and make sure every page loads and renders; raise
-    OutputInvalidError otherwise. Rendering at a tiny scale keeps this cheap."""
+    """Re-open a PDF we wrote and make sure every page loads and its content parses, our
+    layer included (its text page is built, which reads every content stream and form but
+    decodes no image: rendering a scan to check it cost more than the rest of a page's
+    work); raise OutputInvalidError otherwise."""
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
@@ -204,12 +208,17 @@ def check_output(path: Path, expected_pages: int) -> None:
             if i and i % REOPEN_EVERY == 0:  # keep memory flat, as Document does
                 doc.close()
                 doc = pdfium.PdfDocument(str(path))
-            page = doc[i]
             try:
-                page.render(scale=0.05, grayscale=True).close()
+                page = doc[i]
             except pdfium.PdfiumError as exc:
                 raise OutputInvalidError(
-                    f"page {i + 1} of the output does not render ({exc}); nothing was written"
+                    f"page {i + 1} of the output does not load ({exc}); nothing was written"
+                ) from None
+            try:
+                page.get_textpage().close()
+            except pdfium.PdfiumError as exc:
+                raise OutputInvalidError(
+                    f"page {i + 1} of the output cannot be read ({exc}); nothing was written"
                 ) from None
             finally:
                 page.close()

@@ -8,15 +8,20 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_pdf import pdf
-from ocr_pdf.cache import cache_key, open_cache, pixel_digest
-from ocr_pdf.engines import EngineConfig, OcrEngine, get_engine
+from ocr_pdf import files
+from ocr_pdf.cache import open_cache
 from ocr_pdf.errors import BadArgumentsError
+from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.inputs import open_input
 from ocr_pdf.models import PageText, quad_angle
-from ocr_pdf.pipeline import engine_id, page_dpi, read_page, write_atomically
+from ocr_pdf.options import ConversionOptions
+from ocr_pdf.pipeline import EngineHandle
+from ocr_pdf.reading import read_page
+from ocr_pdf.rendering import page_images
 
 BOX = (220, 20, 60)  # crimson: visible on black, white and grey scans alike
 FAINT = (255, 190, 200)
@@ -28,33 +33,30 @@ def preview(
     output_path: str | os.PathLike[str],
     page: int = 1,
     *,
-    engine: str | OcrEngine | None = None,
-    language: str | None = None,
-    endpoint: str | None = None,
-    dpi: float | None = None,
-    cache: bool | str | os.PathLike[str] = True,
-    timeout: float = 60.0,
+    options: ConversionOptions | None = None,
+    **kwargs: Any,
 ) -> tuple[PageText, bool]:
     """Draw page ``page`` (1-based) of ``input_path`` as a PNG at ``output_path``: the page
     with the OCR's word boxes, and beside it the words read, each in its box. Returns the
     page's reading and whether it came from the cache. The page is rendered exactly as a
-    conversion renders it, so the cache is shared."""
+    conversion renders it (``options``, or the same keyword arguments as
+    ``make_searchable``: engine, language, endpoint, dpi, cache, timeout), so the cache is
+    shared."""
     src, dst = Path(input_path), Path(output_path)
-    if isinstance(engine, str) or engine is None:
-        config = EngineConfig.from_environment(
-            language=language, endpoint=endpoint, timeout=timeout
-        )
-        engine = get_engine(engine, config)
-    with pdf.Document(src) as doc:
-        if not 1 <= page <= len(doc):
-            raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(doc)}")
-        image = doc.render(page - 1, page_dpi(engine, doc, page - 1, dpi))
-    store = open_cache(cache)
-    key = cache_key(pixel_digest(image), engine_id(engine)) if store else ""
-    text, _, cached = read_page(engine, image, store, key)
+    options = options or ConversionOptions.from_kwargs(**kwargs)
+    store = open_cache(options.cache)
+    with open_input(src, invalidate_signatures=True) as source, EngineHandle(options) as handle:
+        if not 1 <= page <= len(source):
+            raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(source)}")
+        engine = handle.engine
+        image = next(page_images(source, [page - 1], engine, store, options))
+        text, _, cached = read_page(engine, image.image, store, image.page.key)
+    drawn = image.image
+    if isinstance(drawn, EncodedImage):  # the scan itself was read: draw on it
+        drawn = Image.open(io.BytesIO(drawn.data)).convert("L")
     png = io.BytesIO()
-    draw_words(image, text).save(png, "PNG")
-    write_atomically(dst, png.getvalue())  # a preview is either complete or absent
+    draw_words(drawn, text).save(png, "PNG")
+    files.write_atomically(dst, png.getvalue())  # a preview is either complete or absent
     return text, cached
 
 

@@ -7,7 +7,8 @@ stored as their SHA-256 (a cassette answers only the exact page image it was rec
 polling and retry waits are skipped on replay, the OCR cache is private to the test, and the
 record mode is ``none`` unless
 ``--record-mode`` (pytest-recording's option) says otherwise, so a missing or stale cassette
-fails loudly instead of calling a paid service. Needs ``pip install 'ocr-pdf[testing]'``."""
+fails loudly instead of calling a paid service. Needs the ``testing`` extra
+(``pip install '.[testing]'`` in a checkout)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def ocr_pdf_cassette(
     """The vcrpy cassette holding this test's Azure calls (see the module docstring)."""
     import vcr
 
-    from ocr_pdf.engines import http
+    from ocr_pdf.azure import transport
 
     mode = request.config.getoption("--record-mode", default=None) or "none"
     marker = request.node.get_closest_marker("ocr_pdf_cassette")
@@ -84,7 +85,8 @@ def ocr_pdf_cassette(
         decode_compressed_response=True,
     )
     if mode == "none":  # replaying: nothing to wait for
-        monkeypatch.setattr(http, "_sleep", lambda seconds: None)
+        previous = transport.set_default_sleep(lambda seconds: None)
+        request.addfinalizer(lambda: transport.set_default_sleep(previous))
     # A private OCR cache: a page cached by an earlier run would send no request, leaving the
     # recording incomplete and the replay untested.
     monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(request.getfixturevalue("tmp_path") / "ocr-cache"))

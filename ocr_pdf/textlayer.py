@@ -113,10 +113,11 @@ def _write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
         ]
     places = _close_unspaced(words, places)
     text.setFont(fonts.FONT_NAME, size)
+    layout = _LineLayout(words, places, cos, sin, size)
     if leftwards:
-        _write_as_one_string(text, words, places, cos, sin, size)
+        _write_as_one_string(text, layout)
     else:
-        _write_word_by_word(text, words, places, cos, sin, size)
+        _write_word_by_word(text, layout)
 
 
 def _shared(centres: list[float], size: float) -> list[float]:
@@ -154,70 +155,92 @@ def _shown(word: Word) -> str:
     return word.text[::-1] if is_rtl(word.text) else word.text
 
 
-def _write_word_by_word(
-    text: PDFTextObject,
-    words: list[Word],
-    places: list[Place],
-    cos: float,
-    sin: float,
-    size: float,
-) -> None:
+@dataclass(frozen=True)
+class _LineLayout:
+    """One line ready to write: its words, where each goes, the line's direction (cos, sin)
+    and its font size in points."""
+
+    words: list[Word]
+    places: list[Place]
+    cos: float
+    sin: float
+    size: float
+
+
+def _write_word_by_word(text: PDFTextObject, layout: _LineLayout) -> None:
+    words, places, size = layout.words, layout.places, layout.size
     space = pdfmetrics.stringWidth(" ", fonts.FONT_NAME, size)
-    line_start: tuple[float, float] | None = None
+    pen: tuple[float, float] | None = None
+
+    def move(along: float, across: float) -> float:
+        """Put the pen at (along, across) in the line's frame; return where it landed along.
+        Td moves from the previous piece's start: shorter than a new Tm for each, rounded
+        to 0.1 pt from where the rounded moves put the pen, so rounding never accumulates."""
+        nonlocal pen
+        if pen is None:
+            _set_matrix(text, layout.cos, layout.sin, along, across)
+            pen = (along, across)
+            return along
+        dx, dy = round(along - pen[0], 1), round(across - pen[1], 1)
+        text._code.append(f"{_num(dx, 1)} {_num(dy, 1)} Td")
+        pen = (pen[0] + dx, pen[1] + dy)
+        return pen[0]
+
     for i, (word, (start, end, baseline)) in enumerate(zip(words, places, strict=True)):
         shown = _shown(word)
         natural = pdfmetrics.stringWidth(shown, fonts.FONT_NAME, size)
-        width = max(end - start, 0.01 * size)
-        if line_start is None:
-            _set_matrix(text, cos, sin, start, baseline)
-        else:
-            # Td moves from the previous word's start in the line's own frame: shorter than a
-            # new Tm for every word.
-            # Rounded to 0.1 pt, measured from where the rounded moves put the previous word, so
-            # that rounding never accumulates along a line.
-            dx = round(start - line_start[0], 1)
-            dy = round(baseline - line_start[1], 1)
-            text._code.append(f"{_num(dx, 1)} {_num(dy, 1)} Td")
-            start, baseline = line_start[0] + dx, line_start[1] + dy
-        line_start = (start, baseline)
-        _set_scale(text, 100 * width / natural)
+        move(start, baseline)
+        _set_scale(text, 100 * max(end - start, 0.01 * size) / natural)
         text.textOut(shown)
         if i + 1 < len(words) and needs_space(word.text, words[i + 1].text):
             # The space spans the gap to the next word, so that a selection has no hole, and
-            # is a tenth of an em at least where words touch: PDFium drops thinner ones.
-            gap = places[i + 1][0] - end
-            _set_scale(text, 100 * max(gap, 0.1 * size) / space, places=0)
+            # is a tenth of an em at least where words touch: PDFium drops thinner ones. It
+            # reaches a little into the words on both sides: PDFium takes a piece of one
+            # character (of no direction of its own) that merely touches its neighbour on a
+            # vertical line (a /Rotate 90 page) for the start of a new line.
+            overlap = SPACE_OVERLAP * size
+            at = move(end - overlap, baseline)
+            reach = max(places[i + 1][0] + overlap, end + 0.1 * size)
+            _set_scale(text, 100 * (reach - at) / space, places=0)
             text.textOut(" ")
+
+
+SPACE_OVERLAP = 0.05
+"""How far (in ems) a space reaches into the words on either side of it."""
 
 
 def _num(value: float, places: int) -> str:
     """A PDF number with at most ``places`` decimals and no trailing zeros: reportlab writes
     five, which costs ~30% of a text layer's size for precision far below a pixel."""
-    out = f"{value:.{places}f}".rstrip("0").rstrip(".")
+    out = f"{value:.{places}f}"
+    if "." in out:  # only decimals are trailing zeros: 20 with no decimals is twenty
+        out = out.rstrip("0").rstrip(".")
     return "0" if out in ("-0", "") else out
+
+
+ACROSS = 0.9
+"""How much of a line's height the glyphs of a line that runs vertically in user space (the
+page is shown through /Rotate 90 or 270, or the text is sideways) cover. PDFium keeps
+vertical words on one line while their boxes overlap across the line, so lines set as
+tightly as the scan's would merge at full height; 0.9 keeps them apart."""
 
 
 def _set_matrix(text: PDFTextObject, cos: float, sin: float, along: float, across: float) -> None:
     """Text matrix for direction (cos, sin) with its origin at (along, across) in that
-    direction's frame (points): a hundredth of a point, a ten-thousandth of the direction."""
+    direction's frame (points): a hundredth of a point, a ten-thousandth of the direction.
+    Vertical lines are scaled across by ACROSS."""
     x, y = along * cos - across * sin, along * sin + across * cos
+    k = ACROSS if abs(sin) > abs(cos) else 1.0
     c, s = _num(cos, 4), _num(sin, 4)
-    ns = "0" if s == "0" else (s[1:] if s.startswith("-") else "-" + s)
-    text._code.append(f"{c} {s} {ns} {c} {_num(x, 2)} {_num(y, 2)} Tm")
+    kc, ks = _num(k * cos, 4), _num(-k * sin, 4)
+    text._code.append(f"{c} {s} {ks} {kc} {_num(x, 2)} {_num(y, 2)} Tm")
 
 
 def _set_scale(text: PDFTextObject, percent: float, places: int = 1) -> None:
     text._code.append(f"{_num(percent, places)} Tz")
 
 
-def _write_as_one_string(
-    text: PDFTextObject,
-    words: list[Word],
-    places: list[Place],
-    cos: float,
-    sin: float,
-    size: float,
-) -> None:
+def _write_as_one_string(text: PDFTextObject, layout: _LineLayout) -> None:
     """Write a line that runs leftwards on the displayed page (upside-down text) as one TJ.
 
     PDFium orders separately positioned pieces of text by their position on the page, so an
@@ -226,13 +249,14 @@ def _write_as_one_string(
     widest word's, so that characters of narrower words overlap rather than leave gaps (PDFium
     reads a gap inside a word as a space). TJ offsets put each character in place, the last
     one of a word ending exactly at the word's end (poppler reads the gap to the next word)."""
+    words, places, size = layout.words, layout.places, layout.size
     font = pdfmetrics.getFont(fonts.FONT_NAME)
     doc = text._canvas._doc
     shown = [_shown(w) for w in words]
     naturals = [float(pdfmetrics.stringWidth(t, fonts.FONT_NAME, size)) for t in shown]
     scale = max(max(e - s, 0.01 * size) / n for (s, e, _), n in zip(places, naturals, strict=True))
     start, _, baseline = places[0]
-    _set_matrix(text, cos, sin, start, baseline)
+    _set_matrix(text, layout.cos, layout.sin, start, baseline)
     _set_scale(text, 100 * scale)
 
     items: list[tuple[int, bytes] | float] = []

@@ -89,11 +89,12 @@ def scanned(img: Image.Image, skew: float, seed: int) -> Image.Image:
     rng = random.Random(seed)
     img = img.filter(ImageFilter.GaussianBlur(0.6))
     img = img.rotate(skew, resample=Image.Resampling.BICUBIC, fillcolor=238)
-    px = img.load()
     w, h = img.size
     for _ in range(w * h // 400):
         x, y = rng.randrange(w), rng.randrange(h)
-        px[x, y] = max(0, px[x, y] - rng.randrange(60, 160))
+        value = img.getpixel((x, y))
+        assert isinstance(value, int)
+        img.putpixel((x, y), max(0, value - rng.randrange(60, 160)))
     return img.point(lambda v: int(v * 0.93 + 8))
 
 

@@ -18,8 +18,8 @@ from ocr_pdf.engines.local import RapidOcrEngine  # noqa: E402
 from ocr_pdf.pdf import Document  # noqa: E402
 from tests.standin import StandIn, truth_from_reading  # noqa: E402
 
-with Document(ROOT / "samples" / "letter.pdf") as doc:
-    image = doc.render(0, 300)  # what the default Azure engine sends
+with Document(ROOT / "samples" / "letter.pdf") as doc, doc.page(0) as page:
+    image = page.render(300)  # what the default Azure engine sends
 truth = truth_from_reading("letter", image, RapidOcrEngine().recognize(image))
 with StandIn(key="recording-key", pages=[truth]) as standin:
     env = {

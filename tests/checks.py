@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pikepdf
 import pypdfium2 as pdfium
+from PIL import Image
 
 from ocr_pdf.models import join_words
 from tests.pagegen import QuadT, TruthPage, TruthWord
@@ -125,7 +126,8 @@ def word_placements(path: Path, index: int, truth: TruthPage) -> list[WordPlacem
 def render(path: Path, index: int, dpi: float = 50) -> bytes:
     doc = pdfium.PdfDocument(str(path))
     try:
-        return doc[index].render(scale=dpi / 72, grayscale=True).to_pil().tobytes()
+        image: Image.Image = doc[index].render(scale=dpi / 72, grayscale=True).to_pil()
+        return image.tobytes()
     finally:
         doc.close()
 

@@ -81,18 +81,21 @@ def service(record_mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servi
 @pytest.fixture
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """Retry waits shrunk to milliseconds: the tests check that we retry, not that we sleep."""
-    from ocr_pdf.engines import http
+    from ocr_pdf.azure import polling
+    from ocr_pdf.azure import transport as http
 
     monkeypatch.setattr(http, "BACKOFF_FACTOR", 0.001)
     monkeypatch.setattr(http, "BACKOFF_CAP", 0.01)
-    monkeypatch.setattr(http, "POLL_INTERVAL", 0.0)
+    monkeypatch.setattr(polling, "POLL_INTERVAL", 0.0)
 
 
 @pytest.fixture(autouse=True)
 def private_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Each test its own OCR cache: a result cached by one test must not spare another a call."""
+    """Each test its own OCR cache: a result cached by one test must not spare another a call
+    (and no cluster's, unless the test sets one up)."""
     folder = tmp_path_factory.mktemp("ocr-cache")
     monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(folder))
+    monkeypatch.delenv("OCR_PDF_REDIS_URL", raising=False)
     return folder

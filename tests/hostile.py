@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, TiffImagePlugin
 
 WORDS = ("INVOICE", "NUMBER", "4711")
 DPI = 200
@@ -35,6 +35,7 @@ def g4_bytes(image: Image.Image) -> bytes:
     inverted = Image.eval(image.convert("L"), lambda v: 255 - v).convert("1")
     inverted.save(buf, "TIFF", compression="group4")
     tiff = Image.open(io.BytesIO(buf.getvalue()))
+    assert isinstance(tiff, TiffImagePlugin.TiffImageFile)
     (offset,), (length,) = tiff.tag_v2[273], tiff.tag_v2[279]
     return buf.getvalue()[offset : offset + length]
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import math
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import pikepdf
 from PIL import Image, ImageDraw, ImageFont
@@ -135,12 +137,12 @@ def make_page(spec: PageSpec, pdf: pikepdf.Pdf) -> TruthPage:
     """Append the page described by ``spec`` to ``pdf`` and return its truth."""
     canvas, blocks = _draw(spec)
     w0, h0 = canvas.size
-    quads_fn = []  # composed point maps: upright canvas -> displayed image
+    quads_fn: list[Callable[[Pt], Pt]] = []  # composed maps: upright canvas -> displayed image
     if spec.skew:
         canvas = canvas.rotate(-spec.skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
-        quads_fn.append(lambda p, w=w0, h=h0: _rot_cw(p, spec.skew, (w / 2, h / 2)))
+        quads_fn.append(partial(_rot_cw, deg=spec.skew, c=(w0 / 2, h0 / 2)))
     if spec.turn:
-        quads_fn.append(lambda p, w=canvas.width, h=canvas.height: _turn_point(p, spec.turn, w, h))
+        quads_fn.append(partial(_turn_point, turn=spec.turn, w=canvas.width, h=canvas.height))
         canvas = canvas.transpose(_TRANSPOSE_CW[spec.turn])
     display = canvas
     dw, dh = display.size
@@ -229,28 +231,29 @@ def two_columns(size: int = 22) -> tuple[Block, ...]:
 
 def geometry_specs() -> list[PageSpec]:
     cols = two_columns()
-    wide = dict(width_in=5.0, height_in=3.6)
+    w, h = 5.0, 3.6
     return [
-        PageSpec("upright", cols, **wide),
-        PageSpec("rotate90", cols, rotate=90, **wide),
-        PageSpec("rotate180", cols, rotate=180, **wide),
-        PageSpec("rotate270", cols, rotate=270, **wide),
-        PageSpec("offset-boxes", cols, crop_origin=(137.0, -61.5), margin=23.0, **wide),
-        PageSpec("skew-plus3", cols, skew=3.0, **wide),
-        PageSpec("skew-minus4.5", cols, skew=-4.5, noise=True, **wide),
-        PageSpec("sideways-text", cols, turn=90, **wide),
-        PageSpec("upside-down-text", cols, turn=180, **wide),
-        PageSpec("sideways-left-text", cols, turn=270, skew=2.0, **wide),
-        PageSpec("dirty-ctm", cols, dirty_ctm=True, **wide),
+        PageSpec("upright", cols, w, h),
+        PageSpec("rotate90", cols, w, h, rotate=90),
+        PageSpec("rotate180", cols, w, h, rotate=180),
+        PageSpec("rotate270", cols, w, h, rotate=270),
+        PageSpec("offset-boxes", cols, w, h, crop_origin=(137.0, -61.5), margin=23.0),
+        PageSpec("skew-plus3", cols, w, h, skew=3.0),
+        PageSpec("skew-minus4.5", cols, w, h, skew=-4.5, noise=True),
+        PageSpec("sideways-text", cols, w, h, turn=90),
+        PageSpec("upside-down-text", cols, w, h, turn=180),
+        PageSpec("sideways-left-text", cols, w, h, turn=270, skew=2.0),
+        PageSpec("dirty-ctm", cols, w, h, dirty_ctm=True),
         PageSpec(
             "everything",
             cols,
+            w,
+            h,
             rotate=90,
             skew=-2.5,
             crop_origin=(-40, 55),
             margin=12,
             dirty_ctm=True,
-            **wide,
         ),
         PageSpec(
             "cyrillic-cjk",
@@ -259,6 +262,7 @@ def geometry_specs() -> list[PageSpec]:
                 Block(40, 200, ("東京都千代田区", "吸烟有害健康"), size=28, cjk=True),
                 Block(40, 340, ("Καλημέρα κόσμε",), size=24),
             ),
-            **wide,
+            w,
+            h,
         ),
     ]

@@ -1,6 +1,6 @@
 """A loopback stand-in for Azure's OCR endpoints (legacy /ocr, Read 3.2, Image Analysis 4.0,
 Document Intelligence prebuilt-read), for recording cassettes and fault tests. It is NOT Azure:
-it follows ../shared/azure-reference/CONTRACT.md.
+it follows the contract in docs/azure.md.
 
 It cannot read text. Tests register the truth of the pages they generated (tests/pagegen.py);
 the server recognises which page an uploaded image shows by its thumbnail and answers with
@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from tests.pagegen import TruthPage, thumbnail
 
@@ -125,7 +125,7 @@ class StandIn:
     @property
     def endpoint(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> StandIn:
         self._thread.start()
@@ -426,12 +426,17 @@ class StandIn:
         """The registered page the image shows, and the width and height of the part of the
         image it covers: a client may pad a small image at the right and bottom."""
         best, best_score = None, float("inf")
+        # Each crop's thumbnail once, and the difference in C: with hundreds of pages
+        # registered, a Python loop per page starved the threads timing the rate limit.
+        thumbs: dict[tuple[int, int], Image.Image] = {}
         for page in self.pages:
             pw, ph = page.display_size
             w = min(image.width, round(image.height * pw / ph))
             h = min(image.height, round(image.width * ph / pw))
-            thumb = thumbnail(image.crop((0, 0, w, h)))
-            score = sum(abs(a - b) for a, b in zip(thumb, page.thumbnail, strict=True)) / len(thumb)
+            if (w, h) not in thumbs:
+                thumbs[w, h] = _grey(thumbnail(image.crop((0, 0, w, h))))
+            difference = ImageChops.difference(thumbs[w, h], _grey(page.thumbnail))
+            score = ImageStat.Stat(difference).sum[0] / len(page.thumbnail)
             if score < best_score:
                 best, best_score = (page, w, h), score
         return best if best_score < 12 else None
@@ -479,6 +484,11 @@ class StandIn:
         }
 
 
+def _grey(thumb: bytes) -> Image.Image:
+    side = math.isqrt(len(thumb))
+    return Image.frombytes("L", (side, side), thumb)
+
+
 def _route(path: str) -> str | None:
     """Which API a POST path belongs to: a legacy OCR version, read, vision or di."""
     segments = path.strip("/").split("/")
@@ -497,6 +507,12 @@ def _rot(p: tuple[float, float], deg: float, c: tuple[float, float]) -> tuple[fl
     return (c[0] + dx * math.cos(a) - dy * math.sin(a), c[1] + dx * math.sin(a) + dy * math.cos(a))
 
 
+def _normalised(quad: Any, w: float, h: float) -> Any:
+    """A quad in pixels of a ``w`` x ``h`` image, as fractions of its size."""
+    a, b, c, d = ((x / w, y / h) for x, y in quad)
+    return (a, b, c, d)
+
+
 def truth_from_reading(name: str, image: Image.Image, reading: Any) -> TruthPage:
     """A page the stand-in can answer for, made from another engine's reading (a PageText) of
     ``image``: how cassettes for real scans (the samples) are recorded without Azure."""
@@ -506,10 +522,7 @@ def truth_from_reading(name: str, image: Image.Image, reading: Any) -> TruthPage
     page = TruthPage(PageSpec(name, ()), display_size=(w, h), thumbnail=thumbnail(image))
     page.blocks = [
         [
-            [
-                TruthWord(word.text, tuple((x / w, y / h) for x, y in word.quad), word.quad)
-                for word in line.words
-            ]
+            [TruthWord(word.text, _normalised(word.quad, w, h), word.quad) for word in line.words]
             for line in reading.lines
         ]
     ]

@@ -14,11 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ocr_pdf.azure.document_intelligence import parse_analyze_result
+from ocr_pdf.azure.image_analysis import parse_image_analysis
+from ocr_pdf.azure.polling import same_service as _same_service
+from ocr_pdf.azure.read import parse_read_result
 from ocr_pdf.cli import main
-from ocr_pdf.engines.azure_di import parse_analyze_result
-from ocr_pdf.engines.azure_read import parse_read_result
-from ocr_pdf.engines.azure_vision import parse_image_analysis
-from ocr_pdf.engines.http import _same_service
 from ocr_pdf.errors import ExitCode, ServiceResponseError
 from tests import checks
 from tests.conftest import FAKE_KEY, REFERENCE, Service
@@ -327,9 +327,9 @@ def test_recorded_read_operation_end_to_end(monkeypatch: pytest.MonkeyPatch) -> 
     service sent them, through the same submit/poll code the engine uses."""
     import requests
 
-    from ocr_pdf.engines import http
+    from ocr_pdf.azure import polling
 
-    monkeypatch.setattr(http, "POLL_INTERVAL", 0.0)
+    monkeypatch.setattr(polling, "POLL_INTERVAL", 0.0)
     accepted = load("read-v3.2-signage-202-response-headers.json")
 
     def reply(status: int, body: Any = None, headers: dict[str, str] | None = None) -> Any:
@@ -356,7 +356,10 @@ def test_recorded_read_operation_end_to_end(monkeypatch: pytest.MonkeyPatch) -> 
             seen.append(f"{method} {url}")
             return replies.pop(0)
 
-    ops = http.AsyncOperations(Recorded())  # type: ignore[arg-type]
+        def sleep(self, seconds: float) -> None:
+            pass
+
+    ops = polling.AsyncOperations(Recorded())  # type: ignore[arg-type]
     location = ops.submit("/vision/v3.2/read/analyze", {}, b"image", "application/octet-stream")
     assert location == accepted["headers"]["Operation-Location"]
     page = parse_read_result(ops.wait(location, "Read"), 250, 258)

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from ocr_pdf.cli import main
 from ocr_pdf.engines import EngineConfig, get_engine
-from ocr_pdf.server import AzureCompatibleServer, make_server
+from ocr_pdf.serve import AzureCompatibleServer, make_server
 from tests import checks
 from tests.conftest import FAKE_KEY
 from tests.standin import StandIn

@@ -4,6 +4,7 @@ output file left behind, the input untouched, and never the key."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pikepdf
@@ -12,14 +13,14 @@ import pytest
 from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
 from tests.conftest import FAKE_KEY, Service
-from tests.pagegen import geometry_specs, make_pdf
+from tests.pagegen import TruthPage, geometry_specs, make_pdf
 from tests.standin import Fault, StandIn
 
 PAGE = geometry_specs()[0]
 
 
 @pytest.fixture
-def scan(tmp_path: Path) -> tuple[Path, list]:
+def scan(tmp_path: Path) -> tuple[Path, list[TruthPage]]:
     data, truths = make_pdf([PAGE])
     path = tmp_path / "scan.pdf"
     path.write_bytes(data)
@@ -76,7 +77,7 @@ def test_not_a_usable_pdf(
 
 
 def test_truncated_pdf(
-    scan: tuple[Path, list], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scan: tuple[Path, list[TruthPage]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = tmp_path / "cut.pdf"
     src.write_bytes(scan[0].read_bytes()[:3000])
@@ -92,7 +93,10 @@ def test_missing_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
 
 @pytest.mark.parametrize("owner_only", [False, True])
 def test_encrypted_pdf(
-    owner_only: bool, scan: tuple[Path, list], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    owner_only: bool,
+    scan: tuple[Path, list[TruthPage]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     src = tmp_path / "locked.pdf"
     with pikepdf.open(scan[0]) as pdf:
@@ -103,7 +107,7 @@ def test_encrypted_pdf(
 
 
 def test_output_folder_missing(
-    scan: tuple[Path, list], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scan: tuple[Path, list[TruthPage]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "no" / "such" / "out.pdf"
     rc, err = run(capsys, str(scan[0]), str(out), "--endpoint", "http://127.0.0.1:9")
@@ -113,7 +117,7 @@ def test_output_folder_missing(
 
 
 def test_output_is_input(
-    scan: tuple[Path, list], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scan: tuple[Path, list[TruthPage]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     same = tmp_path / "." / "scan.pdf"
     rc, err = run(capsys, str(scan[0]), str(same), "--endpoint", "http://127.0.0.1:9")
@@ -142,7 +146,7 @@ def test_bad_settings(
     args: list[str],
     code: ExitCode,
     needle: str,
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -154,7 +158,7 @@ def test_bad_settings(
 
 
 def test_missing_key(
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -254,7 +258,7 @@ def test_service_errors(
     code: ExitCode,
     needle: str,
     service: Service,
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     fast_retries: None,
@@ -271,7 +275,7 @@ def test_service_errors(
 @pytest.mark.azure
 def test_wrong_key(
     service: Service,
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -295,7 +299,7 @@ def test_not_found(
     version: str,
     needle: str,
     service: Service,
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -332,7 +336,7 @@ def test_transient_trouble_is_ridden_out(
     name: str,
     faults: list[Fault],
     service: Service,
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     fast_retries: None,
@@ -351,7 +355,7 @@ def test_transient_trouble_is_ridden_out(
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 def test_timeout(
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -374,7 +378,7 @@ def test_timeout(
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 def test_nothing_listening(
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -390,7 +394,7 @@ def test_nothing_listening(
 
 
 def test_no_engine_available(
-    scan: tuple[Path, list],
+    scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -409,3 +413,49 @@ def test_no_engine_available(
         "ocr-pdf[local]",
         "AZURE_VISION_ENDPOINT",
     )
+
+
+def test_every_exception_is_in_errors_and_exported() -> None:
+    """One exception module, every class in the public API; a wrong key or endpoint is a
+    configuration error, so `except ConfigurationError` (the README's "stop the batch") catches
+    it, and it still carries the service's status and request id."""
+    import inspect
+
+    import ocr_pdf
+    from ocr_pdf import errors
+
+    classes = {
+        name
+        for name, value in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(value, Exception) and value.__module__ == errors.__name__
+    }
+    assert classes <= set(ocr_pdf.__all__)
+    assert issubclass(ocr_pdf.AuthenticationError, ocr_pdf.ConfigurationError)
+    assert issubclass(ocr_pdf.ServiceConfigurationError, ocr_pdf.ConfigurationError)
+    assert issubclass(ocr_pdf.AuthenticationError, ocr_pdf.ServiceError)
+    err = ocr_pdf.AuthenticationError("denied", status=401, request_id="r-1")
+    assert err.exit_code == ExitCode.invalid_config and err.status == 401
+    defines_exception = re.compile(r"^class \w+\([\w.]*(Exception|Error)\b", re.M)
+    for path in Path(errors.__file__).parent.rglob("*.py"):
+        if path.name == "errors.py":
+            continue
+        assert not defines_exception.search(path.read_text()), path
+
+
+@pytest.mark.vcr
+@pytest.mark.azure
+def test_a_wrong_key_is_caught_as_a_configuration_error(
+    service: Service,
+    scan: tuple[Path, list[TruthPage]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The README's document-management example stops the batch on a wrong key."""
+    import ocr_pdf
+
+    monkeypatch.setenv("AZURE_VISION_KEY", "not-" + FAKE_KEY)
+    with pytest.raises(ocr_pdf.ConfigurationError) as caught:
+        ocr_pdf.make_searchable(scan[0], tmp_path / "out.pdf", endpoint=service.endpoint)
+    assert isinstance(caught.value, ocr_pdf.AuthenticationError)
+    assert caught.value.status == 401
+    assert not (tmp_path / "out.pdf").exists()

@@ -18,7 +18,7 @@ from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
 from tests import checks
 from tests.conftest import FAKE_KEY
-from tests.pagegen import Block, PageSpec, make_pdf
+from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import Fault, StandIn
 
 PAGES = 10
@@ -57,7 +57,7 @@ def storm(engine: str) -> list[Fault | None]:
     return every_kind * 2
 
 
-def pages() -> tuple[bytes, list]:
+def pages() -> tuple[bytes, list[TruthPage]]:
     specs = [
         PageSpec(
             f"storm{i}",
@@ -78,11 +78,13 @@ def test_every_page_once_whatever_the_service_does(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     fast_retries: None,
+    request: pytest.FixtureRequest,
 ) -> None:
-    from ocr_pdf.engines import http
+    from ocr_pdf.azure import transport as http
 
     # Waits the service names (2 s, Retry-After 1) shrunk: the test checks the outcome.
-    monkeypatch.setattr(http, "_sleep", lambda s: time.sleep(min(s, 0.01)))
+    previous = http.set_default_sleep(lambda s: time.sleep(min(s, 0.01)))
+    request.addfinalizer(lambda: http.set_default_sleep(previous))
     monkeypatch.setattr(http, "MAX_RESPONSE_BYTES", 2_000_000)
     monkeypatch.setenv("AZURE_VISION_KEY", FAKE_KEY)
     data, truths = pages()

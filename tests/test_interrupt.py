@@ -18,6 +18,8 @@ from tests.conftest import FAKE_KEY, ROOT
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.standin import StandIn
 
+pytestmark = pytest.mark.slow  # each test runs a process, a model or a server
+
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

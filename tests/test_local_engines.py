@@ -14,6 +14,7 @@ from ocr_pdf import ExitCode, make_searchable
 from ocr_pdf.cli import main
 from ocr_pdf.engines import EngineConfig, available_engines, default_engine_name
 from ocr_pdf.engines.tesseract import parse_tsv, tesseract_languages
+from ocr_pdf.errors import MissingDependencyError
 from tests import checks
 from tests.conftest import ROOT
 from tests.pagegen import Block, PageSpec, make_pdf
@@ -25,7 +26,11 @@ has_local = pytest.mark.skipif(
     not __import__("importlib").util.find_spec("rapidocr"), reason="ocr-pdf[local] not installed"
 )
 has_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="no tesseract")
-ENGINES = [pytest.param("local", marks=has_local), pytest.param("tesseract", marks=has_tesseract)]
+# The bundled model takes a second or more a page: its runs are slow tests, tesseract's are not.
+ENGINES = [
+    pytest.param("local", marks=[has_local, pytest.mark.slow]),
+    pytest.param("tesseract", marks=has_tesseract),
+]
 
 
 @pytest.fixture
@@ -111,7 +116,7 @@ def test_local_missing_models_are_refused_not_downloaded(
     from ocr_pdf.engines import local
 
     monkeypatch.setattr(local, "_models_dir", lambda: tmp_path)
-    with pytest.raises(local.MissingDependencyError, match="never downloads"):
+    with pytest.raises(MissingDependencyError, match="never downloads"):
         local.RapidOcrEngine()
 
 
@@ -159,3 +164,21 @@ def test_plugin_engines_come_from_the_entry_point_group(monkeypatch: pytest.Monk
     monkeypatch.setattr(engines, "entry_points", lambda group: [ep])
     assert "scripted" in available_engines()
     assert get_engine("scripted", EngineConfig()).name == "scripted"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_rotated_page_extracts_as_cleanly_as_an_upright_one(engine: str, tmp_path: Path) -> None:
+    """Page 2 of the sample shows the same text as page 1 through /Rotate 90. PDFium (Chrome,
+    Edge) must read it in the same lines, not break them word by word or merge them."""
+    out = tmp_path / "minutes.pdf"
+    make_searchable(SAMPLES / "minutes-two-columns.pdf", out, engine=engine)
+
+    def lines(page: int) -> list[str]:
+        return [ln for ln in checks.page_text(out, page).split("\n") if ln.strip()]
+
+    upright, rotated = lines(0), lines(1)
+    assert len(rotated) == len(upright)
+    assert sum(len(ln.split()) <= 2 for ln in rotated) <= sum(
+        len(ln.split()) <= 2 for ln in upright
+    )
+    assert [ln.replace("page 2", "page 1") for ln in rotated] == upright

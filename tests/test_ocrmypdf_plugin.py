@@ -16,6 +16,8 @@ from tests import checks
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.test_local_engines import has_local
 
+pytestmark = pytest.mark.slow  # each test runs a process, a model or a server
+
 pytest.importorskip("ocrmypdf")
 
 # OCRmyPDF's speculative PDF/A path needs no Ghostscript for these simple pages; give it
@@ -79,3 +81,19 @@ def test_our_errors_keep_their_exit_codes(tmp_path: Path) -> None:
     assert done.returncode == 9, done.stderr
     assert "needs an endpoint" in done.stderr
     assert not out.exists()
+
+
+def test_our_errors_read_as_ocrmypdf_errors(tmp_path: Path) -> None:
+    """No internal class name, and our options as OCRmyPDF spells them."""
+    data, _ = make_pdf([SPEC])
+    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    src.write_bytes(data)
+    done = ocrmypdf("--ocr-pdf-engine", "azure-read", str(src), str(out))
+    assert done.returncode == 9, done.stderr
+    line = next(ln for ln in done.stderr.splitlines() if "needs an endpoint" in ln)
+    assert "_Failure" not in line and "ocr-pdf:" in line
+    assert "--ocr-pdf-endpoint" in line
+    assert " --endpoint" not in line.replace("--ocr-pdf-endpoint", "")
+    done = ocrmypdf("--ocr-pdf-engine", "no-such-engine", str(src), str(out))
+    assert done.returncode == 9 and "unknown OCR engine" in done.stderr
+    assert "_Failure" not in done.stderr

@@ -13,7 +13,7 @@ from PIL import Image
 
 import ocr_pdf
 from ocr_pdf import ConversionResult, PageText, make_searchable
-from ocr_pdf.engines.azure_ocr import LIMITS
+from ocr_pdf.azure.legacy_ocr import LIMITS
 from ocr_pdf.imaging import encode_for_limits
 from ocr_pdf.models import Line, Word, quad_from_box
 from tests import checks
@@ -100,25 +100,38 @@ def test_drawing_and_receipt_fit_the_service(service: Service, tmp_path: Path) -
 def test_public_api_is_pinned() -> None:
     assert sorted(ocr_pdf.__all__) == sorted(
         [
+            "BudgetExhaustedError",
+            "CostLimitError",
+            "DryRun",
+            "PageLimitError",
+            "RemoteConversionError",
+            "SharedStateError",
             "AuthenticationError",
             "BadArgumentsError",
+            "BadPageData",
             "ConfigurationError",
+            "ConversionOptions",
             "ConversionResult",
             "DigitalSignatureError",
             "EncryptedPdfError",
+            "Engine",
             "EngineConfig",
             "ExitCode",
             "FileAccessError",
+            "IncompleteAnswerError",
             "InputFileError",
             "Line",
+            "MalformedResponseError",
             "MissingDependencyError",
+            "Mode",
             "OcrEngine",
             "OcrEngineError",
             "OcrPdfError",
+            "OperationFailedError",
             "OutputInvalidError",
             "PageResult",
-            "PagesFailedError",
             "PageText",
+            "PagesFailedError",
             "RateLimitError",
             "ServiceConfigurationError",
             "ServiceError",
@@ -127,11 +140,13 @@ def test_public_api_is_pinned() -> None:
             "Word",
             "__version__",
             "available_engines",
+            "convert",
             "get_engine",
             "make_searchable",
         ]
     )
-    assert isinstance(ScriptedEngine(), ocr_pdf.OcrEngine)
+    for name in ocr_pdf.__all__:
+        assert hasattr(ocr_pdf, name), name
 
 
 def test_python_dash_m() -> None:

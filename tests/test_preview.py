@@ -33,8 +33,8 @@ def test_preview_draws_boxes_on_the_words_and_reuses_the_cache(
     for word in truths[1].words:
         xs = [x * width for x, _ in word.display_quad]
         ys = [y * height for _, y in word.display_quad]
-        near = [
-            drawn.getpixel((round(x), round(y)))
+        near: list[tuple[int, int, int]] = [
+            drawn.getpixel((round(x), round(y)))  # type: ignore[misc]
             for x in range(int(min(xs)) - 6, int(max(xs)) + 6, 2)
             for y in (min(ys) - 4, max(ys) + 4)
             if 0 <= x < width and 0 <= y < height

@@ -9,19 +9,47 @@ from pathlib import Path
 import pytest
 
 from ocr_pdf import make_searchable
-from ocr_pdf.engines.http import RateLimiter, parse_rate
-from ocr_pdf.errors import ConfigurationError
+from ocr_pdf.azure.ratelimit import RateLimiter, parse_rate
+from ocr_pdf.cli import main
+from ocr_pdf.errors import BadArgumentsError, ExitCode
 from tests import checks
 from tests.conftest import FAKE_KEY
-from tests.pagegen import Block, PageSpec, make_pdf
+from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
 
 def test_parse_rate() -> None:
     assert parse_rate("10/s") == (10, 1.0)
     assert parse_rate("20/min") == (20, 60.0)
-    with pytest.raises(ConfigurationError):
+    # A malformed value is a bad argument (exit 1) for every engine, not a configuration
+    # error of Azure's (issue 16, item 6).
+    with pytest.raises(BadArgumentsError):
         parse_rate("fast")
+
+
+@pytest.mark.parametrize("engine", ["local", "tesseract", "azure-ocr", "azure-read", "replay"])
+@pytest.mark.parametrize(
+    "flag", [["--rate", "fast"], ["--timeout", "0"], ["--timeout", "-1"], ["--timeout", "nan"]]
+)
+def test_bad_rate_or_timeout_is_a_bad_argument_for_every_engine(
+    engine: str, flag: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    letter = Path(__file__).resolve().parent.parent / "samples" / "letter.pdf"
+    code = main(
+        [
+            str(letter),
+            str(tmp_path / "o.pdf"),
+            "--engine",
+            engine,
+            "--endpoint",
+            "http://127.0.0.1:9",
+            *flag,
+        ]
+    )
+    err = capsys.readouterr().err.strip()
+    assert code == ExitCode.bad_args, err
+    assert err.count("\n") == 0 and flag[0] in err
+    assert not (tmp_path / "o.pdf").exists()
 
 
 def test_limiter_spaces_calls_and_pauses_everyone() -> None:
@@ -36,7 +64,7 @@ def test_limiter_spaces_calls_and_pauses_everyone() -> None:
     assert time.monotonic() - start >= 0.18
 
 
-def pages(n: int) -> tuple[bytes, list]:
+def pages(n: int) -> tuple[bytes, list[TruthPage]]:
     specs = [
         PageSpec(
             f"p{i}", (Block(30, 30 + 9 * i, (f"page number {i}",)),), width_in=3, height_in=2.5
@@ -51,7 +79,7 @@ def pages(n: int) -> tuple[bytes, list]:
 def test_every_page_read_once_under_a_rate_limit(
     rate: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ocr_pdf.engines import http
+    from ocr_pdf.azure import transport as http
 
     monkeypatch.setattr(http, "MAX_RETRY_WAIT", 5.0)
     data, truths = pages(8)

@@ -23,6 +23,7 @@ from tests.standin import Fault, StandIn
 KEY = "SECRET-KEY-3f9a1c77e2b04d5e9a8b"
 
 
+@pytest.mark.slow
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 def test_the_key_is_written_nowhere(tmp_path: Path) -> None:
     data, truths = make_pdf(

@@ -22,16 +22,22 @@ import requests
 from PIL import Image
 
 from ocr_pdf import PageText, make_searchable
-from ocr_pdf.models import Line, Word
-from ocr_pdf.server import AzureCompatibleServer, make_server
+from ocr_pdf.models import Line, Quad, Word
+from ocr_pdf.serve import AzureCompatibleServer, make_server
 from tests import checks
 from tests.conftest import FAKE_KEY, ROOT
-from tests.pagegen import TruthPage, geometry_specs, make_pdf
+from tests.pagegen import QuadT, TruthPage, geometry_specs, make_pdf
 from tests.standin import StandIn
 from tests.test_local_engines import has_local
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 SPECS = {s.name: s for s in geometry_specs()}
+
+
+def scaled(quad: QuadT, w: float, h: float) -> Quad:
+    """A quad normalised to [0, 1] as pixels of a ``w`` x ``h`` image."""
+    a, b, c, d = ((x * w, y * h) for x, y in quad)
+    return (a, b, c, d)
 
 
 class TruthEngine:
@@ -48,8 +54,7 @@ class TruthEngine:
         assert match is not None, "an image of no known page"
         page, w, h = match
         lines = tuple(
-            Line(tuple(Word(t.text, tuple((x * w, y * h) for x, y in t.display_quad)) for t in ln))  # type: ignore[misc]
-            for ln in page.lines
+            Line(tuple(Word(t.text, scaled(t.display_quad, w, h)) for t in ln)) for ln in page.lines
         )
         return PageText(image.width, image.height, lines)
 
@@ -89,7 +94,7 @@ def test_our_engines_place_words_through_every_wire_format(
     src.write_bytes(data)
     server = serve(TruthEngine(truths))  # type: ignore[operator]
     monkeypatch.setenv("AZURE_VISION_KEY", FAKE_KEY)
-    monkeypatch.setattr("ocr_pdf.engines.http.POLL_INTERVAL", 0.05)
+    monkeypatch.setattr("ocr_pdf.azure.polling.POLL_INTERVAL", 0.05)
     make_searchable(src, out, engine=engine, endpoint=server.url, dpi=150, cache=False)
     truth = truths[0]
     assert checks.page_text(out, 0).split() == checks.expected_text(truth).split()

@@ -9,10 +9,11 @@ import pytest
 import yaml
 
 from tests.conftest import FAKE_KEY
-from tests.pagegen import Block, PageSpec, make_pdf
+from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
 pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.slow  # each test runs pytest again, in a process of its own
 
 USER_TEST = """
 import os
@@ -27,7 +28,7 @@ def test_job(tmp_path):
 """
 
 
-def job_pdf(folder: Path, line: str) -> tuple[Path, list]:
+def job_pdf(folder: Path, line: str) -> tuple[Path, list[TruthPage]]:
     data, truths = make_pdf([PageSpec("job", (Block(40, 40, (line,)),), width_in=4, height_in=3)])
     path = folder / "job.pdf"
     path.write_bytes(data)

@@ -11,7 +11,7 @@ from typing import Any
 
 from PIL import Image
 
-from ocr_pdf.engines import EngineConfig, OcrEngine
+from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.engines.orientation import TRANSPOSE, LineVote, score, turn_from_lines, unturn
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines
@@ -19,7 +19,7 @@ from ocr_pdf.models import Line, PageText, Quad, Word
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "pip install 'ocr-pdf[local]'"
+INSTALL_HINT = "pip install '.[local]' in a checkout of ocr-pdf ('ocr-pdf[local]' from an index)"
 
 # The wheel's multilingual PP-OCRv6 models: detection, and recognition of CJK and Latin scripts
 # (its character set has no Cyrillic, Greek-only or Arabic support worth the name), and the
@@ -82,7 +82,7 @@ def _choose_models(models: Path, precision: str) -> tuple[Path, Path, str]:
         return det, rec, "float"
 
 
-class RapidOcrEngine:
+class RapidOcrEngine(Engine):
     """RapidOCR (PaddleOCR models on onnxruntime), word-level results, any orientation.
 
     Each page is read on one thread and ``default_jobs`` pages at once (one per core): on two
@@ -92,12 +92,18 @@ class RapidOcrEngine:
     Pages whose text is sideways or upside down are found before recognition (see
     :func:`ocr_pdf.engines.orientation.turn_from_lines`): RapidOCR's text-direction
     classifier is only asked about the page as a whole, never allowed to flip single lines
-    (which, per line, misread whole upright lines as upside down)."""
+    (which, per line, misread whole upright lines as upside down). Hence ``upright_only`` is
+    False: the registry's :class:`~ocr_pdf.engines.orientation.OrientationCorrected`, which
+    reads a turned page up to five times, is not needed around it."""
 
     name = "local"
     render_dpi = None  # the scan's own resolution: recognition rescales every crop anyway
+    upright_only = False  # turned pages are found before reading (see above)
 
-    def __init__(self, threads: int = 1, precision: str | None = None) -> None:
+    def __init__(
+        self, threads: int = 1, precision: str | None = None, config: EngineConfig | None = None
+    ) -> None:
+        super().__init__(config)
         models = _models_dir()
         missing = [m for m in (DET_MODEL, REC_MODEL, CLS_MODEL) if not (models / m).is_file()]
         if missing:
@@ -124,7 +130,7 @@ class RapidOcrEngine:
         self.default_jobs = max(1, cores // max(1, threads))
         # The int8 files are named by a digest of their source and recipe: a new wheel, a new
         # recipe or the float fallback each make a new id, so cached pages never mix them.
-        self.cache_id = (
+        self._cache_id = (
             f"local|rapidocr {version('rapidocr')}|{det.name}|{rec.name}|{DETECTION_SIDE}"
             "|turns-by-lines"
         )
@@ -147,6 +153,19 @@ class RapidOcrEngine:
         self._cls_lock = threading.Lock()
         self._threads = threads
         self.reads = 0  # detections run: one per upright page, two per turned page
+
+    @property
+    def cache_id(self) -> str:
+        return self._cache_id
+
+    def review(self, text: PageText) -> str | None:
+        if looks_unread(text):
+            return (
+                "reads mostly as short, unsure fragments: if its text is Cyrillic, Greek, "
+                "Arabic, Hebrew, Korean or another script the local engine does not read, use "
+                "--engine tesseract -l rus (ell, ara, heb, kor, ...) or an Azure engine"
+            )
+        return None
 
     def recognize(self, image: Image.Image) -> PageText:
         import numpy as np
@@ -270,6 +289,23 @@ def _sample_page(recognized: Any) -> PageText:
     return PageText(1, 1, (Line(tuple(words)),) if words else ())
 
 
+def looks_unread(page: PageText) -> bool:
+    """Whether most lines read as fragments: every word of two letters or fewer, read with
+    little confidence. That is what the model makes of a script it was not trained on (a
+    Russian line comes out as ":" or ","), and never what it makes of text it reads."""
+    lines = [ln for ln in page.lines if ln.words]
+    if len(lines) < 2:
+        return False
+
+    def fragment(line: Line) -> bool:
+        confidences = [w.confidence or 0.0 for w in line.words]
+        short = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
+        return short and sum(confidences) / len(confidences) < 0.9
+
+    fragments = sum(fragment(ln) for ln in lines)
+    return fragments >= 2 and fragments >= 0.2 * len(lines)
+
+
 def parse_word_results(result: Any) -> list[Line]:
     """RapidOCR's ``word_results`` as our lines, in pixels of the image it read.
 
@@ -293,11 +329,15 @@ def parse_word_results(result: Any) -> list[Line]:
     return lines
 
 
-def create(config: EngineConfig) -> OcrEngine:
-    language = (config.language or "unk").lower()
-    if language not in LANGUAGES:
+def create(config: EngineConfig) -> RapidOcrEngine:
+    # -l eng+deu (Tesseract's and OCRmyPDF's spelling) asks for several: each must be one the
+    # model reads, which all share one model.
+    parts = (config.language or "unk").lower().replace(",", "+").split("+")
+    unread = [part for part in parts if part.strip() and part.strip() not in LANGUAGES]
+    if unread:
         raise ConfigurationError(
-            f"the local engine's model does not read language {config.language!r} (it reads "
-            "Latin-script languages, Chinese and Japanese); use --engine tesseract -l ... or Azure"
+            f"the local engine's model does not read language {unread[0]!r} of "
+            f"{config.language!r} (it reads Latin-script languages, Chinese and Japanese); use "
+            "--engine tesseract -l ... or Azure"
         )
-    return RapidOcrEngine()
+    return RapidOcrEngine(config=config)

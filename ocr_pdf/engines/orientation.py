@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from ocr_pdf.engines import OcrEngine
+from ocr_pdf.engines.base import Engine
 from ocr_pdf.models import Line, PageText, Point, Quad, Word, quad_bounds
 
 log = logging.getLogger(__name__)
@@ -117,16 +117,28 @@ def turn_from_lines(votes: Sequence[LineVote], margin: float = 0.3) -> tuple[int
     return turn, abs(flipped - 0.5) >= margin / 2
 
 
-class OrientationCorrected:
-    """Wraps an engine: when a page's result looks sideways or upside down, the four quarter
-    turns are tried on a half-size copy, and the page is read again turned the best way."""
+class OrientationCorrected(Engine):
+    """Wraps an ``upright_only`` engine: when a page's result looks sideways or upside down,
+    the four quarter turns are tried on a half-size copy, and the page is read again turned
+    the best way. The wrapped pair reads pages in any orientation."""
 
-    def __init__(self, engine: OcrEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine.config)
         self.engine = engine
         self.name = engine.name
-        self.default_jobs: int = getattr(engine, "default_jobs", 1)
-        self.render_dpi: float | None = getattr(engine, "render_dpi", None)
-        self.cache_id = f"{getattr(engine, 'cache_id', engine.name)}|turns"
+        self.default_jobs = engine.default_jobs
+        self.render_dpi = engine.render_dpi
+        self.requests_per_page = engine.requests_per_page
+
+    @property
+    def cache_id(self) -> str:
+        return f"{self.engine.cache_id}|turns"
+
+    def review(self, text: PageText) -> str | None:
+        return self.engine.review(text)
+
+    def close(self) -> None:
+        self.engine.close()
 
     def recognize(self, image: Image.Image) -> PageText:
         page = self.engine.recognize(image)

@@ -2,48 +2,54 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from PIL import Image
 
-from ocr_pdf.cache import pixel_digest
-from ocr_pdf.engines import EngineConfig
-from ocr_pdf.errors import ConfigurationError, InputFileError, OcrEngineError
+from ocr_pdf.cache import bytes_digest, pixel_digest
+from ocr_pdf.engines.base import Engine, EngineConfig
+from ocr_pdf.errors import ConfigurationError, OcrEngineError
+from ocr_pdf.formats import document
+from ocr_pdf.imaging import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
-from ocr_pdf.serialize import BadPageData, page_from_dict
 
 
-class ReplayEngine:
+class ReplayEngine(Engine):
     """Answers each page image with the result saved for exactly that image (by the SHA-256 of
     its pixels), so a conversion is reproduced page for page, offline and for free."""
 
     name = "replay"
-    default_jobs = 1
 
-    def __init__(self, source: Path) -> None:
+    def __init__(self, source: Path, config: EngineConfig | None = None) -> None:
+        super().__init__(config)
         self.source = source
-        try:
-            record = json.loads(source.read_text(encoding="utf-8"))
-            pages = record["pages"] if record.get("format") == "ocr-pdf/document" else None
-            if not isinstance(pages, list):
-                raise BadPageData("not an ocr-pdf/document file")
-            self.results = {p["image"]["sha256"]: page_from_dict(p["result"]) for p in pages}
-            self.dpis = {int(p["number"]) - 1: float(p["dpi"]) for p in pages}
-        except FileNotFoundError:
-            raise InputFileError(f"{source}: no such file (the --ocr-json to replay)") from None
-        except (OSError, ValueError, KeyError, TypeError, BadPageData) as exc:
-            raise InputFileError(
-                f"{source}: not a file written by --ocr-json ({exc.__class__.__name__}: {exc})"
-            ) from None
-        self.cache_id = f"replay|{source.resolve()}"
+        saved = document.load(source)
+        self.results = {p.digest: p.text for p in saved}
+        self.dpis = {p.index: p.dpi for p in saved}
+        self.from_scan = {p.index: p.from_scan for p in saved}
+        if any(self.from_scan.values()):
+            # Pages read from their scan's own image are matched by its bytes, whatever they
+            # are: any format and size is taken, the saved results say which page is which.
+            self.accepts = ImageLimits(1, 1 << 30, 1 << 62, formats=frozenset({"JPEG", "PNG"}))
 
-    def page_dpi(self, index: int) -> float | None:
-        """The resolution page ``index`` (0-based) was rendered at when it was saved."""
-        return self.dpis.get(index)
+    @property
+    def cache_id(self) -> str:
+        return f"replay|{self.source.resolve()}"
+
+    def saved_dpi(self, index: int) -> float | None:
+        return None if self.from_scan.get(index) else self.dpis.get(index)
+
+    def saved_as_image(self, index: int) -> bool | None:
+        return self.from_scan.get(index)
+
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
+        return self._saved(bytes_digest(image.data))
 
     def recognize(self, image: Image.Image) -> PageText:
-        found = self.results.get(pixel_digest(image))
+        return self._saved(pixel_digest(image))
+
+    def _saved(self, digest: str) -> PageText:
+        found = self.results.get(digest)
         if found is None:
             raise OcrEngineError(
                 f"no saved result for this page in {self.source}; it was saved from another "
@@ -57,4 +63,4 @@ def create(config: EngineConfig) -> ReplayEngine:
         raise ConfigurationError(
             "--engine replay needs --ocr-json FILE (a file written by --ocr-json)"
         )
-    return ReplayEngine(Path(config.source))
+    return ReplayEngine(Path(config.source), config)

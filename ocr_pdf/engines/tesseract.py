@@ -11,8 +11,7 @@ from functools import lru_cache
 
 from PIL import Image
 
-from ocr_pdf.engines import EngineConfig, OcrEngine
-from ocr_pdf.engines.orientation import OrientationCorrected
+from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines, rescale
 from ocr_pdf.models import Line, PageText, Word, quad_from_box
@@ -81,7 +80,7 @@ def parse_tsv(tsv: str, width: int, height: int) -> PageText:
     return PageText(width, height, group_lines([Line(tuple(ws)) for ws in lines.values()]))
 
 
-class TesseractEngine:
+class TesseractEngine(Engine):
     """One ``tesseract`` process per page image, PNG on stdin, TSV on stdout.
 
     OMP_THREAD_LIMIT=1 on every call: Tesseract's own OpenMP threads fight each other and our
@@ -89,13 +88,20 @@ class TesseractEngine:
 
     name = "tesseract"
     render_dpi = None  # the scan's own resolution, as OCRmyPDF does: upsampling only costs time
+    upright_only = True  # turned pages: see ocr_pdf.engines.orientation
 
-    def __init__(self, exe: str, languages: str, psm: int = 3) -> None:
+    def __init__(
+        self, exe: str, languages: str, psm: int = 3, config: EngineConfig | None = None
+    ) -> None:
+        super().__init__(config)
         self.exe = exe
         self.languages = languages
         self.psm = psm
         self.default_jobs = os.cpu_count() or 1
-        self.cache_id = f"tesseract|{_version(exe)}|{languages}|psm{psm}"
+
+    @property
+    def cache_id(self) -> str:
+        return f"tesseract|{_version(self.exe)}|{self.languages}|psm{self.psm}"
 
     def recognize(self, image: Image.Image) -> PageText:
         # Tesseract refuses images over 32767 pixels a side (a 200-inch strip at 300 dpi).
@@ -127,7 +133,7 @@ class TesseractEngine:
         return parse_tsv(done.stdout.decode("utf-8", errors="replace"), image.width, image.height)
 
 
-def create(config: EngineConfig) -> OcrEngine:
+def create(config: EngineConfig) -> TesseractEngine:
     exe = shutil.which("tesseract")
     if exe is None:
         raise MissingDependencyError(
@@ -142,4 +148,4 @@ def create(config: EngineConfig) -> OcrEngine:
             f"Tesseract has no language data for {', '.join(missing)}; install it (Debian: "
             f"apt-get install {packages}); installed: {', '.join(sorted(have)) or 'none'}"
         )
-    return OrientationCorrected(TesseractEngine(exe, languages))
+    return TesseractEngine(exe, languages, config=config)

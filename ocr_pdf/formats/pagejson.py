@@ -1,4 +1,5 @@
-"""Our page model as JSON (stdlib only): the OCR cache, --ocr-json files and the replay engine.
+"""Our page model as JSON (stdlib only), read and written: the OCR cache, --ocr-json files and
+the replay engine.
 
 Format (version 1): ``{"format": "ocr-pdf/page", "version": 1, "width": px, "height": px,
 "angle": deg|null, "language": str|null, "lines": [[{"text", "quad": [[x,y]*4],
@@ -10,15 +11,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ocr_pdf.errors import OcrPdfError
+from ocr_pdf.errors import BadPageData
 from ocr_pdf.models import Line, PageText, Word
 
 FORMAT = "ocr-pdf/page"
 VERSION = 1
-
-
-class BadPageData(OcrPdfError):
-    """A saved page result that does not have our shape (corrupt cache entry, wrong file)."""
 
 
 def page_to_dict(page: PageText) -> dict[str, Any]:

@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 
-from PIL import Image
-
-from ocr_pdf.engines import EngineConfig, OcrEngine, azure_ocr, azure_vision
+from ocr_pdf.azure import image_analysis, legacy_ocr
+from ocr_pdf.azure.apis import IMAGE_ANALYSIS, LEGACY_OCR
+from ocr_pdf.azure.polling import AzureEngine
+from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ServiceConfigurationError
+from ocr_pdf.imaging import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
 
 log = logging.getLogger(__name__)
 
 
-class AzureAutoEngine:
+class AzureAutoEngine(AzureEngine):
     """Image Analysis 4.0 (`azure-vision`): the current Read model, one synchronous call per
     page (Read 3.2 needs a POST and at least one poll, each counted against the rate limit),
     word polygons with confidences, supported until 25 Sep 2028. Image Analysis 4.0 is not
@@ -23,21 +25,32 @@ class AzureAutoEngine:
     serves."""
 
     name = "azure"
-    default_jobs = 6
-    render_dpi = 300.0
 
     def __init__(self, config: EngineConfig) -> None:
-        self.config = config
-        self.engine: OcrEngine = azure_vision.create(config)
-        self.transport = getattr(self.engine, "transport", None)
-        self.cache_id = f"azure|{config.endpoint}|{config.model_version}|{config.language}"
+        self.engine: AzureEngine = image_analysis.create(config)
+        super().__init__(self.engine.transport, config)
         self.settled = False
         self.lock = threading.Lock()
+        self._earlier_calls = 0  # made by an engine given up on (4.0 before the fallback)
 
-    def recognize(self, image: Image.Image) -> PageText:
+    @property
+    def cache_id(self) -> str:
+        c = self.config
+        return f"azure|{c.endpoint}|{c.model_version}|{c.language}"
+
+    @property
+    def calls(self) -> int:
+        return self._earlier_calls + self.engine.calls
+
+    @property
+    def accepts(self) -> ImageLimits:  # type: ignore[override]
+        # What both APIs take: a page sent to 4.0 can go to the legacy API unchanged.
+        return IMAGE_ANALYSIS.limits.within(LEGACY_OCR.limits)
+
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
         engine = self.engine
         try:
-            page = engine.recognize(image)
+            page = engine.recognize_encoded(image)
         except ServiceConfigurationError as err:
             if self.settled or err.status not in (404, 405, 501):
                 raise
@@ -48,10 +61,11 @@ class AzureAutoEngine:
                         "OCR API v3.2 instead",
                         self.config.endpoint,
                     )
-                    self.engine = azure_ocr.create(self.config)
-                    self.transport = getattr(self.engine, "transport", None)
+                    self._earlier_calls += self.engine.calls
+                    self.engine = legacy_ocr.create(self.config)
+                    self.transport = self.engine.transport
                     self.settled = True
-            return self.engine.recognize(image)
+            return self.engine.recognize_encoded(image)
         self.settled = True
         return page
 

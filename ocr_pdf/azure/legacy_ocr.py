@@ -1,23 +1,20 @@
-"""Azure AI Vision legacy OCR (`POST /vision/{version}/ocr`): the request and its one parser."""
+"""Azure AI Vision legacy OCR (`POST /vision/{version}/ocr`): the engine, the one parser of
+its OcrResult, and the one writer of it (what `ocr-pdf serve` answers)."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from PIL import Image
-
-from ocr_pdf.engines import EngineConfig, wire
-from ocr_pdf.engines.azure_common import transport_for
-from ocr_pdf.engines.http import AzureTransport, json_body
+from ocr_pdf.azure import wire
+from ocr_pdf.azure.apis import LEGACY_DEFAULT_VERSION, LEGACY_OCR, RETIRED
+from ocr_pdf.azure.polling import AzureEngine, transport_for
+from ocr_pdf.azure.transport import AzureTransport, json_body
+from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ConfigurationError, ServiceConfigurationError
-from ocr_pdf.geometry import order_blocks, rescale, rotate_quad
-from ocr_pdf.imaging import ImageLimits, encode_for_limits
+from ocr_pdf.geometry import order_blocks, rotate_quad
+from ocr_pdf.imaging import EncodedImage
 from ocr_pdf.models import Line, PageText, Quad, Word
-
-API_VERSIONS = ("v3.2", "v3.1", "v2.1", "v2.0")
-DEFAULT_API_VERSION = "v3.2"
-RETIRED_VERSIONS = {"v2.0": "13 Sep 2026", "v2.1": "13 Sep 2026", "v3.1": "13 Sep 2026"}
 
 # The service's language enum (identical in v2.1 and v3.2); "unk" asks it to detect.
 LANGUAGES = (
@@ -25,10 +22,10 @@ LANGUAGES = (
     "ja", "ko", "nb", "pl", "pt", "ru", "es", "sv", "tr", "ar", "ro", "sr-Cyrl", "sr-Latn", "sk",
 )  # fmt: skip
 
-# 50..4200 px per side and under 4 MB (CONTRACT.md); 10 MP is the stricter figure some
-# revisions of the docs give, so we honour it too.
-LIMITS = ImageLimits(min_side=50, max_side=4200, max_bytes=4_000_000, max_pixels=10_000_000)
-
+LIMITS = LEGACY_OCR.limits
+MODEL_VERSION = "2021-04-01"
+"""The model v3.2 answers name (``modelVersion``; earlier versions name none): the legacy OCR
+model's latest, as in the recorded reference answers."""
 # Where each corner of a box lies, by orientation, as the text's own (TL, TR, BR, BL), with the
 # box's corners numbered 0 = (x, y), 1 = (x+w, y), 2 = (x+w, y+h), 3 = (x, y+h).
 _CORNERS = {
@@ -62,12 +59,10 @@ def parse_ocr_result(payload: Any, width: int, height: int) -> PageText:
     so each corner is turned back by -textAngle. ``orientation`` says where the top of the text
     faces in that frame, which fixes which box corner is the text's own top-left. Regions come
     in service order; they are returned in reading order."""
-    try:
-        return _parse(payload, width, height)
-    except wire.Malformed as err:
-        raise wire.Malformed(f"unexpected /ocr response: {err}") from None
+    return _parse(payload, width, height)
 
 
+@wire.describing("/ocr response")
 def _parse(payload: Any, width: int, height: int) -> PageText:
     result = wire.as_dict(payload, "the body")
     angle_rad = result.get("textAngle")
@@ -107,53 +102,59 @@ def _parse(payload: Any, width: int, height: int) -> PageText:
     )
 
 
-class AzureOcrEngine:
+class AzureOcrEngine(AzureEngine):
     """Azure's legacy OCR endpoint, one synchronous call per page image."""
 
     name = "azure-ocr"
-    default_jobs = 6  # calls wait on the network, not on our CPU
-    render_dpi = 300.0
+    api = LEGACY_OCR
 
-    def __init__(self, transport: AzureTransport, api_version: str, language: str) -> None:
-        self.transport = transport
+    def __init__(
+        self,
+        transport: AzureTransport,
+        api_version: str,
+        language: str,
+        config: EngineConfig | None = None,
+    ) -> None:
+        super().__init__(transport, config)
         self.api_version = api_version
         self.language = language
-        self.cache_id = f"azure-ocr|{transport.endpoint}|{api_version}|{language}"
 
-    def recognize(self, image: Image.Image) -> PageText:
-        sent = encode_for_limits(image, LIMITS)
-        path = f"/vision/{self.api_version}/ocr"
+    @property
+    def cache_id(self) -> str:
+        return f"azure-ocr|{self.transport.endpoint}|{self.api_version}|{self.language}"
+
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
+        path = LEGACY_OCR.path.format(version=self.api_version)
         try:
             response = self.transport.request(
                 "POST",
                 self.transport.url(path),
                 expect_json=True,
                 params={"language": self.language, "detectOrientation": "true"},
-                data=sent.data,
+                data=image.data,
                 headers={"Content-Type": "application/octet-stream"},
             )
         except ServiceConfigurationError as err:
-            retired = RETIRED_VERSIONS.get(self.api_version)
+            retired = RETIRED.get(self.api_version)
             if retired and err.status in (404, 410):
                 raise ServiceConfigurationError(
                     f"API version {self.api_version} is gone (Microsoft retired it on {retired}); "
-                    f"use --api-version {DEFAULT_API_VERSION}",
+                    f"use --api-version {LEGACY_DEFAULT_VERSION}",
                     status=err.status,
                     code=err.code,
                     request_id=err.request_id,
                 ) from None
             raise
-        page = parse_ocr_result(json_body(response, path), sent.width, sent.height)
-        return rescale(page, 1 / sent.scale, image.width, image.height)
+        return parse_ocr_result(json_body(response, path), image.width, image.height)
 
 
 def create(config: EngineConfig) -> AzureOcrEngine:
     """Factory for the registry: validates the settings before any page is rendered."""
-    version = config.api_version or DEFAULT_API_VERSION
-    if version not in API_VERSIONS:
+    version = config.api_version or LEGACY_DEFAULT_VERSION
+    if version not in LEGACY_OCR.versions:
         raise ConfigurationError(
             f"unknown --api-version {version!r} for azure-ocr; "
-            f"choose one of {', '.join(API_VERSIONS)}"
+            f"choose one of {', '.join(LEGACY_OCR.versions)}"
         )
     language = config.language or "unk"
     if language not in LANGUAGES:
@@ -164,4 +165,77 @@ def create(config: EngineConfig) -> AzureOcrEngine:
                 f"{', '.join(LANGUAGES)}"
             )
         language = matches[0]
-    return AzureOcrEngine(transport_for(config, "azure-ocr"), version, language)
+    return AzureOcrEngine(transport_for(config, "azure-ocr"), version, language, config)
+
+
+# -- writing (what `ocr-pdf serve` answers) --------------------------------------------------
+
+_ORIENTATIONS = ("Up", "Right", "Down", "Left")  # where the top of the text faces
+
+
+def _blocks(page: PageText, direction: float) -> list[list[Line]]:
+    """The page's lines (in reading order) cut into regions, as the service groups them: a
+    new region starts where the next line is not just below the last one (a new column, or a
+    gap of more than a line). Measured with the text turned upright."""
+    centre = (page.width / 2, page.height / 2)
+    blocks: list[list[Line]] = []
+    previous: tuple[float, float, float, float] | None = None
+    for line in page.lines:
+        if not line.words:
+            continue
+        here = wire.turned_bounds([w.quad for w in line.words], -direction, centre)
+        if previous is None or not _continues(previous, here):
+            blocks.append([])
+        blocks[-1].append(line)
+        previous = here
+    return blocks
+
+
+def _continues(above: tuple[float, ...], below: tuple[float, ...]) -> bool:
+    height = max(above[3] - above[1], 1.0)
+    below_it = above[1] + height / 2 < below[1] < above[3] + 1.5 * height
+    overlapping = min(above[2], below[2]) > max(above[0], below[0])
+    return below_it and overlapping
+
+
+def ocr_result(
+    page: PageText, language: str = "unk", model_version: str | None = None
+) -> dict[str, Any]:
+    """The legacy ``/ocr`` OcrResult for ``page``.
+
+    ``orientation`` is the quarter turn nearest to the text direction and ``textAngle`` the
+    remaining skew in radians, such that rotating the image clockwise by textAngle about its
+    centre makes the text axis-aligned; boxes are ``"x,y,w,h"`` integers in that rotated image,
+    as the service gives them. Regions are cut from the lines in reading order (see
+    :func:`_blocks`). Keys in the service's order; ``modelVersion`` (v3.2) when given."""
+    direction = wire.text_direction(page)
+    quarter = round(direction / 90) % 4
+    skew = ((quarter * 90 - direction + 180) % 360) - 180  # in (-45, 45]
+    centre = (page.width / 2, page.height / 2)
+
+    def box(quads: list[Quad]) -> str:
+        x0, y0, x1, y1 = wire.turned_bounds(quads, skew, centre)
+        left, top = math.floor(x0), math.floor(y0)
+        return f"{left},{top},{math.ceil(x1) - left},{math.ceil(y1) - top}"
+
+    regions = [
+        {
+            "boundingBox": box([w.quad for line in block for w in line.words]),
+            "lines": [
+                {
+                    "boundingBox": box([w.quad for w in line.words]),
+                    "words": [{"boundingBox": box([w.quad]), "text": w.text} for w in line.words],
+                }
+                for line in block
+            ],
+        }
+        for block in _blocks(page, direction)
+    ]
+    result: dict[str, Any] = {"language": page.language or language}
+    if page.words:
+        result["textAngle"] = math.radians(skew)
+    result["orientation"] = _ORIENTATIONS[quarter] if page.words else "NotDetected"
+    result["regions"] = regions
+    if model_version:
+        result["modelVersion"] = model_version
+    return result

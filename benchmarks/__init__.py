@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print tables comparing ocr-pdf with its peers (see README)."""

@@ -1,0 +1,286 @@
+"""The command line's grammar: one parser per command, the engine and cache flags declared once
+and shared, and the options object built from what was parsed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ocr_pdf import __version__
+from ocr_pdf.engines import EngineConfig, available_engines
+from ocr_pdf.errors import ExitCode
+from ocr_pdf.options import ConversionOptions, Mode
+
+EPILOG = """\
+usage forms:
+  ocr-pdf [options] INPUT OUTPUT            one file (- for stdin / stdout)
+  ocr-pdf [options] INPUT... FOLDER         several files, or folders of PDFs, into a folder
+  ocr-pdf [options] --in-place FILE...      replace each file atomically (consume hooks)
+  ocr-pdf preview INPUT --page N -o P.png   draw the words the OCR finds on one page
+  ocr-pdf serve [--host H] [--port P]       an Azure-compatible OCR endpoint, offline
+  ocr-pdf enqueue [options] INPUT... OUTDIR send each file to the cluster's workers
+
+environment:
+  AZURE_VISION_ENDPOINT  Azure AI Vision endpoint, e.g. https://NAME.cognitiveservices.azure.com
+  AZURE_VISION_KEY       one of the resource's keys (never passed on the command line)
+  AZURE_VISION_KEY_FILE  or a file holding it (a container secret)
+  OCR_PDF_CACHE_DIR      where OCR results are cached (default: the user cache folder)
+  OCR_PDF_REDIS_URL      a cluster's Redis (redis://host:6379/0): its cache, rate limit and
+                         budgets are shared by every run and worker that sets it
+
+exit codes:
+  0 ok, 1 bad arguments, 2 input file error (also: signed, see
+  --invalidate-digital-signatures), 3 missing dependency, 4 output invalid,
+  5 file access error, 7 OCR engine or service error, 8 encrypted PDF,
+  9 invalid configuration (endpoint, key, language, API version), 11 refused by
+  --max-pages or stopped by --budget, 15 other error, 130 interrupted, 141 standard
+  output closed by its reader; with several files, the code of the first that failed
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """Exits with our code for bad arguments (1); options are never abbreviated, so that
+    ``--mode`` is not silently read as ``--model-version``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line and a pointer, not the whole usage block: scripts log stderr line by line.
+        command = self.prog
+        self.exit(ExitCode.bad_args, f"ocr-pdf: error: {message} (see {command} --help)\n")
+
+
+def engine_flags() -> argparse.ArgumentParser:
+    """The engine, rendering and cache flags that every command reading pages shares."""
+    p = Parser(add_help=False)
+    engine = p.add_argument_group("engine")
+    engine.add_argument(
+        "--engine",
+        help=f"OCR engine: {', '.join(available_engines())} (default: azure when "
+        "AZURE_VISION_ENDPOINT is set, else local when installed)",
+    )
+    engine.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
+    engine.add_argument(
+        "--api-version", help="azure-ocr API version: v3.2 (default), v3.1, v3.0, v2.1, v2.0"
+    )
+    engine.add_argument("--model-version", help="azure-read/azure-vision model version")
+    engine.add_argument("--reading-order", choices=("basic", "natural"), help="azure-read only")
+    engine.add_argument("-l", "--language", help="language of the text (Azure: unk = detect)")
+    engine.add_argument(
+        "--rate",
+        help="at most this many Azure calls, polls included, e.g. "
+        "10/s or 20/min (Azure's free tier)",
+    )
+    engine.add_argument("--timeout", type=float, default=60.0, help="seconds per service call")
+    engine.add_argument(
+        "--dpi",
+        type=float,
+        help="rendering resolution for OCR (default: 300 "
+        "for Azure; the scan's own, within 150 to 400, for local engines)",
+    )
+    cache = p.add_argument_group("cache")
+    cache.add_argument(
+        "--cache-dir",
+        help="folder of the OCR cache (default: $OCR_PDF_CACHE_DIR or the user cache folder)",
+    )
+    cache.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    return p
+
+
+def cost_flags() -> argparse.ArgumentParser:
+    """The cost guard's flags, shared by local runs and the cluster's ``enqueue``."""
+    p = Parser(add_help=False)
+    cost = p.add_argument_group("cost guard")
+    cost.add_argument(
+        "--max-pages",
+        type=int,
+        metavar="N",
+        help="refuse, before any call, a file with more than N pages to OCR",
+    )
+    cost.add_argument(
+        "--budget",
+        type=int,
+        metavar="N",
+        help="make at most N billable calls (polls not counted) in this run, or in the "
+        "whole cluster for enqueue; the pages read stay cached",
+    )
+    cost.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="call nothing, write nothing: print per file the pages that would be read, how "
+        "many are cached or have text, and the calls that would be made",
+    )
+    return p
+
+
+def verbosity() -> argparse.ArgumentParser:
+    p = Parser(add_help=False)
+    p.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print details and tracebacks (-v, or -v 1 and -v 2 as OCRmyPDF takes them)",
+    )
+    return p
+
+
+def normalise_verbosity(words: list[str]) -> list[str]:
+    """``-v`` alone means level 1, ``-v N`` level N (OCRmyPDF's spelling): rewritten as
+    ``--verbose=N`` so that ``-v in.pdf out.pdf`` does not take the file for a level."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            out.extend(words[i:])
+            break
+        if word in ("-v", "--verbose"):
+            following = words[i + 1] if i + 1 < len(words) else ""
+            if following.isdigit():
+                out.append(f"--verbose={following}")
+                i += 2
+                continue
+            word = "--verbose=1"
+        elif word.startswith("-v") and word[2:].isdigit():
+            word = f"--verbose={word[2:]}"
+        elif word.startswith("-") and not word.startswith("--") and set(word[1:]) == {"v"}:
+            word = f"--verbose={len(word) - 1}"  # -vv
+        out.append(word)
+        i += 1
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(
+        prog="ocr-pdf",
+        description="Make scanned PDFs searchable: add an invisible text layer, keep the pages.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[engine_flags(), cost_flags(), verbosity()],
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="INPUT... OUTPUT, see usage forms")
+    page_flags(p)
+    out = p.add_argument_group("output")
+    out.add_argument("--in-place", action="store_true", help="replace each input atomically")
+    out.add_argument(
+        "--output-type",
+        default="pdf",
+        metavar="TYPE",
+        help="pdf (the only type: the original pages are kept as they are; for PDF/A, run "
+        "OCRmyPDF with our plugin)",
+    )
+    out.add_argument(
+        "--sidecar",
+        metavar="FILE",
+        help="also write the text (pages separated by form feeds; - for standard output)",
+    )
+    out.add_argument(
+        "--ocr-json",
+        metavar="FILE",
+        help="also write the OCR results as JSON; with --engine replay, read them back instead",
+    )
+    out.add_argument(
+        "--invalidate-digital-signatures",
+        action="store_true",
+        help="OCR a signed PDF anyway (its signature will no longer verify)",
+    )
+    p.add_argument("--version", action="version", version=f"ocr-pdf {__version__}")
+    return p
+
+
+def page_flags(p: argparse.ArgumentParser) -> None:
+    """--jobs, the pages flags and the inputs flags, shared by local runs and ``enqueue``."""
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        help="pages read at once (default: the engine's: 6 for Azure, 16 for azure-read and "
+        "azure-di, the number of cores for local and tesseract)",
+    )
+    pages = p.add_argument_group("pages")
+    pages.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")
+    modes = pages.add_mutually_exclusive_group()
+    modes.add_argument(
+        "-s",
+        "--skip-text",
+        action="store_true",
+        help="leave pages that already have text alone (the default; accepted for OCRmyPDF's "
+        "scripts)",
+    )
+    modes.add_argument(
+        "--force-ocr",
+        action="store_true",
+        help="OCR pages that already have text too (default: leave them alone)",
+    )
+    modes.add_argument(
+        "--redo-ocr",
+        action="store_true",
+        help="remove an earlier invisible "
+        "OCR layer (ours or another tool's) and OCR those pages again",
+    )
+    pages.add_argument(
+        "--rotate-pages",
+        action="store_true",
+        help="turn pages whose text is "
+        "sideways or upside down upright (sets /Rotate; content untouched)",
+    )
+    p.add_argument(
+        "-r",
+        "--recursive",
+        action="store_true",
+        help="with folder inputs, also convert the files in their subfolders (the tree is "
+        "mirrored in the output folder)",
+    )
+    p.add_argument(
+        "--image-dpi",
+        type=float,
+        metavar="DPI",
+        help="resolution of input images that do not say theirs (JPEG, PNG, TIFF inputs)",
+    )
+
+
+def options_from(args: argparse.Namespace, **outputs: Any) -> ConversionOptions:
+    """The conversion options a parsed command line asks for; ``outputs`` are the fields the
+    caller decides per file (``in_place``, ``sidecar``, ...)."""
+    replay = args.engine == "replay"
+    ocr_json = getattr(args, "ocr_json", None)
+    mode = Mode.SKIP
+    if getattr(args, "force_ocr", False):
+        mode = Mode.FORCE
+    elif getattr(args, "redo_ocr", False):
+        mode = Mode.REDO
+    engine = EngineConfig(
+        language=args.language,
+        endpoint=args.endpoint,
+        api_version=args.api_version,
+        model_version=args.model_version,
+        reading_order=args.reading_order,
+        rate=args.rate,
+        timeout=args.timeout,
+        source=ocr_json if replay else None,
+    )
+    settings: dict[str, Any] = {
+        "engine": args.engine,
+        "settings": engine,
+        "dpi": args.dpi,
+        "jobs": getattr(args, "jobs", None),
+        "pages": getattr(args, "pages", None),
+        "mode": mode,
+        "rotate_pages": getattr(args, "rotate_pages", False),
+        "cache": False if args.no_cache else (Path(args.cache_dir) if args.cache_dir else True),
+        "sidecar": getattr(args, "sidecar", None),
+        "ocr_json": None if replay else ocr_json,
+        "invalidate_signatures": getattr(args, "invalidate_digital_signatures", False),
+        "image_dpi": getattr(args, "image_dpi", None),
+        "max_pages": getattr(args, "max_pages", None),
+        "budget": getattr(args, "budget", None),
+        "dry_run": getattr(args, "dry_run", False),
+    }
+    settings.update(outputs)
+    return ConversionOptions(**settings)

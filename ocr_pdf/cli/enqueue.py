@@ -1,0 +1,86 @@
+"""``ocr-pdf enqueue INPUT... OUTDIR``: one cluster task per file, their ids, and with --wait
+their progress and an exit code as a local run would give."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ocr_pdf import shared
+from ocr_pdf.cli.arguments import options_from
+from ocr_pdf.cli.convert import dry_run_line
+from ocr_pdf.errors import BadArgumentsError, ConfigurationError, ExitCode
+from ocr_pdf.inputs import into_folder
+from ocr_pdf.pipeline import convert
+
+
+def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
+    if len(args.paths) < 2:
+        raise BadArgumentsError("give INPUT... and OUTDIR")
+    if "-" in args.paths:
+        raise BadArgumentsError("enqueue sends files the workers can read, not - (stdin/stdout)")
+    *inputs, outdir = (Path(p).absolute() for p in args.paths)
+    if outdir.exists() and not outdir.is_dir():
+        raise BadArgumentsError(f"{outdir}: OUTDIR must be a folder")
+    pairs, _ = into_folder(inputs, outdir, args.recursive)
+    return pairs
+
+
+def run_enqueue(args: argparse.Namespace) -> int:
+    """Submit (or, with --dry-run, only estimate here) each file; with --wait, follow them."""
+    if not shared.redis_url():
+        raise ConfigurationError(
+            f"enqueue sends files to a cluster: set {shared.ENV} to its Redis "
+            "(e.g. redis://host:6379/0)"
+        )
+    pairs = _pairs(args)
+    options = options_from(args)
+    if args.split_pages < 0:
+        raise BadArgumentsError(f"--split-pages {args.split_pages} must be 0 or more")
+    if options.dry_run:  # here, against the cluster's cache: nothing is sent
+        for src, dst in pairs:
+            plan = convert(src, dst, options).dry_run
+            if plan is not None:
+                print(dry_run_line(str(src), plan))
+        return ExitCode.ok
+    client = shared.load("client")
+    batch = client.submit(pairs, options, split_pages=args.split_pages)
+    for item in batch.submitted:
+        print(f"{item.task_id}\t{item.input}", flush=True)
+    if not args.wait:
+        return ExitCode.ok
+    outcomes = batch.wait(_Reporter(not args.quiet))
+    failed = [o for o in outcomes if o.error is not None]
+    for outcome in failed:
+        print(f"ocr-pdf: error: {outcome.input}: {outcome.error}", file=sys.stderr)
+    if not args.quiet:
+        print(
+            f"ocr-pdf: {len(outcomes) - len(failed)} of {len(outcomes)} file(s) converted, "
+            f"{len(failed)} failed",
+            file=sys.stderr,
+        )
+    return failed[0].error.exit_code if failed else ExitCode.ok
+
+
+class _Reporter:
+    """Progress on stderr: rewritten in place on a terminal, else a line when it changes."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def __call__(self, state: Any) -> None:
+        if not self.enabled:
+            return
+        line = (
+            f"{state.documents_done}/{state.documents} documents, {state.pages_done}/"
+            f"{state.pages} pages, {state.pages_per_second:.1f} pages/s"
+        )
+        if line.split(",")[:2] == self.last.split(",")[:2] and not self.tty:
+            return
+        self.last = line
+        end = "" if self.tty and state.documents_done < state.documents else "\n"
+        print(("\r" if self.tty else "") + "ocr-pdf: " + line, end=end, file=sys.stderr)

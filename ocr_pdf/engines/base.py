@@ -1,0 +1,188 @@
+"""The engine contract: everything the pipeline asks of an OCR engine, with its defaults, and
+the settings an engine is built from (stdlib and Pillow's Image type only)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from PIL import Image
+
+from ocr_pdf.errors import ConfigurationError
+from ocr_pdf.imaging import EncodedImage, ImageLimits
+from ocr_pdf.models import PageText
+
+if TYPE_CHECKING:
+    from ocr_pdf.costs import Budget
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Settings an engine may use; each engine reads the ones it understands.
+
+    ``language`` is the user's ``-l`` value (None = the engine's default). ``timeout`` is in
+    seconds per HTTP call. ``key`` is kept out of repr so that it never lands in a log.
+    ``billing`` is the run's budget of billable calls, charged by the transport of a paid
+    service (engines pass the config on and never look at it)."""
+
+    language: str | None = None
+    endpoint: str | None = None
+    api_version: str | None = None
+    model_version: str | None = None
+    reading_order: str | None = None
+    rate: str | None = None
+    source: str | None = None  # a file of saved results (the replay engine's --ocr-json)
+    timeout: float = 60.0
+    key: str | None = field(default=None, repr=False)
+    billing: Budget | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_environment(cls, **overrides: object) -> EngineConfig:
+        """Fill endpoint and key from AZURE_VISION_ENDPOINT / AZURE_VISION_KEY when not given;
+        AZURE_VISION_KEY_FILE names a file holding the key instead (a container secret, say)."""
+        values: dict[str, object] = {k: v for k, v in overrides.items() if v is not None}
+        values.setdefault("endpoint", os.environ.get("AZURE_VISION_ENDPOINT") or None)
+        values.setdefault("key", os.environ.get("AZURE_VISION_KEY") or _key_from_file())
+        return cls(**values)  # type: ignore[arg-type]
+
+    def fingerprint(self) -> str:
+        """A digest of every setting that can change what an engine reads (language,
+        endpoint, API and model version, reading order, source), for cache keys of engines
+        that declare no ``cache_id`` of their own. Never the key; not timeout or rate, which
+        change when an answer comes, not what it says."""
+        settings = (
+            self.language,
+            self.endpoint,
+            self.api_version,
+            self.model_version,
+            self.reading_order,
+            self.source,
+        )
+        return hashlib.sha256(repr(settings).encode()).hexdigest()[:16]
+
+
+def _key_from_file() -> str | None:
+    path = os.environ.get("AZURE_VISION_KEY_FILE")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip() or None
+    except OSError as exc:
+        raise ConfigurationError(
+            f"AZURE_VISION_KEY_FILE {path}: cannot read it ({exc.strerror})"
+        ) from None
+
+
+@runtime_checkable
+class Recognizer(Protocol):
+    """The least an engine can be: a name and ``recognize``. Such an object is used through
+    :class:`PlainEngine`, with every other part of the contract at its default."""
+
+    name: str
+
+    def recognize(self, image: Image.Image) -> PageText: ...
+
+
+class Engine:
+    """Base of every engine: the whole contract the pipeline relies on, with defaults.
+
+    ``recognize`` gets a page image (Pillow, any size, usually 8-bit grayscale) and returns its
+    words with quads in that image's pixels (origin top-left, y down). Engines know nothing
+    about PDFs. It is called from several threads at once when ``default_jobs`` > 1.
+
+    Attributes a subclass may override:
+
+    - ``name``: what ``--engine`` calls it.
+    - ``default_jobs``: pages read at once (network engines wait, CPU engines compete for
+      cores).
+    - ``render_dpi``: the resolution pages are rendered at for this engine; None means the
+      scan's own resolution (see :func:`ocr_pdf.engines.render_dpi`).
+    - ``upright_only``: True when the engine reads only upright text; such an engine is
+      wrapped in :class:`ocr_pdf.engines.orientation.OrientationCorrected`, which finds the
+      quarter turn of sideways and upside-down pages.
+    - ``cache_id``: identifies the engine and every setting that changes its results, for the
+      OCR cache (never the key). The default is the class and the digest of its
+      :class:`EngineConfig`, so engines that say nothing never share entries across settings.
+    - ``calls``: billable service calls made so far (network engines).
+    - ``requests_per_page``: service requests reading one page takes at least, the first of
+      them billable: 0 offline, 1 for a synchronous service, 2 for submit-and-poll (the
+      dry run's estimate).
+    - ``accepts`` and ``recognize_encoded(image)``: engines that read encoded images (a
+      service) say which they take as they are (formats, sizes, bytes); a scanned page whose
+      own image fits is then sent as stored, with no render and no re-encoding.
+    - ``saved_dpi(index)``, ``saved_as_image(index)``: how a page was read before (the replay
+      engine: at which resolution, or from its scan's own image).
+    - ``review(text)``: a warning about a reading, if it looks wrong in a way the engine
+      knows (the local model's junk for a script it was not trained on); said once a run.
+    - ``close()``: release models, processes or connections."""
+
+    name: str = ""
+    default_jobs: int = 1
+    render_dpi: float | None = None
+    upright_only: bool = False
+    requests_per_page: int = 0
+    accepts: ImageLimits | None = None
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+
+    def recognize(self, image: Image.Image) -> PageText:
+        raise NotImplementedError
+
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
+        """The words of an encoded image that ``accepts`` takes, in its pixels (``image.width``
+        x ``image.height``, origin top-left, y down)."""
+        raise NotImplementedError
+
+    @property
+    def cache_id(self) -> str:
+        kind = type(self)
+        return f"{kind.__module__}.{kind.__qualname__}|{self.config.fingerprint()}"
+
+    @property
+    def calls(self) -> int:
+        return 0
+
+    def saved_dpi(self, index: int) -> float | None:
+        """The resolution page ``index`` (0-based) was rendered at when its result was saved;
+        None for engines that read pages afresh."""
+        return None
+
+    def saved_as_image(self, index: int) -> bool | None:
+        """Whether page ``index`` was read from its scan's own image (True) or rendered
+        (False) when its result was saved; None for engines that read pages afresh."""
+        return None
+
+    def review(self, text: PageText) -> str | None:
+        """What looks wrong with ``text``, a reading of this engine's (cached or not), said as
+        the end of a sentence about its page; None when nothing does."""
+        return None
+
+    def close(self) -> None:
+        """Release what the engine holds; the default holds nothing."""
+
+
+class PlainEngine(Engine):
+    """An object with just ``name`` and ``recognize`` (a :class:`Recognizer`), used as an
+    engine: every other part of the contract at its default, and its settings in its cache
+    identity."""
+
+    def __init__(self, recognizer: Recognizer, config: EngineConfig | None = None) -> None:
+        super().__init__(config)
+        self.recognizer = recognizer
+        self.name = recognizer.name
+
+    def recognize(self, image: Image.Image) -> PageText:
+        return self.recognizer.recognize(image)
+
+    @property
+    def cache_id(self) -> str:
+        kind = type(self.recognizer)
+        return f"{kind.__module__}.{kind.__qualname__}|{self.config.fingerprint()}"
+
+
+OcrEngine = Engine
+"""The engine type the library's functions accept (kept for code written against 0.1)."""

@@ -1,0 +1,118 @@
+"""Files we write appear whole or not at all: a temporary file beside the target, then a rename
+(stdlib only). Every file follows the umask, or, replacing a file in place, keeps that file's
+mode, owner and group; temporary files that a killed run left behind are removed."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from ocr_pdf.errors import FileAccessError
+
+_SUFFIX = ".ocr-pdf.tmp"
+
+
+def _host() -> str:
+    return socket.gethostname().replace(".", "_") or "host"
+
+
+def _prefix(target: Path) -> str:
+    """Hidden, and naming this host and process, so that a later run can tell a leftover of
+    a dead run (removed) from the work of a live one (kept)."""
+    return f".{target.name}.{_host()}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    return True
+
+
+def remove_stale(target: Path) -> None:
+    """Remove temporary files for ``target`` left by runs of ours on this host that were
+    killed (SIGKILL, power loss) before they could clean up."""
+    host = _host()
+    try:
+        candidates = list(target.parent.glob(f".{target.name}.{host}.*{_SUFFIX}"))
+    except OSError:
+        return
+    for leftover in candidates:
+        pid = leftover.name[len(f".{target.name}.{host}.") :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+def _failure(target: Path, exc: OSError) -> FileAccessError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return FileAccessError(f"{target}: the disk is full ({exc.strerror}); nothing was written")
+    return FileAccessError(f"{target}: cannot write ({exc.strerror})")
+
+
+@contextmanager
+def temporary_beside(target: Path, *, tidy: bool = True) -> Iterator[tuple[BinaryIO, Path]]:
+    """An open temporary file beside ``target`` (so that the final rename is atomic), removed
+    if the block fails. Made first thing by callers, so that an unwritable target fails before
+    any paid call. With ``tidy``, leftovers of killed runs for ``target`` are removed first."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise FileAccessError(f"{target}: the folder {folder} does not exist")
+    if tidy:
+        remove_stale(target)
+    try:
+        fd, name = tempfile.mkstemp(prefix=_prefix(target), suffix=_SUFFIX, dir=folder)
+    except OSError as exc:
+        raise FileAccessError(f"{target}: cannot write in {folder} ({exc.strerror})") from None
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            yield stream, tmp
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _failure(target, exc) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def publish(tmp: Path, target: Path, *, like: Path | None = None) -> None:
+    """Move the finished ``tmp`` onto ``target``: with the mode the umask gives a new file, or
+    with the mode, owner and group of ``like`` (the file an in-place run replaces)."""
+    try:
+        if like is not None:
+            _copy_ownership(like, tmp)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _failure(target, exc) from None
+
+
+def _copy_ownership(source: Path, tmp: Path) -> None:
+    st = source.stat()
+    if hasattr(os, "chown"):
+        with contextlib.suppress(PermissionError):  # only root may give a file away
+            os.chown(tmp, st.st_uid, st.st_gid)
+    os.chmod(tmp, st.st_mode & 0o7777)
+
+
+def write_atomically(path: Path, data: bytes, *, tidy: bool = True) -> None:
+    """``data`` at ``path``, complete or absent (see :func:`temporary_beside`)."""
+    with temporary_beside(path, tidy=tidy) as (stream, tmp):
+        stream.write(data)
+        stream.flush()
+    publish(tmp, path)

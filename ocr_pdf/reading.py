@@ -1,0 +1,234 @@
+"""Reading page images with an engine: through the cache, several at once, in page order, with
+failed pages set aside and the run given up when the service seems down."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+from PIL import Image
+
+from ocr_pdf.cache import PageStore
+from ocr_pdf.engines.base import Engine
+from ocr_pdf.errors import ExitCode, OcrPdfError, PagesFailedError
+from ocr_pdf.geometry import rescale
+from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.models import Matrix, PageGeometry, PageText
+
+log = logging.getLogger(__name__)
+
+GIVE_UP_AFTER = 3
+"""Pages in a row that may fail (after each one's own retries) before a run stops sending the
+service more pages: by then it is down or refusing us, and every further call is wasted."""
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """What is known of a page image besides its pixels: ``index`` 0-based, its ``width`` x
+    ``height`` pixels, ``to_user`` the map from them (origin top-left, y down) to the page's
+    user space (points), the ``dpi`` it was rendered at (or the scan's own), ``from_scan``
+    when it is the scan's own image sent as stored, ``digest`` the SHA-256 that identifies
+    it (of its pixels, or of the scan's bytes; "" when nothing needs it), ``key`` its cache key
+    ("" without a cache)."""
+
+    index: int
+    geometry: PageGeometry
+    width: int
+    height: int
+    to_user: Matrix
+    dpi: float
+    from_scan: bool = False
+    digest: str = ""
+    key: str = ""
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """A page's image for the engine, and what is known of it: rendered pixels (``image``),
+    or an encoded image the engine takes as it is (``encoded``)."""
+
+    page: RenderedPage
+    image: Image.Image | EncodedImage
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the engine read on one page: ``text`` in the pixels of the image it read,
+    ``seconds`` of wall time in the engine (0 from the cache)."""
+
+    page: RenderedPage
+    text: PageText
+    seconds: float
+    from_cache: bool
+
+
+def read_page(
+    engine: Engine,
+    image: Image.Image | EncodedImage,
+    store: PageStore | None,
+    key: str,
+    size: tuple[int, int] | None = None,
+) -> tuple[PageText, float, bool]:
+    """(reading, seconds, from cache): the cached result under ``key``, or the engine's
+    reading, timed and cached at once. Called in worker threads, so that a run killed at any
+    moment has kept every page it paid for.
+
+    An encoded ``image`` made from a render (scaled to the engine's limits) is read, and the
+    words put back in the pixels of the render's ``size``: a reading is always kept in the
+    frame of the page image it identifies, however it was sent. Goes through the store's
+    claim, so that a page another worker of a cluster is reading is waited for, not read
+    again."""
+    with store.claim(key) if store is not None else nullcontext(None) as cached:
+        if cached is not None:
+            return cached, 0.0, True
+        started = time.monotonic()
+        if isinstance(image, EncodedImage):
+            text = engine.recognize_encoded(image)
+            width, height = size or (image.width, image.height)
+            if image.scale != 1.0 or (width, height) != (image.width, image.height):
+                text = rescale(text, 1 / image.scale, width, height)
+        else:
+            text = engine.recognize(image)
+        elapsed = time.monotonic() - started
+        if store is not None:
+            store.put(key, text)
+    return text, elapsed, False
+
+
+class GiveUpPolicy:
+    """Counts pages failing in a row; after ``limit`` of them no more pages are sent."""
+
+    def __init__(self, limit: int = GIVE_UP_AFTER) -> None:
+        self.limit = limit
+        self.in_a_row = 0
+
+    def failed(self) -> None:
+        self.in_a_row += 1
+
+    def succeeded(self) -> None:
+        self.in_a_row = 0
+
+    @property
+    def given_up(self) -> bool:
+        return self.in_a_row >= self.limit
+
+
+class PageReader:
+    """Reads page images on ``workers`` threads, yielding readings in page order.
+
+    At most ``workers + 2`` pages are in flight: pages render on the caller's thread while the
+    workers read, so memory holds that many page images at most. A page the engine fails on
+    (exit code 7, after its retries) is set aside in ``failed`` and the others go on; any
+    other error stops the run at once, named with its page."""
+
+    def __init__(
+        self, engine: Engine, store: PageStore | None, workers: int, policy: GiveUpPolicy
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.workers = workers
+        self.policy = policy
+        self.failed: dict[int, OcrPdfError] = {}
+        self.done: set[int] = set()  # pages read
+
+    def read(self, pages: Iterable[PageImage]) -> Iterator[Reading]:
+        in_flight: deque[tuple[RenderedPage, Future[tuple[PageText, float, bool]]]] = deque()
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            try:
+                for rendered in pages:
+                    if self.policy.given_up:
+                        break
+                    page = rendered.page
+                    size = (page.width, page.height)
+                    future = pool.submit(
+                        read_page, self.engine, rendered.image, self.store, page.key, size
+                    )
+                    # The worker holds the only reference to the pixels: freed once read.
+                    in_flight.append((page, future))
+                    del rendered
+                    if len(in_flight) >= self.workers + 2:
+                        yield from self._collect(in_flight.popleft())
+                if self.policy.given_up:
+                    # Pages still waiting for a worker are not sent either (not tried).
+                    for entry in list(in_flight):
+                        if entry[1].cancel():
+                            in_flight.remove(entry)
+                while in_flight:
+                    yield from self._collect(in_flight.popleft())
+            finally:
+                for _, future in in_flight:
+                    future.cancel()
+
+    def _collect(
+        self, entry: tuple[RenderedPage, Future[tuple[PageText, float, bool]]]
+    ) -> Iterator[Reading]:
+        page, future = entry
+        try:
+            text, seconds, cached = future.result()
+        except OcrPdfError as err:
+            if err.exit_code != ExitCode.ocr_engine_error:
+                raise err.with_context(f"page {page.index + 1}") from None
+            # The service failed on this page after its retries. Go on with the others (each
+            # is cached as it is read) and name the failed pages at the end.
+            self.failed[page.index] = err
+            self.policy.failed()
+            log.info("page %d failed: %s", page.index + 1, err)
+            return
+        self.policy.succeeded()
+        self.done.add(page.index)
+        log.info(
+            "page %d: %d words in %.2f s%s",
+            page.index + 1,
+            len(text.words),
+            seconds,
+            " (cached)" if cached else "",
+        )
+        yield Reading(page, text, seconds, cached)
+
+    def failure(self, wanted: list[int], cached: bool) -> PagesFailedError | None:
+        """The error that names every failed page, or None when none failed. ``wanted``
+        are the pages that were to be read; ``cached`` says whether those read are in a cache
+        (then a re-run pays only for the others)."""
+        if not self.failed:
+            return None
+        numbers = tuple(i + 1 for i in sorted(self.failed))
+        first = numbers[0]
+        detail = str(self.failed[first - 1])
+        if len(numbers) == 1:
+            message = f"page {first}: {detail}"
+        else:
+            message = f"pages {page_ranges(numbers)} failed (page {first}: {detail})"
+        not_tried = tuple(i + 1 for i in wanted if i not in self.failed and i not in self.done)
+        read = len(self.done)
+        if not_tried:
+            message += (
+                f"; stopped after {self.policy.limit} pages in a row failed, pages "
+                f"{page_ranges(not_tried)} not tried"
+            )
+        if read and cached:
+            message += f"; the {read} pages read are cached: run the same command again to finish"
+        return PagesFailedError(
+            message,
+            pages=numbers,
+            not_tried=not_tried,
+            errors={i + 1: e for i, e in self.failed.items()},
+        )
+
+
+def page_ranges(numbers: tuple[int, ...]) -> str:
+    """1, 2, 3, 5 as "1-3, 5"."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in (*numbers[1:], None):
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)

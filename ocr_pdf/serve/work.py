@@ -1,0 +1,129 @@
+"""The engine's work for `ocr-pdf serve`: a bounded queue read by one thread (local engines
+already use every core), and the budget of request-body bytes held at once (stdlib only).
+
+A full queue or an exhausted budget is the caller's cue to answer 429; a job whose client has
+gone is taken out of the queue before the engine sees it."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[], Any]
+
+
+class WorkQueue:
+    """At most ``depth`` jobs waiting, run one at a time on a thread of their own.
+
+    ``submit`` returns the job's future, or None when the queue is full: ``depth`` jobs wait,
+    or a new one would be answered after more than ``max_wait`` seconds (estimated from
+    ``seconds_per_job``, which follows the recent jobs' durations and is what a refusal's
+    ``Retry-After`` says). ``cancel`` drops a job that has not started: it is never run."""
+
+    def __init__(self, depth: int, max_wait: float = float("inf")) -> None:
+        self.depth = depth
+        self.max_wait = max_wait
+        self.seconds_per_job = 1.0
+        self._pending: deque[tuple[Future[Any], Job]] = deque()
+        self._cond = threading.Condition()
+        self._closed = False
+        self._started = 0.0  # when the job being read started (0: none is)
+        self._thread = threading.Thread(target=self._run, name="ocr-pdf-serve-engine", daemon=True)
+        self._thread.start()
+
+    @property
+    def waiting(self) -> int:
+        with self._cond:
+            return len(self._pending)
+
+    @property
+    def full(self) -> bool:
+        with self._cond:
+            return self._full()
+
+    def _full(self) -> bool:
+        waiting = len(self._pending)
+        # The job being read has taken this long already: a better guess than the past ones
+        # while it is the slowest (the first job of all, or a large image).
+        running = time.monotonic() - self._started if self._started else 0.0
+        per_job = max(self.seconds_per_job, running)
+        return waiting >= self.depth or (waiting > 0 and (waiting + 2) * per_job > self.max_wait)
+
+    def submit(self, job: Job) -> Future[Any] | None:
+        with self._cond:
+            if self._closed or self._full():
+                return None
+            future: Future[Any] = Future()
+            self._pending.append((future, job))
+            self._cond.notify()
+            return future
+
+    def cancel(self, future: Future[Any]) -> bool:
+        """Drop the job unless it has started; whether it was dropped."""
+        with self._cond:
+            for entry in self._pending:
+                if entry[0] is future:
+                    self._pending.remove(entry)
+                    break
+        return future.cancel()
+
+    def close(self) -> None:
+        """Drop every waiting job and let the thread end after the one it is running."""
+        with self._cond:
+            self._closed = True
+            dropped = list(self._pending)
+            self._pending.clear()
+            self._cond.notify_all()
+        for future, _ in dropped:
+            future.cancel()
+
+    def _next(self) -> tuple[Future[Any], Job] | None:
+        with self._cond:
+            while not self._pending and not self._closed:
+                self._cond.wait()
+            return self._pending.popleft() if self._pending else None
+
+    def _run(self) -> None:
+        while (entry := self._next()) is not None:
+            future, job = entry
+            del entry
+            if not future.set_running_or_notify_cancel():
+                continue
+            self._started = started = time.monotonic()
+            try:
+                result = job()
+            except BaseException as exc:  # the job's own failure is its caller's to report
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+            del job
+            took, self._started = time.monotonic() - started, 0.0
+            self.seconds_per_job = 0.7 * self.seconds_per_job + 0.3 * took
+
+
+class Budget:
+    """Bytes that may be held at once; ``take`` reserves (False when they do not fit),
+    ``give`` returns them."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.used = 0
+        self._lock = threading.Lock()
+
+    def take(self, amount: int) -> bool:
+        with self._lock:
+            if self.used + amount > self.total:
+                return False
+            self.used += amount
+            return True
+
+    def give(self, amount: int) -> None:
+        with self._lock:
+            self.used = max(0, self.used - amount)

@@ -1,0 +1,154 @@
+"""Real parts for the cluster's tests and benchmark: a redis-server on a free loopback port,
+real Celery worker processes (``celery -A ocr_pdf.cluster worker``), and documents the
+loopback Azure stand-in can answer for. No eager mode, no fake Redis."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_SERVER = shutil.which("redis-server")
+
+REDELIVER_AFTER = 4
+"""The workers' visibility timeout in these tests (seconds; 60 by default): a killed worker's
+document is taken up again this soon."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def redis_server() -> Iterator[str]:
+    """A fresh redis-server on loopback, nothing saved to disk; yields its URL."""
+    assert REDIS_SERVER, "redis-server is not installed (apt-get install redis-server)"
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="ocr-pdf-redis-") as folder:
+        proc = subprocess.Popen(
+            [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", folder],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+                        s.sendall(b"PING\r\n")
+                        if s.recv(16).startswith(b"+PONG"):
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("redis-server did not start")
+                time.sleep(0.05)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+def celery_config(folder: Path, redeliver_after: int = REDELIVER_AFTER) -> Path:
+    """A module for OCR_PDF_CELERY_CONFIG with a short visibility timeout (seconds)."""
+    module = folder / "ocr_pdf_test_celeryconfig.py"
+    module.write_text(
+        "broker_transport_options = {\n"
+        f"    'visibility_timeout': {redeliver_after},\n"
+        "    'unacked_restore_interval': 1,\n"
+        "    'unacked_restore_throttle': 1,\n"
+        "}\n"
+    )
+    return module
+
+
+def cluster_env(url: str, key: str, config: Path | None = None) -> dict[str, str]:
+    """The environment of a worker or client of the cluster at ``url``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "OCR_PDF_"))}
+    env.update(OCR_PDF_REDIS_URL=url, AZURE_VISION_KEY=key)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT)] + ([str(config.parent)] if config else []) + [env.get("PYTHONPATH", "")]
+    )
+    if config is not None:
+        env["OCR_PDF_CELERY_CONFIG"] = config.stem
+    return env
+
+
+class Worker:
+    """One ``celery -A ocr_pdf.cluster worker`` process (its own process group, so that it
+    and its pool can be killed together)."""
+
+    def __init__(
+        self, name: str, env: dict[str, str], log: Path, *, concurrency: int = 2,
+        pool: str = "threads",
+    ) -> None:  # fmt: skip
+        self.name = name
+        self.log = log
+        self._log = log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ocr_pdf.cluster", "worker",
+             "--pool", pool, "--concurrency", str(concurrency), "-n", f"{name}@%h",
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def wait_ready(self, timeout: float = 60) -> Worker:
+        deadline = time.monotonic() + timeout
+        while b" ready." not in self.log.read_bytes():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker {self.name} did not start:\n{self.log.read_text()}")
+            time.sleep(0.1)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, nothing handed back to the broker."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._log.close()
+
+
+def documents(folder: Path, counts: list[int], prefix: str = "doc") -> list[TruthPage]:
+    """PDFs ``prefix<i>.pdf`` of ``counts[i]`` small scanned pages each, every page
+    different; returns the truth of every page, for the stand-in."""
+    truths: list[TruthPage] = []
+    for d, count in enumerate(counts):
+        specs = [
+            PageSpec(
+                f"{prefix}{d}p{i}",
+                (Block(20, 20 + 5 * (i % 9), (f"{prefix} {d} page {i}", f"line {d * 97 + i}")),),
+                width_in=3,
+                height_in=2,
+                dpi=100,
+            )
+            for i in range(count)
+        ]
+        data, truth = make_pdf(specs)
+        (folder / f"{prefix}{d}.pdf").write_bytes(data)
+        truths.extend(truth)
+    return truths

@@ -1,0 +1,264 @@
+"""The cluster with real parts: a redis-server on a free loopback port, real Celery worker
+processes (``celery -A ocr_pdf.cluster worker``), the loopback Azure stand-in, and
+``ocr-pdf enqueue`` run as a user runs it. No eager mode, no fake Redis.
+
+They show: several documents converted by two workers; the stand-in's rate limit never
+exceeded by the two together; a large document's pages read by both; a worker killed with
+SIGKILL mid-document and the document still finished with no page that was read before the
+kill paid for again; --budget and --max-pages kept across workers; and the shared limiter's
+pause after a 429 reaching every process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests import checks
+from tests.cluster_support import (
+    REDIS_SERVER,
+    Worker,
+    celery_config,
+    cluster_env,
+    documents,
+    redis_server,
+)
+from tests.conftest import FAKE_KEY
+from tests.pagegen import TruthPage
+from tests.standin import StandIn
+
+pytestmark = [
+    pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed"),
+    pytest.mark.block_network(allowed_hosts=["127.0.0.1"]),
+]
+
+
+@dataclass
+class Cluster:
+    url: str
+    env: dict[str, str]
+    workers: list[Worker]
+    folder: Path
+
+    def enqueue(self, standin: StandIn, *args: str) -> subprocess.CompletedProcess[str]:
+        """``ocr-pdf enqueue`` as a user types it, against the stand-in."""
+        command = [sys.executable, "-m", "ocr_pdf", "enqueue", "--engine", "azure-ocr",
+                   "--endpoint", standin.endpoint, "--dpi", "100", *args]  # fmt: skip
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=240)
+
+    def did(self, task: str) -> list[str]:
+        """The workers that ran a ``task`` (ocr_pdf.convert_document or ocr_pdf.read_pages)."""
+        return [w.name for w in self.workers if f"{task}[" in w.log.read_text()]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    folder = tmp_path_factory.mktemp("cluster")
+    with redis_server() as url:
+        env = cluster_env(url, FAKE_KEY, celery_config(folder))
+        workers = [Worker(f"w{i}", env, folder / f"w{i}.log") for i in (1, 2)]
+        try:
+            for worker in workers:
+                worker.wait_ready()
+            yield Cluster(url, env, workers, folder)
+        finally:
+            for worker in workers:
+                worker.stop()
+
+
+def same_text(out: Path, truths: list[TruthPage]) -> None:
+    for i, truth in enumerate(truths):
+        assert checks.page_text(out, i) == checks.expected_text(truth)
+
+
+@pytest.mark.slow
+def test_two_workers_convert_several_documents(cluster: Cluster, tmp_path: Path) -> None:
+    counts = [3, 5, 4, 6]
+    truths = documents(tmp_path, counts, "several")
+    with StandIn(key=FAKE_KEY, pages=truths, latency=0.2) as standin:
+        inputs = [str(tmp_path / f"several{i}.pdf") for i in range(4)]
+        done = cluster.enqueue(standin, "--wait", *inputs, str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    ids = [line.split("\t")[0] for line in done.stdout.splitlines()]
+    assert len(ids) == 4 and len(set(ids)) == 4
+    assert "4/4 documents, 18/18 pages" in done.stderr and "pages/s" in done.stderr
+    start = 0
+    for i, count in enumerate(counts):
+        same_text(tmp_path / "out" / f"several{i}.pdf", truths[start : start + count])
+        start += count
+    assert set(standin.delivered.values()) == {1} and len(standin.delivered) == 18
+    assert cluster.did("ocr_pdf.convert_document") == ["w1", "w2"]
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == [f"several{i}.pdf" for i in range(4)]
+
+
+@pytest.mark.slow
+def test_the_rate_limit_is_kept_by_both_workers_together(cluster: Cluster, tmp_path: Path) -> None:
+    truths = documents(tmp_path, [12, 12], "rate")
+    with StandIn(key=FAKE_KEY, pages=truths, latency=0.3, limit=(5, 1.0)) as standin:
+        done = cluster.enqueue(
+            standin, "--wait", "--rate", "5/s", "--split-pages", "0",
+            str(tmp_path / "rate0.pdf"), str(tmp_path / "rate1.pdf"), str(tmp_path / "out"),
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert standin.rejected == 0  # never over the limit, with both workers calling
+    assert cluster.did("ocr_pdf.convert_document") == ["w1", "w2"]
+    # Each document took longer than the 4 s visibility timeout, and was still handed out
+    # once: a live worker keeps its documents.
+    logs = "".join(w.log.read_text() for w in cluster.workers)
+    for task_id in (line.split("\t")[0] for line in done.stdout.splitlines()):
+        assert logs.count(f"ocr_pdf.convert_document[{task_id}] received") == 1
+    arrivals = sorted(standin.arrivals)
+    sustained = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
+    assert 0.8 * 5 <= sustained <= 5.0, sustained  # and close to it
+    assert set(standin.delivered.values()) == {1}
+
+
+@pytest.mark.slow
+def test_a_large_document_is_read_by_both_workers(cluster: Cluster, tmp_path: Path) -> None:
+    truths = documents(tmp_path, [24], "large")
+    with StandIn(key=FAKE_KEY, pages=truths, latency=0.3) as standin:
+        done = cluster.enqueue(
+            standin, "--wait", "--split-pages", "6", "--jobs", "2",
+            str(tmp_path / "large0.pdf"), str(tmp_path / "out"),
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    same_text(tmp_path / "out" / "large0.pdf", truths)
+    assert set(standin.delivered.values()) == {1} and len(standin.delivered) == 24
+    assert cluster.did("ocr_pdf.read_pages") == ["w1", "w2"]
+
+
+@pytest.mark.slow
+def test_budget_and_page_cap_are_kept_across_workers(cluster: Cluster, tmp_path: Path) -> None:
+    truths = documents(tmp_path, [6, 6, 6], "budget")
+    capped = documents(tmp_path, [9], "capped")
+    inputs = [str(tmp_path / f"budget{i}.pdf") for i in range(3)]
+    with StandIn(key=FAKE_KEY, pages=truths + capped, latency=0.2) as standin:
+        spent = cluster.enqueue(
+            standin, "--wait", "--budget", "7", "--split-pages", "2", *inputs,
+            str(tmp_path / "out"),
+        )  # fmt: skip
+        paid = sum(c["bytes"] > 0 for c in standin.calls)
+        dry = cluster.enqueue(standin, "--dry-run", *inputs, str(tmp_path / "out"))
+        refused = cluster.enqueue(
+            standin, "--wait", "--max-pages", "6", inputs[0], str(tmp_path / "capped0.pdf"),
+            str(tmp_path / "capped"),
+        )  # fmt: skip
+        finished = cluster.enqueue(standin, "--wait", *inputs, str(tmp_path / "out"))
+    assert spent.returncode == 11, spent.stderr
+    assert paid == 7  # by both workers and their subtasks together, not one more
+    failures = [ln for ln in spent.stderr.splitlines() if ln.startswith("ocr-pdf: error:")]
+    assert failures and all("budget of 7 billable call(s)" in ln for ln in failures)
+    assert any("not read" in ln for ln in failures)
+    cached = sum(int(ln.split(", ")[1].split(" of them")[0]) for ln in dry.stdout.splitlines())
+    assert dry.returncode == 0 and cached == 7  # what was read stayed in the shared cache
+    assert refused.returncode == 11
+    refusal = [ln for ln in refused.stderr.splitlines() if ln.startswith("ocr-pdf: error:")]
+    assert len(refusal) == 1 and "9 pages to OCR, more than --max-pages 6" in refusal[0]
+    assert not any(name.startswith("capped") for name in standin.delivered)  # no call for it
+    assert (tmp_path / "capped" / "budget0.pdf").exists()
+    assert finished.returncode == 0, finished.stderr
+    assert set(standin.delivered.values()) == {1}  # the pages read under the budget: once
+
+
+@pytest.mark.slow
+def test_a_killed_worker_leaves_its_document_to_another(tmp_path: Path) -> None:
+    truths = documents(tmp_path, [30], "killed")
+    jobs = 3
+    with redis_server() as url, StandIn(key=FAKE_KEY, pages=truths, latency=0.3) as standin:
+        env = cluster_env(url, FAKE_KEY, celery_config(tmp_path))
+        doomed = Worker("doomed", env, tmp_path / "doomed.log").wait_ready()
+        command = [sys.executable, "-m", "ocr_pdf", "enqueue", "--engine", "azure-ocr",
+                   "--endpoint", standin.endpoint, "--dpi", "100", "--jobs", str(jobs),
+                   "--split-pages", "0", "--wait", str(tmp_path / "killed0.pdf"),
+                   str(tmp_path / "out")]  # fmt: skip
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+        client = subprocess.Popen(command, env=env, **pipes)  # type: ignore[call-overload]
+        deadline = time.monotonic() + 60
+        while sum(standin.delivered.values()) < 8 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        read_before = set(standin.delivered)  # answered well before the kill: cached
+        time.sleep(0.5)
+        doomed.kill()
+        at_kill = dict(standin.delivered)
+        heir = Worker("heir", env, tmp_path / "heir.log").wait_ready()
+        try:
+            err = client.communicate(timeout=180)[1]
+        finally:
+            heir.stop()
+    assert client.returncode == 0, err
+    assert len(read_before) >= 8 and len(at_kill) < 30  # killed mid-document
+    same_text(tmp_path / "out" / "killed0.pdf", truths)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["killed0.pdf"]  # no half file
+    assert "ocr_pdf.convert_document[" in (tmp_path / "heir.log").read_text()
+    paid_twice = {name for name, n in standin.delivered.items() if n > 1}
+    assert not paid_twice & read_before  # nothing read before the kill is paid again
+    # Only answers lost with the killed process (at most --jobs pages in flight) are bought
+    # again: the service bills a request it answered, even if the caller died meanwhile.
+    assert len(paid_twice) <= jobs
+    assert len(standin.delivered) == 30
+
+
+def test_a_429_pauses_every_process_calling_the_endpoint(tmp_path: Path) -> None:
+    probe = (
+        "import sys, time\n"
+        "from ocr_pdf.azure.ratelimit import limiter_for\n"
+        "limiter = limiter_for('https://example.cognitiveservices.azure.com', None)\n"
+        "print('ready', flush=True); sys.stdin.readline()\n"
+        "start = time.monotonic(); limiter.acquire(); print(time.monotonic() - start)\n"
+    )
+    with redis_server() as url:
+        env = cluster_env(url, FAKE_KEY)
+        other = subprocess.Popen(
+            [sys.executable, "-c", probe], env=env, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        )  # fmt: skip
+        assert other.stdin is not None and other.stdout is not None
+        assert other.stdout.readline().strip() == "ready"
+        os.environ["OCR_PDF_REDIS_URL"] = url
+        try:
+            from ocr_pdf.azure.ratelimit import limiter_for
+
+            here = limiter_for("https://example.cognitiveservices.azure.com", None)
+            assert here is not None
+            here.pause(1.5)  # what a 429 with Retry-After: 1.5 does to this process
+        finally:
+            del os.environ["OCR_PDF_REDIS_URL"]
+        other.stdin.write("go\n")
+        other.stdin.flush()
+        waited = float(other.communicate(timeout=30)[0])
+    assert 1.3 <= waited <= 1.6, waited  # the other process waited out the pause too
+
+
+@pytest.mark.slow
+def test_the_shared_limit_spaces_calls_of_several_processes(tmp_path: Path) -> None:
+    probe = (
+        "import sys, time\n"
+        "from ocr_pdf.azure.ratelimit import limiter_for\n"
+        "limiter = limiter_for('https://example.cognitiveservices.azure.com', '20/s')\n"
+        "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))  # all start together\n"
+        "for _ in range(10):\n"
+        "    limiter.acquire(); print(time.time())\n"
+    )
+    with redis_server() as url:
+        env = cluster_env(url, FAKE_KEY)
+        start = str(time.time() + 2)
+        runs = [
+            subprocess.Popen(
+                [sys.executable, "-c", probe, start], env=env, stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        stamps = sorted(float(t) for p in runs for t in p.communicate(timeout=60)[0].split())
+    assert len(stamps) == 30
+    # 30 calls at 20/s, spaced 52.5 ms: never more than 20 in any second, though each stamp is
+    # taken a little after its admission (a busy machine delays one process or another).
+    spans = [stamps[i + 20] - stamps[i] for i in range(len(stamps) - 20)]
+    assert min(spans) >= 0.95, min(spans)
+    assert stamps[-1] - stamps[0] >= 29 * 0.0525 - 0.1
