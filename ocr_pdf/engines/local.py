@@ -1,4 +1,5 @@
-"""The bundled offline engine `local`: RapidOCR with the models that ship inside its wheel."""
+"""The bundled offline engine `local`: PaddleOCR's PP-OCRv6 models from RapidOCR's wheel, run
+on onnxruntime (see :mod:`ocr_pdf.engines.ppocr` and :mod:`ocr_pdf.engines.textlines`)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import os
 import threading
 from importlib import util as importlib_util
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 from PIL import Image
 
+from ocr_pdf.engines import ppocr, textlines
 from ocr_pdf.engines.base import Engine, EngineConfig
-from ocr_pdf.engines.orientation import TRANSPOSE, LineVote, score, turn_from_lines, unturn
+from ocr_pdf.engines.orientation import LineVote, turn_from_lines, unturn
+from ocr_pdf.engines.scripts import foreign_letters
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Quad, Word
@@ -36,21 +39,25 @@ LANGUAGES = {
     "hun", "ro", "ron", "tr", "tur", "hr", "hrv", "sl", "slv", "et", "est", "lv", "lav", "lt",
     "lit", "sr-latn", "id", "ind", "vi", "vie", "ca", "cat", "la", "lat",
 }  # fmt: skip
+CJK = {"zh", "zh-hans", "zh-hant", "ch", "chi_sim", "chi_tra", "ja", "jpn"}
 
-# Detection runs on the page scaled so that its longer side is this many pixels; recognition
-# still reads the crops at full resolution. Measured on 300 dpi letter pages on 2 cores:
-# detection at full resolution took 3.4 s, at 1280 px 0.8 s, at 1024 px 0.5 s, with the same
-# error rate on 10-13 pt text (recognition, ~1.3 s for 300 words, is then the larger part).
+# Detection runs on the page scaled so that its longer side is this many pixels. Measured on
+# 300 dpi letter pages on 2 cores: detection at full resolution took 3.4 s, at 1280 px 0.8 s,
+# at 1024 px 0.5 s, with the same error rate on 10-13 pt text.
 DETECTION_SIDE = 1024
-
-# Lines are recognised one at a time: batches are padded to their widest line, and on one
-# thread a batch of 6 cost 10% more CPU per line than single lines (batches of 32: 20% more).
-REC_BATCH = 1
+# Lines are cut out for reading from the page scaled to at most this (PaddleOCR's own bound):
+# the recognizer scales every line to 48 pixels high anyway.
+READ_SIDE = 2000
+TEXT_SCORE = 0.5  # lines read with less mean confidence are dropped (PaddleOCR's default)
 
 # Lines whose crops the orientation classifier sees: the longest ones, which say the most.
 PROBE_LINES = 24
 # When the classifier's vote is close, this many lines are read both ways to decide.
 CHECK_LINES = 4
+# With no language given, this many lines spread over the page are read with the whole
+# character set first: when none holds a letter of another script than Latin, the rest of
+# the page is read with the Latin-only classifier.
+SAMPLE_LINES = 6
 
 PRECISIONS = ("int8", "float")
 PRECISION_ENV = "OCR_PDF_LOCAL_PRECISION"
@@ -61,47 +68,51 @@ def _models_dir() -> Path:
     spec = importlib_util.find_spec("rapidocr")
     if spec is None or not spec.submodule_search_locations:
         raise MissingDependencyError(
-            f"the local engine needs RapidOCR: {INSTALL_HINT} (or choose --engine tesseract)"
+            f"the local engine needs RapidOCR's models: {INSTALL_HINT} (or choose --engine "
+            "tesseract)"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-def _choose_models(models: Path, precision: str) -> tuple[Path, Path, str]:
-    """(detection model, recognition model, precision actually used): the int8 copies when
-    they can be had (built on first use), else the wheel's float models."""
+def _choose_models(models: Path, precision: str) -> tuple[Path, Path, Path | None, str]:
+    """(detector, recognizer, Latin-only recognizer or None, precision actually used): the
+    int8 copies when they can be had (built on first use), else the wheel's float models."""
     det, rec = models / DET_MODEL, models / REC_MODEL
-    if precision != "int8":
-        return det, rec, "float"
-    from ocr_pdf.engines import int8
-
     try:
-        return int8.int8_model(det, "det"), int8.int8_model(rec, "rec"), "int8"
+        from ocr_pdf.engines import int8
+
+        if precision == "int8":
+            det, rec = int8.int8_model(det, "det"), int8.int8_model(rec, "rec")
+        return det, rec, int8.latin_model(rec), precision
     except (OSError, MissingDependencyError) as exc:
         # A read-only cache folder or a missing onnx package costs speed, never the run.
         log.warning("the local engine runs its slower float models: %s", exc)
-        return det, rec, "float"
+        return models / DET_MODEL, models / REC_MODEL, None, "float"
 
 
 class RapidOcrEngine(Engine):
-    """RapidOCR (PaddleOCR models on onnxruntime), word-level results, any orientation.
+    """PaddleOCR's models (as RapidOCR ships them) on onnxruntime, word-level results, any
+    orientation.
 
-    Each page is read on one thread and ``default_jobs`` pages at once (one per core): on two
+    Each page is read on one thread, ``default_jobs`` pages at once (one per core): on two
     cores, onnxruntime spreading one page over both threads cost 35% more CPU per page than
-    one thread per page, since these models' layers are too small to split well.
+    one thread per page, since these models' layers are too small to split well. When the
+    pipeline reads fewer pages at once (``EngineConfig.workers``, from -j), each page gets the
+    cores left over.
 
     Pages whose text is sideways or upside down are found before recognition (see
-    :func:`ocr_pdf.engines.orientation.turn_from_lines`): RapidOCR's text-direction
-    classifier is only asked about the page as a whole, never allowed to flip single lines
-    (which, per line, misread whole upright lines as upside down). Hence ``upright_only`` is
-    False: the registry's :class:`~ocr_pdf.engines.orientation.OrientationCorrected`, which
-    reads a turned page up to five times, is not needed around it."""
+    :func:`ocr_pdf.engines.orientation.turn_from_lines`): the 0/180 classifier is only asked
+    about the page as a whole, never allowed to flip single lines (which, per line, misread
+    whole upright lines as upside down). Hence ``upright_only`` is False: the registry's
+    :class:`~ocr_pdf.engines.orientation.OrientationCorrected`, which reads a turned page up
+    to five times, is not needed around it."""
 
     name = "local"
     render_dpi = None  # the scan's own resolution: recognition rescales every crop anyway
     upright_only = False  # turned pages are found before reading (see above)
 
     def __init__(
-        self, threads: int = 1, precision: str | None = None, config: EngineConfig | None = None
+        self, threads: int = 0, precision: str | None = None, config: EngineConfig | None = None
     ) -> None:
         super().__init__(config)
         models = _models_dir()
@@ -118,40 +129,30 @@ class RapidOcrEngine(Engine):
                 f"{PRECISION_ENV}={precision!r}: use one of {', '.join(PRECISIONS)}"
             )
         try:
-            from rapidocr import RapidOCR
+            import onnxruntime  # noqa: F401
         except ImportError as exc:
             raise MissingDependencyError(
-                f"the local engine cannot load RapidOCR ({exc}); {INSTALL_HINT}"
+                f"the local engine cannot load onnxruntime ({exc}); {INSTALL_HINT}"
             ) from None
-        from importlib.metadata import version
-
-        det, rec, self.precision = _choose_models(models, precision)
         cores = os.cpu_count() or 1
-        self.default_jobs = max(1, cores // max(1, threads))
-        # The int8 files are named by a digest of their source and recipe: a new wheel, a new
-        # recipe or the float fallback each make a new id, so cached pages never mix them.
-        self._cache_id = (
-            f"local|rapidocr {version('rapidocr')}|{det.name}|{rec.name}|{DETECTION_SIDE}"
-            "|turns-by-lines"
-        )
-        self._ocr = RapidOCR(
-            params={
-                "Global.use_cls": False,
-                "Global.log_level": "error",
-                "Global.return_word_box": True,
-                "Det.model_path": str(det),
-                "Rec.model_path": str(rec),
-                "Det.limit_type": "max",
-                "Det.limit_side_len": DETECTION_SIDE,
-                "Rec.rec_batch_num": REC_BATCH,
-                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-            }
-        )
-        self._cls_path = models / CLS_MODEL
-        self._cls: Any = None
+        workers = min(self.config.workers or cores, cores)
+        threads = threads or max(1, cores // workers)
+        self.default_jobs = max(1, cores // threads)
+        det, rec, latin, self.precision = _choose_models(models, precision)
+        self._detector = ppocr.Detector(det, threads)
+        self._full = ppocr.Recognizer(rec, threads)
+        self._latin = ppocr.Recognizer(latin, threads) if latin else None
+        self._latin_columns = self._full.columns_of(self._latin.characters if self._latin else [])
+        self._script = _script(self.config.language) if self._latin else False
+        self._cls_path, self._threads = models / CLS_MODEL, threads
+        self._classifier: ppocr.Classifier | None = None
         self._cls_lock = threading.Lock()
-        self._threads = threads
+        # The derived models are named by a digest of their source and recipe: a new wheel, a
+        # new recipe or the float fallback each make a new id, so cached pages never mix them.
+        self._cache_id = (
+            f"local|{det.name}|{rec.name}|{latin.name if latin else '-'}|{DETECTION_SIDE}"
+            f"|{READ_SIDE}|turns-by-lines|script {self._script}"
+        )
         self.reads = 0  # detections run: one per upright page, two per turned page
 
     @property
@@ -168,125 +169,134 @@ class RapidOcrEngine(Engine):
         return None
 
     def recognize(self, image: Image.Image) -> PageText:
-        import numpy as np
-
-        pixels = np.asarray(image.convert("RGB"))
+        pixels = np.asarray(image.convert("L" if image.mode in ("1", "L", "P") else "RGB"))
         try:
-            found = self._detect(pixels)
-            if found is None:
-                return PageText(image.width, image.height)
-            turn, sure = turn_from_lines(self._votes(found[2], found[3]))
-            if not sure:
-                turn = self._check(found[2], found[3], turn)
+            # As PaddleOCR does, a page larger than READ_SIDE is scaled to sides of multiples
+            # of 32 (the recognizer is sensitive to the scale of faint text: keep its own).
+            page = textlines.fit(pixels, READ_SIDE, 32) if max(pixels.shape) > READ_SIDE else pixels
+            height, width = page.shape[:2]
+            cuts = self._lines(page)
+            turn = self._turn(cuts) if cuts else 0
             if turn:
                 log.info("page text is turned: reading it turned %d degrees clockwise", turn)
-                turned = image.transpose(TRANSPOSE[turn])
-                again = self._detect(np.asarray(turned.convert("RGB")))
-                if again is None:
-                    return PageText(image.width, image.height)
-                page = self._read(np.asarray(turned.convert("RGB")), *again)
-                return unturn(page, turn, image.width, image.height)
-            return self._read(pixels, *found)
+                cuts = self._lines(np.ascontiguousarray(np.rot90(page, -turn // 90)))
+            text = PageText(page.shape[1], page.shape[0], group_lines(self._read(cuts)))
         except OcrEngineError:
             raise
-        except Exception as exc:  # RapidOCR raises bare exceptions on odd inputs
+        except Exception as exc:  # onnxruntime and OpenCV raise bare exceptions on odd inputs
             raise OcrEngineError(f"the local engine failed: {exc}") from None
+        if turn:
+            text = unturn(text, turn, width, height)
+        return _rescaled(text, image.width, image.height)
 
-    def _detect(self, pixels: Any) -> tuple[Any, dict[str, Any], list[Any], Any] | None:
-        """(scaled image, RapidOCR's record of the scaling, line crops, detection) of an RGB
-        array, or None when it holds no text."""
-        from rapidocr.main import RapidOCRError
-
+    def _lines(self, page: np.ndarray) -> list[textlines.Cut]:
+        """The page's text lines, cut out for reading, in reading order."""
         self.reads += 1
-        scaled, record = self._ocr.preprocess_img(pixels)
-        try:
-            crops, detection = self._ocr.detect_and_crop(scaled, record)
-        except RapidOCRError:  # "The text detection result is empty"
-            return None
-        return scaled, record, crops, detection
+        probability = self._detector(textlines.fit(page, DETECTION_SIDE, 32))
+        quads = textlines.find_lines(probability, page.shape[1], page.shape[0])
+        return [textlines.cut_line(page, quad) for quad in quads]
 
-    def _read(
-        self, pixels: Any, scaled: Any, record: dict[str, Any], crops: list[Any], detection: Any
-    ) -> PageText:
-        """Recognise the detected lines and express the words on ``pixels``."""
-        from rapidocr.ch_ppocr_cls import TextClsOutput
+    def _read(self, cuts: list[textlines.Cut]) -> list[Line]:
+        """Each line's words, read with the Latin-only classifier when the language is a Latin
+        one or the sampled lines say so."""
+        readings: dict[int, ppocr.Reading] = {}
+        latin = self._script
+        if latin is None and cuts:
+            sample = sorted({round(i) for i in np.linspace(0, len(cuts) - 1, SAMPLE_LINES)})
+            probs = {i: self._full.probabilities(cuts[i].pixels) for i in sample}
+            read = {i: self._full.decode(p, cuts[i].pixels) for i, p in probs.items()}
+            latin = not any(foreign_letters(r.text) for r in read.values())
+            readings = read
+            if latin and self._latin is not None:
+                for i, p in probs.items():  # the same scores, among the Latin characters only
+                    kept = p[:, self._latin_columns]
+                    kept /= kept.sum(axis=1, keepdims=True)
+                    readings[i] = self._latin.decode(kept, cuts[i].pixels)
+        reader = self._latin if latin and self._latin is not None else self._full
+        lines = []
+        for i, cut in enumerate(cuts):
+            reading = readings.get(i) or reader.read(cut.pixels)
+            if reading.confidence >= TEXT_SCORE and reading.pieces:
+                lines.append(Line(tuple(_word(piece, cut.quad) for piece in reading.pieces)))
+        return lines
 
-        height, width = pixels.shape[:2]
-        recognized = self._ocr.recognize_txt(crops)
-        result = self._ocr.build_final_output(
-            pixels, detection, TextClsOutput(), recognized, crops, record
-        )
-        return PageText(width, height, group_lines(parse_word_results(result)))
+    def _turn(self, cuts: list[textlines.Cut]) -> int:
+        """The clockwise turn (0, 90, 180 or 270) that sets the page's text upright."""
+        sizes = [_sides(cut.box) for cut in cuts]
+        order = sorted(range(len(cuts)), key=lambda i: -max(sizes[i]))[:PROBE_LINES]
+        height, width = ppocr.CLS_SIZE
+        fitted = [textlines.scale_to_height(cuts[i].pixels, height, width) for i in order]
+        flipped = self._upside_down(fitted)
+        votes = [LineVote(*sizes[i], p) for i, p in zip(order, flipped, strict=True)]
+        turn, sure = turn_from_lines(votes)
+        return turn if sure else self._check([cuts[i].pixels for i in order[:CHECK_LINES]], turn)
 
-    def _votes(self, crops: list[Any], detection: Any) -> list[LineVote]:
-        """Each detected line's box and its crop's probability of being upside down (asked of
-        the classifier for the PROBE_LINES longest lines; the others do not vote)."""
-        import numpy as np
-
-        boxes = detection.boxes
-        sizes = [
-            (float(np.linalg.norm(b[0] - b[1])), float(np.linalg.norm(b[0] - b[3]))) for b in boxes
-        ]
-        order = sorted(range(len(sizes)), key=lambda i: -max(sizes[i]))[:PROBE_LINES]
-        flipped = self._upside_down([crops[i] for i in order])
-        return [LineVote(*sizes[i], float(p)) for i, p in zip(order, flipped, strict=True)]
-
-    def _upside_down(self, crops: list[Any]) -> list[float]:
-        """The classifier's probability that each (flat) line crop is upside down."""
-        import cv2
-        import numpy as np
-
-        if not crops:
-            return []
-        session = self._classifier()
-        batch = np.zeros((len(crops), 3, 48, 192), np.float32)
-        for i, crop in enumerate(crops):
-            h, w = crop.shape[:2]
-            width = min(192, max(1, int(np.ceil(48 * w / max(h, 1)))))
-            resized = cv2.resize(crop, (width, 48)).astype(np.float32)
-            batch[i, :, :, :width] = (resized.transpose(2, 0, 1) / 255.0 - 0.5) / 0.5
-        probs = session.run(None, {session.get_inputs()[0].name: batch})[0]
-        return [float(p[1]) for p in probs]
-
-    def _classifier(self) -> Any:
+    def _upside_down(self, lines: list[np.ndarray]) -> list[float]:
         with self._cls_lock:
-            if self._cls is None:
-                import onnxruntime
+            if self._classifier is None:
+                self._classifier = ppocr.Classifier(self._cls_path, self._threads)
+        return self._classifier(lines)
 
-                options = onnxruntime.SessionOptions()
-                options.intra_op_num_threads = self._threads
-                options.inter_op_num_threads = 1
-                options.log_severity_level = 3
-                self._cls = onnxruntime.InferenceSession(
-                    str(self._cls_path), options, providers=["CPUExecutionProvider"]
-                )
-            return self._cls
-
-    def _check(self, crops: list[Any], detection: Any, turn: int) -> int:
-        """Settle a close vote: read the CHECK_LINES longest lines laid flat as the vote says
-        and turned half round, and keep the turn whose reading is the more confident."""
-        import numpy as np
-
-        boxes = detection.boxes
-        order = sorted(
-            range(len(crops)), key=lambda i: -float(np.linalg.norm(boxes[i][0] - boxes[i][1]))
-        )[:CHECK_LINES]
-        flat = [crops[i] for i in order]
-        half_round = [np.rot90(c, 2) for c in flat]
+    def _check(self, flat: list[np.ndarray], turn: int) -> int:
+        """Settle a close vote: read the longest lines laid flat as the vote says and turned
+        half round, and keep the turn whose reading is the more confident."""
+        half_round = [np.ascontiguousarray(np.rot90(c, 2)) for c in flat]
         # Flat crops read upright for a turn of 0 (wide lines) or 270 (tall ones).
         upright, flipped = (flat, half_round) if turn in (0, 270) else (half_round, flat)
-        as_voted = score(_sample_page(self._ocr.recognize_txt(upright)))
-        other = score(_sample_page(self._ocr.recognize_txt(flipped)))
+        as_voted = sum(_weight(self._full.read(c)) for c in upright)
+        other = sum(_weight(self._full.read(c)) for c in flipped)
         return turn if as_voted >= other else (turn + 180) % 360
 
 
-def _sample_page(recognized: Any) -> PageText:
-    words = [
-        Word(str(text), ((0, 0), (1, 0), (1, 1), (0, 1)), float(conf))
-        for text, conf in zip(recognized.txts or (), recognized.scores or (), strict=False)
-        if str(text).strip()
-    ]
-    return PageText(1, 1, (Line(tuple(words)),) if words else ())
+def _script(language: str | None) -> bool | None:
+    """True when every language asked for is written in Latin script, False when one is
+    Chinese or Japanese, None when the page must tell (``unk``)."""
+    parts = {p.strip() for p in (language or "unk").lower().replace(",", "+").split("+")}
+    if parts & CJK:
+        return False
+    return None if "unk" in parts or not parts - {""} else True
+
+
+def _weight(reading: ppocr.Reading) -> float:
+    return reading.confidence * len(reading.text)
+
+
+def _sides(quad: np.ndarray) -> tuple[float, float]:
+    """(width, height) of a box: its top side's length and its left side's."""
+    return float(np.linalg.norm(quad[0] - quad[1])), float(np.linalg.norm(quad[0] - quad[3]))
+
+
+def _word(piece: ppocr.Piece, quad: np.ndarray) -> Word:
+    """A word lying from ``piece.start`` to ``piece.end`` (fractions) along the line ``quad``
+    (the line's own top-left, top-right, bottom-right, bottom-left)."""
+    tl, tr, br, bl = (np.asarray(p, float) for p in quad)
+
+    def at(a: np.ndarray, b: np.ndarray, f: float) -> tuple[float, float]:
+        x, y = a + (b - a) * f
+        return float(x), float(y)
+
+    corners: Quad = (
+        at(tl, tr, piece.start),
+        at(tl, tr, piece.end),
+        at(bl, br, piece.end),
+        at(bl, br, piece.start),
+    )
+    return Word(piece.text, corners, piece.confidence)
+
+
+def _rescaled(page: PageText, width: int, height: int) -> PageText:
+    """``page``, read on a scaled copy, in the pixels of the ``width`` x ``height`` image."""
+    sx, sy = width / page.width, height / page.height
+    lines = tuple(
+        Line(
+            tuple(
+                Word(w.text, tuple((x * sx, y * sy) for x, y in w.quad), w.confidence)  # type: ignore[arg-type]
+                for w in line.words
+            )
+        )
+        for line in page.lines
+    )
+    return PageText(width, height, lines, page.angle, page.language)
 
 
 def looks_unread(page: PageText) -> bool:
@@ -304,29 +314,6 @@ def looks_unread(page: PageText) -> bool:
 
     fragments = sum(fragment(ln) for ln in lines)
     return fragments >= 2 and fragments >= 0.2 * len(lines)
-
-
-def parse_word_results(result: Any) -> list[Line]:
-    """RapidOCR's ``word_results`` as our lines, in pixels of the image it read.
-
-    Each line is a sequence of ``(text, score, box)`` with ``box`` four ``[x, y]`` corners. A
-    page with no text comes back as ``(('', 1.0, None),)`` (rapidocr 3.x): a line whose box is
-    missing, or whose shape is anything else, holds no word."""
-    lines: list[Line] = []
-    for line in getattr(result, "word_results", None) or ():
-        words = []
-        for entry in line or ():
-            if not isinstance(entry, (tuple, list)) or len(entry) != 3:
-                continue
-            text, score, box = entry
-            if not str(text).strip() or box is None or len(box) != 4:
-                continue
-            (ax, ay), (bx, by), (cx, cy), (dx, dy) = (tuple(map(float, p)) for p in box)
-            quad: Quad = ((ax, ay), (bx, by), (cx, cy), (dx, dy))
-            words.append(Word(str(text).strip(), quad, float(score)))
-        if words:
-            lines.append(Line(tuple(words)))
-    return lines
 
 
 def create(config: EngineConfig) -> RapidOcrEngine:
