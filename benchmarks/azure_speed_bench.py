@@ -131,21 +131,22 @@ def stages() -> dict[str, dict[str, float]]:
 
 
 def _stages(src: Path, target: Path, as_scan: bool, truth: TruthPage) -> dict[str, float]:
-    from ocr_pdf import graft, pdf, scans, textlayer
+    from ocr_pdf import pdf, textlayer
     from ocr_pdf.assembly import to_layer_page
     from ocr_pdf.azure.apis import LEGACY_OCR
     from ocr_pdf.cache import bytes_digest, pixel_digest
     from ocr_pdf.imaging import encode_for_limits
     from ocr_pdf.models import Line, PageText, Word, quad_from_box
+    from ocr_pdf.qpdf import graft, original, scans
 
     row: dict[str, float] = {}
-    with pdf.Document(src) as doc, graft.open_original(src) as original:
+    with pdf.Document(src) as doc, original.open_original(src) as opened:
         with doc.page(0) as p:
             geometry = p.geometry()
             if as_scan:
-                found = scans.page_scan(original, 0)
+                found = scans.page_scan(opened, 0)
                 assert found is not None
-                row["find and read the scan"] = _ms(lambda: scans.page_scan(original, 0))
+                row["find and read the scan"] = _ms(lambda: scans.page_scan(opened, 0))
                 row["hash"] = _ms(lambda: bytes_digest(found.data))
                 width, height, to_user = found.width, found.height, found.to_user
             else:
@@ -167,7 +168,7 @@ def _stages(src: Path, target: Path, as_scan: bool, truth: TruthPage) -> dict[st
         writer.add(layer)
         layer_pdf = writer.finish()
         placement = [graft.Placement(0, 0, geometry.mediabox[:2], 0)]
-        row["graft and save"] = _ms(lambda: graft.graft(original, layer_pdf, placement, target), 1)
+        row["graft and save"] = _ms(lambda: graft.graft(opened, layer_pdf, placement, target), 1)
     row["output check"] = _ms(lambda: pdf.check_output(target, 1))
     return row
 

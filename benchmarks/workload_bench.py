@@ -27,10 +27,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ocr_pdf import graft, make_searchable, pdf, textlayer
+from ocr_pdf import make_searchable, pdf, textlayer
 from ocr_pdf.assembly import to_layer_page
 from ocr_pdf.azure.legacy_ocr import LIMITS, parse_ocr_result
 from ocr_pdf.imaging import encode_for_limits
+from ocr_pdf.qpdf import graft, original
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
@@ -119,7 +120,7 @@ def stages(pages: int) -> None:
             k: [] for k in ("render", "encode", "text layer", "graft+save", "check")
         }
         layers, placements = [], []
-        with pdf.Document(src) as doc, graft.open_original(src) as original:
+        with pdf.Document(src) as doc, original.open_original(src) as opened:
             for i in range(pages):
                 t = time.thread_time()
                 with doc.page(i) as page:
@@ -143,7 +144,7 @@ def stages(pages: int) -> None:
             layer_pdf = writer.finish()
             cpu["text layer"].append((time.thread_time() - t) / pages)
             t = time.thread_time()
-            graft.graft(original, layer_pdf, placements, Path(tmp) / "out.pdf")
+            graft.graft(opened, layer_pdf, placements, Path(tmp) / "out.pdf")
             cpu["graft+save"].append((time.thread_time() - t) / pages)
         t = time.thread_time()
         pdf.check_output(Path(tmp) / "out.pdf", pages)

@@ -4,11 +4,12 @@ layer goes and what each page got."""
 
 from __future__ import annotations
 
-from ocr_pdf import graft, textlayer
+from ocr_pdf import textlayer
 from ocr_pdf.formats import document
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, Matrix, PageGeometry, PageText, Word, apply
 from ocr_pdf.options import ConversionOptions
+from ocr_pdf.qpdf import graft
 from ocr_pdf.reading import Reading
 from ocr_pdf.results import PageResult, ProgressCallback
 

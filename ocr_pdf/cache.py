@@ -6,8 +6,9 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Protocol
 
@@ -22,6 +23,9 @@ from ocr_pdf.models import PageText
 log = logging.getLogger(__name__)
 
 ENV = "OCR_PDF_CACHE_DIR"
+NOTE_SECONDS = 24 * 3600
+"""How long a noted operation is worth polling: Azure keeps Read results 48 hours and Document
+Intelligence results 24 (an older one would answer 404 and be submitted again anyway)."""
 
 
 def default_folder() -> Path:
@@ -66,6 +70,15 @@ class PageStore(Protocol):
 
     def claim(self, key: str) -> AbstractContextManager[PageText | None]: ...
 
+    def operation(self, key: str) -> str | None:
+        """The service operation noted for the page under ``key`` (submitted, result not yet
+        kept) if it is younger than NOTE_SECONDS."""
+        ...
+
+    def note_operation(self, key: str, url: str) -> None:
+        """Note ``url`` as the operation reading the page under ``key``; ``put`` forgets it."""
+        ...
+
 
 def open_cache(setting: bool | str | os.PathLike[str]) -> PageStore | None:
     """The cache a ``cache=`` argument asks for: True the default one (the cluster's when
@@ -87,9 +100,10 @@ class OcrCache:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._write_failed = False  # said once: a full disk would say it for every page
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.json"
+    def _path(self, key: str, kind: str = ".json") -> Path:
+        return self.folder / key[:2] / f"{key}{kind}"
 
     def get(self, key: str) -> PageText | None:
         path = self._path(key)
@@ -108,11 +122,32 @@ class OcrCache:
         yield self.get(key)
 
     def put(self, key: str, page: PageText) -> None:
-        path = self._path(key)
         data = json.dumps(page_to_dict(page), ensure_ascii=False).encode("utf-8")
+        self._write(self._path(key), data)
+        with suppress(OSError):
+            self._path(key, ".operation").unlink(missing_ok=True)
+
+    def operation(self, key: str) -> str | None:
+        path = self._path(key, ".operation")
+        try:
+            note = json.loads(path.read_text(encoding="utf-8"))
+            url, noted = str(note["operation"]), float(note["noted"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a damaged note costs the page's price once more, no more
+        return url if 0 <= time.time() - noted < NOTE_SECONDS else None
+
+    def note_operation(self, key: str, url: str) -> None:
+        note = {"operation": url, "noted": time.time()}
+        self._write(self._path(key, ".operation"), json.dumps(note).encode("utf-8"))
+
+    def _write(self, path: Path, data: bytes) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Entry names are unique keys: no leftovers to look for on every write.
             write_atomically(path, data, tidy=False)
         except (OSError, FileAccessError) as exc:  # an unwritable cache costs a re-read later
-            log.warning("cannot write the OCR cache in %s (%s)", self.folder, exc)
+            say = log.debug if self._write_failed else log.warning
+            self._write_failed = True
+            say("cannot write the OCR cache in %s (%s); going on without it", self.folder, exc)

@@ -145,6 +145,12 @@ class OperationFailedError(ServiceError):
     """An asynchronous operation (Read, Document Intelligence) ended with status "failed"."""
 
 
+class OperationLostError(ServiceError):
+    """A poll of an asynchronous operation answered 404 or 410: the service no longer knows
+    the operation (it restarted, or the result expired). A page failure, not a wrong endpoint:
+    the submission was accepted, so the page is submitted once more before giving up."""
+
+
 class PagesFailedError(OcrEngineError):
     """Some pages could not be read (the service kept failing on them) while the others were;
     those are in the cache, so running the same command again reads only the failed pages.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import socket
 import tempfile
@@ -43,8 +44,9 @@ def remove_stale(target: Path) -> None:
     """Remove temporary files for ``target`` left by runs of ours on this host that were
     killed (SIGKILL, power loss) before they could clean up."""
     host = _host()
+    pattern = glob.escape(f".{target.name}.{host}.") + "*" + _SUFFIX  # "scan [1].pdf" is a name
     try:
-        candidates = list(target.parent.glob(f".{target.name}.{host}.*{_SUFFIX}"))
+        candidates = list(target.parent.glob(pattern))
     except OSError:
         return
     for leftover in candidates:
@@ -52,6 +54,26 @@ def remove_stale(target: Path) -> None:
         if pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()
+
+
+def check_target(target: Path, label: str = "") -> None:
+    """A FileAccessError now, before any paid call, when ``target`` (named ``label`` in the
+    message, such as ``--sidecar``) cannot be written as a file: it is a folder, a device or
+    a pipe (replacing one by rename would wreck it), or its folder does not exist."""
+    name = f"{label} {target}" if label else str(target)
+    if target.is_dir():
+        raise FileAccessError(f"{name}: is a folder; give a file name")
+    if target.exists() and not target.is_file():
+        raise FileAccessError(f"{name}: is not a regular file (a device or a pipe?)")
+    if not target.parent.is_dir():
+        raise FileAccessError(f"{name}: the folder {target.parent} does not exist")
+
+
+def check_targets(*targets: tuple[Path | None, str]) -> None:
+    """:func:`check_target` for each (target, label) whose target is not None."""
+    for target, label in targets:
+        if target is not None:
+            check_target(target, label)
 
 
 def _failure(target: Path, exc: OSError) -> FileAccessError:
@@ -76,7 +98,7 @@ def temporary_beside(target: Path, *, tidy: bool = True) -> Iterator[tuple[Binar
         raise FileAccessError(f"{target}: cannot write in {folder} ({exc.strerror})") from None
     tmp = Path(name)
     try:
-        with os.fdopen(fd, "wb") as stream:
+        with os.fdopen(fd, "w+b") as stream:  # readable too: qpdf.graft patches what it wrote
             yield stream, tmp
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -108,6 +130,32 @@ def _copy_ownership(source: Path, tmp: Path) -> None:
         with contextlib.suppress(PermissionError):  # only root may give a file away
             os.chown(tmp, st.st_uid, st.st_gid)
     os.chmod(tmp, st.st_mode & 0o7777)
+
+
+class Staged:
+    """Outputs written whole to temporary files first and published together by
+    :meth:`publish`, so that a run failing on one of them (a full disk) leaves none; used as a
+    context manager, which removes the temporaries of a run that failed."""
+
+    def __init__(self) -> None:
+        self._ready: list[tuple[Path, Path]] = []  # (temporary file, target)
+
+    def write(self, target: Path, data: bytes) -> None:
+        with temporary_beside(target) as (stream, tmp):
+            stream.write(data)
+            stream.flush()
+        self._ready.append((tmp, target))
+
+    def publish(self) -> None:
+        while self._ready:
+            publish(*self._ready.pop(0))
+
+    def __enter__(self) -> Staged:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for tmp, _ in self._ready:
+            tmp.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, data: bytes, *, tidy: bool = True) -> None:

@@ -1,6 +1,6 @@
 """The input documents: the files a list of inputs names, and each opened and checked once:
-its header, then qpdf (encryption, pages, damage, signatures, PDF/A claim), then PDFium (text
-and renders)."""
+its header, then qpdf (encryption, pages, damage, signatures, decompression bombs, PDF/A
+claim), then PDFium (text and renders)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pikepdf
-
-from ocr_pdf import graft, pdf
+from ocr_pdf import pdf
 from ocr_pdf.errors import BadArgumentsError, DigitalSignatureError, FileAccessError
 from ocr_pdf.images import IMAGE_SUFFIXES
+
+if TYPE_CHECKING:
+    import pikepdf
+from ocr_pdf.qpdf import original
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +43,15 @@ def open_input(path: Path, *, invalidate_signatures: bool = False) -> Iterator[S
     with ExitStack() as stack:
         pdf.check_header(path)
         # qpdf first: it tells an encrypted, page-less or signed file from a damaged one.
-        original = stack.enter_context(graft.open_original(path))
-        if graft.is_signed(original) and not invalidate_signatures:
+        opened = stack.enter_context(original.open_original(path))
+        if original.is_signed(opened) and not invalidate_signatures:
             raise DigitalSignatureError(
                 f"{path}: the PDF is digitally signed, and adding a text layer invalidates the "
                 "signature; pass --invalidate-digital-signatures to do it anyway"
             )
-        claim = graft.claimed_pdfa(original)
+        # Before PDFium or qpdf decode anything of it: a decompression bomb stops here.
+        original.check_decoding(opened, path)
+        claim = original.claimed_pdfa(opened)
         if claim:
             log.info(
                 "%s claims PDF/A-%s; the claim is kept: the original is unchanged and the text "
@@ -55,10 +60,10 @@ def open_input(path: Path, *, invalidate_signatures: bool = False) -> Iterator[S
                 claim,
             )
         doc = stack.enter_context(pdf.Document(path))
-        repaired = graft.repairs(original)
+        repaired = original.repairs(opened)
         if repaired:  # said once both libraries could read the file, else the error says it all
             log.warning("%s: the PDF is damaged; repaired it (%s)", path, repaired)
-        yield Source(path, original, doc)
+        yield Source(path, opened, doc)
 
 
 def into_folder(

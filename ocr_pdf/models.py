@@ -154,12 +154,21 @@ def then(first: Matrix, second: Matrix) -> Matrix:
 class PageGeometry:
     """Where a PDF page is, in PDF points (user space: origin bottom-left, y up).
 
-    ``mediabox`` and ``cropbox`` are (left, bottom, right, top); ``rotation`` is the page's
+    ``mediabox`` and ``cropbox`` are (left, bottom, right, top), left < right and bottom <
+    top, as viewers read the page's boxes: ``cropbox`` is the part displayed, within
+    ``mediabox`` (all zeros when nothing of the page is visible); ``rotation`` is the page's
     /Rotate, clockwise degrees in {0, 90, 180, 270}, applied when the page is displayed."""
 
     mediabox: tuple[float, float, float, float]
     cropbox: tuple[float, float, float, float]
     rotation: int
+
+    @property
+    def visible(self) -> bool:
+        """Whether anything of the page is displayed (not when its CropBox lies outside its
+        MediaBox)."""
+        x0, y0, x1, y1 = self.cropbox
+        return x1 > x0 and y1 > y0
 
     @property
     def display_size(self) -> tuple[float, float]:

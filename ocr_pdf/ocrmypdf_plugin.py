@@ -24,7 +24,7 @@ from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 from PIL import Image
 
-from ocr_pdf import __version__, graft, textlayer
+from ocr_pdf import __version__, textlayer
 from ocr_pdf.assembly import to_layer_page
 from ocr_pdf.cache import cache_key, open_cache, pixel_digest
 from ocr_pdf.engines import Engine, EngineConfig, default_engine_name, get_engine
@@ -33,6 +33,7 @@ from ocr_pdf.formats.text import hocr, textangle
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import PageGeometry, PageText, quad_bounds
 from ocr_pdf.options import ConversionOptions
+from ocr_pdf.qpdf import graft
 from ocr_pdf.reading import read_page
 
 MODULE = __name__

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import costs, files, graft, images, pdf
+from ocr_pdf import costs, files, images, pdf
 from ocr_pdf.assembly import Assembly
 from ocr_pdf.cache import PageStore, open_cache
 from ocr_pdf.costs import Budget
@@ -25,6 +25,7 @@ from ocr_pdf.formats import document, text
 from ocr_pdf.inputs import Source, open_input
 from ocr_pdf.options import ConversionOptions, Mode
 from ocr_pdf.pages import parse_pages
+from ocr_pdf.qpdf import graft
 from ocr_pdf.reading import GiveUpPolicy, PageReader
 from ocr_pdf.rendering import page_images
 from ocr_pdf.results import ConversionResult, PageResult, ProgressCallback
@@ -68,6 +69,8 @@ def convert(
     started = time.monotonic()
     given = Path(input_path)
     dst = _destination(given, output_path, options)
+    # Every output checked before the first paid call, not found unwritable after the last.
+    files.check_targets((dst, ""), (options.sidecar, "--sidecar"), (options.ocr_json, "--ocr-json"))
     store = open_cache(options.cache)
     with ExitStack() as stack:
         src = stack.enter_context(images.as_pdf(given, options.image_dpi))
@@ -95,11 +98,13 @@ def convert(
         if not unchanged:
             pdf.check_output(tmp, len(source))
         page_results = assembly.results()
-        write_side_outputs(source, assembly, page_results, options)
+        staged = stack.enter_context(files.Staged())  # published with the PDF, or not at all
+        write_side_outputs(source, assembly, page_results, options, staged)
         if unchanged:
             tmp.unlink()
         else:
             files.publish(tmp, dst, like=src if options.in_place else None)
+        staged.publish()
         added = dst.stat().st_size - src.stat().st_size if not options.in_place else 0
         calls = handle.calls
     return ConversionResult(
@@ -146,10 +151,17 @@ def plan_pages(source: Source, options: ConversionOptions) -> Plan:
     has_text: list[int] = []
     to_strip: list[int] = []
     for index in selected:
-        if options.mode is Mode.FORCE:
-            to_read.append(index)
-            continue
         with source.doc.page(index) as page:
+            if not page.geometry().visible:  # as PDFium and poppler show it: nothing to read
+                log.warning(
+                    "page %d: its CropBox lies outside its MediaBox, so nothing of it is "
+                    "visible; not read",
+                    index + 1,
+                )
+                continue
+            if options.mode is Mode.FORCE:
+                to_read.append(index)
+                continue
             visible, invisible = page.text_chars()
         born_digital = visible >= VISIBLE_TEXT_THRESHOLD
         if options.mode is Mode.REDO:
@@ -240,13 +252,14 @@ def write_side_outputs(
     assembly: Assembly,
     results: tuple[PageResult, ...],
     options: ConversionOptions,
+    staged: files.Staged,
 ) -> None:
     """The sidecar (what we read, or for a page left alone the text it already had) and the
-    --ocr-json document, each written atomically."""
+    --ocr-json document, written to ``staged`` to be published with the PDF."""
     if options.sidecar is not None:
         pages = [
             r.text if r.status == "ocr" else source.doc.page_text(r.number - 1) for r in results
         ]
-        files.write_atomically(options.sidecar, text.sidecar(pages))
+        staged.write(options.sidecar, text.sidecar(pages))
     if options.ocr_json is not None:
-        files.write_atomically(options.ocr_json, document.dumps(assembly.saved))
+        staged.write(options.ocr_json, document.dumps(assembly.saved))

@@ -6,6 +6,7 @@ spares the conversion one."""
 from __future__ import annotations
 
 import io
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ocr_pdf import files
 from ocr_pdf.cache import open_cache
-from ocr_pdf.errors import BadArgumentsError
+from ocr_pdf.errors import BadArgumentsError, InputFileError
 from ocr_pdf.imaging import EncodedImage
 from ocr_pdf.inputs import open_input
-from ocr_pdf.models import PageText, quad_angle
+from ocr_pdf.models import PageText, Quad, quad_angle
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.pipeline import EngineHandle
 from ocr_pdf.reading import read_page
@@ -26,6 +27,7 @@ from ocr_pdf.rendering import page_images
 BOX = (220, 20, 60)  # crimson: visible on black, white and grey scans alike
 FAINT = (255, 190, 200)
 GAP = 8  # pixels between the two panels
+OUTSET = 0.2  # of a word's height: how far outside its box the outline is drawn
 
 
 def preview(
@@ -45,9 +47,13 @@ def preview(
     src, dst = Path(input_path), Path(output_path)
     options = options or ConversionOptions.from_kwargs(**kwargs)
     store = open_cache(options.cache)
+    # Opened as a conversion opens it: a decompression bomb is refused before PDFium sees it.
     with open_input(src, invalidate_signatures=True) as source, EngineHandle(options) as handle:
         if not 1 <= page <= len(source):
             raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(source)}")
+        with source.doc.page(page - 1) as shown:
+            if not shown.geometry().visible:
+                raise InputFileError(f"--page {page}: nothing of it is visible in {src}")
         engine = handle.engine
         image = next(page_images(source, [page - 1], engine, store, options))
         text, _, cached = read_page(engine, image.image, store, image.page.key)
@@ -71,7 +77,9 @@ def draw_words(image: Image.Image, text: PageText) -> Image.Image:
     draw = ImageDraw.Draw(sheet)
     line = max(1, round(min(width, height) / 600))
     for word in text.words:
-        draw.polygon([(x, y) for x, y in word.quad], outline=BOX, width=line)
+        # Boxes fitted to the ink would hide the letters' edges under the outline: it is
+        # drawn a little outside.
+        draw.polygon(_grown(word.quad, OUTSET), outline=BOX, width=line)
         shifted = [(x + width + GAP, y) for x, y in word.quad]
         draw.polygon(shifted, outline=FAINT, width=line)
         xs = [x for x, _ in shifted]
@@ -87,6 +95,23 @@ def draw_words(image: Image.Image, text: PageText) -> Image.Image:
             anchor="mm",
         )
     return sheet
+
+
+def _grown(quad: Quad, fraction: float) -> list[tuple[float, float]]:
+    """A quad's corners moved outwards by ``fraction`` of its height, along and across it."""
+    (ax, ay), (bx, by), (cx, cy), (dx, dy) = quad
+    ux, uy = bx - ax, by - ay  # along the baseline
+    vx, vy = dx - ax, dy - ay  # down the text
+    along = math.hypot(ux, uy) or 1.0
+    across = math.hypot(vx, vy) or 1.0
+    m = fraction * across
+    ux, uy, vx, vy = ux / along * m, uy / along * m, vx / across * m, vy / across * m
+    return [
+        (ax - ux - vx, ay - uy - vy),
+        (bx + ux - vx, by + uy - vy),
+        (cx + ux + vx, cy + uy + vy),
+        (dx - ux + vx, dy - uy + vy),
+    ]
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:

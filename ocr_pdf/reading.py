@@ -3,6 +3,7 @@ failed pages set aside and the run given up when the service seems down."""
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections import deque
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from ocr_pdf import inkfit, rescue
 from ocr_pdf.cache import PageStore
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import ExitCode, OcrPdfError, PagesFailedError
@@ -76,28 +78,94 @@ def read_page(
 ) -> tuple[PageText, float, bool]:
     """(reading, seconds, from cache): the cached result under ``key``, or the engine's
     reading, timed and cached at once. Called in worker threads, so that a run killed at any
-    moment has kept every page it paid for.
+    moment has kept every page it paid for. Goes through the store's claim, so that a page
+    another worker of a cluster is reading is waited for, not read again.
 
-    An encoded ``image`` made from a render (scaled to the engine's limits) is read, and the
-    words put back in the pixels of the render's ``size``: a reading is always kept in the
-    frame of the page image it identifies, however it was sent. Goes through the store's
-    claim, so that a page another worker of a cluster is reading is waited for, not read
-    again."""
+    The cache keeps the engine's own answer (read again if it found no words on a page that
+    shows print: :mod:`ocr_pdf.rescue`), in the frame of the page image it identifies (an
+    encoded ``image`` made from a render of ``size`` is read, and its words put back in the
+    render's pixels). The words are fitted to their ink (:func:`ocr_pdf.inkfit.refine`) on the
+    way out, on the image the engine read, so that a better fit reaches pages read earlier
+    without paying for them again."""
+    sent = SentImage(image, size)
     with store.claim(key) if store is not None else nullcontext(None) as cached:
         if cached is not None:
-            return cached, 0.0, True
+            return sent.fitted(cached), 0.0, True
         started = time.monotonic()
         if isinstance(image, EncodedImage):
-            text = engine.recognize_encoded(image)
-            width, height = size or (image.width, image.height)
-            if image.scale != 1.0 or (width, height) != (image.width, image.height):
-                text = rescale(text, 1 / image.scale, width, height)
+            if store is None:
+                text = engine.recognize_encoded(image)
+            else:
+                text = engine.recognize_resuming(image, StoredNotes(store, key))
         else:
             text = engine.recognize(image)
+        pixels = None if text.words else sent.pixels()
+        if pixels is not None:
+            text = rescue.reread(engine, pixels, text)
+        text = sent.to_page(text)
         elapsed = time.monotonic() - started
         if store is not None:
             store.put(key, text)
-    return text, elapsed, False
+    return sent.fitted(text), elapsed, False
+
+
+class SentImage:
+    """The image an engine reads and the page image its reading is kept for: the same for
+    rendered pixels and a scan sent as stored; for a render encoded to a service's limits,
+    the encoding's ``scale`` and padding tell one frame from the other. Its pixels are
+    decoded once, when first needed."""
+
+    def __init__(self, image: Image.Image | EncodedImage, size: tuple[int, int] | None) -> None:
+        self.image = image
+        self._pixels = image if isinstance(image, Image.Image) else None
+        self.size = image.size if isinstance(image, Image.Image) else (image.width, image.height)
+        self.page_size = size or self.size
+        self.scale = image.scale if isinstance(image, EncodedImage) else 1.0
+        self._undecodable = False
+
+    def pixels(self) -> Image.Image | None:
+        """The image as the engine saw it, 8-bit grey; None if it cannot be decoded (the
+        reading then keeps the engine's boxes)."""
+        if self._pixels is None and not self._undecodable:
+            assert isinstance(self.image, EncodedImage)
+            try:
+                with Image.open(io.BytesIO(self.image.data)) as opened:
+                    self._pixels = opened.convert("L")
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                log.debug("the image sent cannot be decoded here (%s): boxes kept", exc)
+                self._undecodable = True
+        return self._pixels
+
+    def to_page(self, text: PageText) -> PageText:
+        """A reading of the sent image, in the page image's pixels."""
+        if self.scale == 1.0 and self.page_size == self.size:
+            return text
+        return rescale(text, 1 / self.scale, *self.page_size)
+
+    def fitted(self, text: PageText) -> PageText:
+        """A reading in the page image's pixels, its words fitted to their ink on the sent
+        image."""
+        pixels = self.pixels()
+        if pixels is None or not text.words:
+            return text
+        if self.scale == 1.0 and self.page_size == self.size:
+            return inkfit.refine(text, pixels)
+        sent = rescale(text, self.scale, *self.size)
+        return self.to_page(inkfit.refine(sent, pixels))
+
+
+@dataclass(frozen=True)
+class StoredNotes:
+    """The operation notes of the page under ``key``, kept with its entry in ``store``."""
+
+    store: PageStore
+    key: str
+
+    def pending(self) -> str | None:
+        return self.store.operation(self.key)
+
+    def note(self, operation: str) -> None:
+        self.store.note_operation(self.key, operation)
 
 
 class GiveUpPolicy:

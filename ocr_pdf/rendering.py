@@ -14,19 +14,22 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import wait
 from pathlib import Path
 
-from ocr_pdf import pdf, scans
+from ocr_pdf import pdf
 from ocr_pdf.cache import PageStore, bytes_digest, cache_key, pixel_digest
 from ocr_pdf.engines import choose_dpi
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.inputs import Source
 from ocr_pdf.options import ConversionOptions
+from ocr_pdf.qpdf import scans
 from ocr_pdf.reading import PageImage, RenderedPage
 
 log = logging.getLogger(__name__)
@@ -83,6 +86,21 @@ def _render_in_worker(job: RenderJob) -> PageImage:
     if doc is None:
         doc = _documents[job.path] = pdf.Document(job.path)
     return render(doc, job)
+
+
+def _die_with_parent() -> None:
+    """The worker side, at start: exit when the process that started us is gone. A run killed
+    outright (SIGKILL) cannot stop its workers, which would otherwise wait for work forever,
+    holding its standard error open."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _scan(source: Source, index: int, engine: Engine, dpi: float | None) -> scans.Scan | None:
@@ -160,7 +178,9 @@ def _in_workers(jobs: Iterator[RenderJob | PageImage], workers: int) -> Iterator
     # server process (forkserver; sandboxes that allow no sockets refuse it).
     context = multiprocessing.get_context("spawn")
     pending: deque[Future[PageImage] | PageImage] = deque()
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_die_with_parent
+    ) as pool:
         try:
             for job in jobs:
                 pending.append(

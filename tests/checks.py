@@ -211,3 +211,100 @@ def page_count(path: Path) -> int:
         return len(doc)
     finally:
         doc.close()
+
+
+def every_stream_kept(src: Path, out: Path) -> None:
+    """Assert that every stream of ``src`` is in ``out`` as it was: the same raw (still encoded)
+    bytes under the same filters, the document's XMP metadata included."""
+
+    def streams(path: Path) -> set[tuple[str, str]]:
+        with pikepdf.open(path) as pdf:
+            return {
+                (hashlib.sha256(obj.read_raw_bytes()).hexdigest(), repr(obj.get("/Filter")))
+                for obj in pdf.objects
+                if isinstance(obj, pikepdf.Stream)
+            }
+
+    missing = streams(src) - streams(out)
+    assert not missing, f"{len(missing)} original streams changed: {sorted(missing)[:3]}"
+
+
+def line_height_boxes(truth: TruthPage) -> list[tuple[str, Box]]:
+    """Each word of a generated page with the box born-digital text would highlight: the word's
+    ink from its first to its last dark pixel along the line, across the full height of its
+    line's ink, mapped to the page like the word itself (skew, turn, /Rotate), as axis-aligned
+    bounds in PDF user space. The ink is measured on the upright canvas the page was drawn on."""
+    import numpy as np
+
+    from tests.pagegen import _draw
+
+    canvas, drawn = _draw(truth.spec)
+    ink = np.asarray(canvas) < (truth.spec.background + truth.spec.ink) / 2
+    out: list[tuple[str, Box]] = []
+    drawn_lines = [ln for block in drawn for ln in block]
+    for drawn_line, truth_line in zip(drawn_lines, truth.lines, strict=True):
+        boxes: list[tuple[int, int, int, int] | None] = []
+        for _, quad in drawn_line:
+            # Pillow's text box holds the ink within a pixel; no more, or a close neighbour's
+            # ink would count.
+            x0, y0 = max(int(quad[0][0]) - 1, 0), max(int(quad[0][1]) - 1, 0)
+            x1, y1 = int(quad[2][0]) + 2, int(quad[2][1]) + 2
+            ys, xs = np.nonzero(ink[y0:y1, x0:x1])
+            if len(xs) == 0:
+                boxes.append(None)
+                continue
+            left, top = x0 + int(xs.min()), y0 + int(ys.min())
+            boxes.append((left, top, x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1))
+        real = [b for b in boxes if b is not None]
+        if not real:
+            continue
+        top, bottom = min(b[1] for b in real), max(b[3] for b in real)
+        for (_, quad), box, word in zip(drawn_line, boxes, truth_line, strict=True):
+            if box is None:
+                continue
+            corners = [
+                _canvas_to_user(quad, word.user_quad, x, y)
+                for x in (box[0], box[2])
+                for y in (top, bottom)
+            ]
+            xs_, ys_ = [p[0] for p in corners], [p[1] for p in corners]
+            out.append((word.text, (min(xs_), min(ys_), max(xs_), max(ys_))))
+    return out
+
+
+def _canvas_to_user(quad: QuadT, user: QuadT, x: float, y: float) -> tuple[float, float]:
+    """A point of the upright canvas on the page: the affine map that took the word's drawn
+    box ``quad`` to its ``user`` quad."""
+    (qx0, qy0), _, (qx1, qy1), _ = quad
+    tl, tr, _br, bl = user
+    s = (x - qx0) / max(qx1 - qx0, 1e-9)
+    t = (y - qy0) / max(qy1 - qy0, 1e-9)
+    return (
+        tl[0] + s * (tr[0] - tl[0]) + t * (bl[0] - tl[0]),
+        tl[1] + s * (tr[1] - tl[1]) + t * (bl[1] - tl[1]),
+    )
+
+
+def selection_ious(path: Path, index: int, truth: TruthPage) -> list[float]:
+    """For each word of a generated page found in the output with its exact text, the IoU of
+    its selection box (the union of its pypdfium2 character boxes) with its
+    :func:`line_height_boxes` box; the best of the output words with that text."""
+    cjk = any(b.cjk for b in truth.spec.blocks)
+    words: dict[str, list[Box]] = {}
+    text, box = "", None
+    for ch, b in [*char_boxes_with_spaces(path, index), (" ", (0.0, 0.0, 0.0, 0.0))]:
+        if ch.isspace() or (cjk and text):
+            if text and box:
+                words.setdefault(text, []).append(box)
+            text, box = "", None
+            if ch.isspace():
+                continue
+        text += ch
+        box = b if box is None else (min(box[0], b[0]), min(box[1], b[1]),
+                                     max(box[2], b[2]), max(box[3], b[3]))  # fmt: skip
+    out = []
+    for word, goal in line_height_boxes(truth):
+        best = max((iou(b, goal) for b in words.get(word, [])), default=0.0)
+        if best > 0:
+            out.append(best)
+    return out

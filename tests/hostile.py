@@ -1,13 +1,15 @@
 """Hostile and unusual input PDFs, generated: bilevel scans in CCITT G4 and JBIG2, a document
 with forms, annotations, links, bookmarks and metadata, a signed one, a PDF/A one, a broken
-cross-reference table, no pages at all. Each is built with pikepdf from first principles, so
-the tests need no binary fixtures."""
+cross-reference table, no pages at all, compressed XMP, decompression bombs. Each is built with
+pikepdf (or by hand) from first principles, so the tests need no binary fixtures."""
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
+import zlib
 from pathlib import Path
 
 import pikepdf
@@ -232,3 +234,150 @@ def write(folder: Path, name: str, data: bytes) -> Path:
     path = folder / name
     path.write_bytes(data)
     return path
+
+
+@functools.cache
+def bomb(size: int = 1 << 30, prefix: bytes = b"", fill: bytes = b"\0") -> bytes:
+    """``prefix`` then ``fill`` up to ``size`` bytes in all, compressed twice with Flate: 1 GiB
+    in about 1.5 KB. The inner stream repeats one compressed 4 MiB block (after a full flush
+    the compressor starts afresh, so each block compresses to the same bytes), which takes a
+    second rather than ten."""
+    block = fill * ((1 << 22) // len(fill))
+    count = (size - len(prefix)) // len(block)
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -15)  # raw: the zlib wrapping is ours
+    head = deflate.compress(prefix) + deflate.flush(zlib.Z_FULL_FLUSH)
+    piece = deflate.compress(block) + deflate.flush(zlib.Z_FULL_FLUSH)
+    checksum = zlib.adler32(prefix)
+    for _ in range(count):
+        checksum = zlib.adler32(block, checksum)
+    once = b"\x78\xda" + head + piece * count + deflate.flush() + checksum.to_bytes(4, "big")
+    return zlib.compress(once, 9)
+
+
+def _double_flate(pdf: pikepdf.Pdf, data: bytes, **keys: object) -> pikepdf.Stream:
+    stream = pikepdf.Stream(pdf, data)
+    stream.Filter = Array([Name.FlateDecode, Name.FlateDecode])
+    for key, value in keys.items():
+        stream[Name(f"/{key}")] = value
+    return stream
+
+
+def _save_raw(pdf: pikepdf.Pdf) -> bytes:
+    """Saved without decoding or recompressing anything."""
+    return _save(
+        pdf,
+        compress_streams=False,
+        stream_decode_level=pikepdf.StreamDecodeLevel.none,
+        object_stream_mode=pikepdf.ObjectStreamMode.disable,
+        fix_metadata_version=False,
+    )
+
+
+def with_xmp(scan: bytes, data: bytes, filters: list[Name]) -> bytes:
+    """``scan`` with XMP metadata stored as ``data`` through ``filters``. qpdf always writes a
+    document's XMP decoded, so it is saved under a stand-in name put back in the bytes."""
+    pdf = pikepdf.open(io.BytesIO(scan))
+    stream = pikepdf.Stream(pdf, data)
+    stream.Type, stream.Subtype, stream.Filter = Name("/Metadatb"), Name.XML, Array(filters)
+    pdf.Root[Name("/Metadatb")] = stream
+    return _save_raw(pdf).replace(b"/Metadatb", b"/Metadata")
+
+
+def compressed_xmp_pdf(scan: bytes) -> bytes:
+    """``scan`` with ordinary XMP metadata, compressed with Flate as most producers do."""
+    packet = rich_xmp_packet()
+    return with_xmp(scan, zlib.compress(packet, 9), [Name.FlateDecode])
+
+
+def rich_xmp_packet() -> bytes:
+    pdf = pikepdf.new()
+    with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+        meta["dc:title"] = "Invoice 4711"
+        meta["dc:creator"] = ["Scanner 3000"]
+        meta["dc:description"] = "A scanned invoice, filed by the accounts department."
+    return bytes(pdf.Root.Metadata.read_bytes())
+
+
+def metadata_bomb_pdf(scan: bytes) -> bytes:
+    return with_xmp(scan, bomb(), [Name.FlateDecode, Name.FlateDecode])
+
+
+def content_bomb_pdf(scan: bytes) -> bytes:
+    """``scan`` whose first page draws one more content stream: 1 GiB of NUL bytes (blanks to
+    a PDF parser) in 1.8 KB."""
+    pdf = pikepdf.open(io.BytesIO(scan))
+    pdf.pages[0].contents_add(_double_flate(pdf, bomb()))
+    return _save_raw(pdf)
+
+
+def form_bomb_pdf(scan: bytes) -> bytes:
+    """``scan`` whose last page draws a form XObject whose content is the bomb."""
+    pdf = pikepdf.open(io.BytesIO(scan))
+    page = pdf.pages[-1]
+    form = _double_flate(pdf, bomb(), Type=Name.XObject, Subtype=Name.Form)
+    form.BBox = Array([0, 0, 10, 10])
+    page.obj.Resources.XObject = Dictionary(Im0=page.obj.Resources.XObject.Im0, Fx0=form)
+    page.contents_add(pikepdf.Stream(pdf, b"q /Fx0 Do Q"))
+    return _save_raw(pdf)
+
+
+def object_stream_bomb_pdf(disguise: bytes = b"") -> bytes:
+    """A one-page PDF whose catalog, page tree and page sit in an object stream padded to
+    1 GiB (2 KB of file): qpdf and PDFium decode it whole as they open the file. Written by
+    hand: a PDF library would not write such a stream. ``disguise`` goes at the start of the
+    stream's dictionary; ``#`` escapes and long white space are also used when it is given."""
+    objects = [
+        b"<< /Type /Catalog /Pages 3 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 3 0 R /MediaBox [0 0 612 792] >>",
+    ]
+    offsets, body = [], b""
+    for obj in objects:
+        offsets.append(len(body))
+        body += obj + b"\n"
+    index = b" ".join(b"%d %d" % (n + 2, at) for n, at in enumerate(offsets)) + b"\n"
+    data = bomb(prefix=index + body, fill=b" ")
+    out = b"%PDF-1.5\n%\xe2\xe3\xcf\xd3\n"
+    stream_at = len(out)
+    kind, space = (b"/Obj#53tm", b" " * 100_000) if disguise else (b"/ObjStm", b" ")
+    out += (
+        b"1 0 obj" + space + b"<< " + disguise + b" /Type" + space + kind
+        + b" /N 3 /First %d /Filter [/Fl#61teDecode /FlateDecode] /Length %d >>\nstream\n"
+        % (len(index), len(data))
+    )  # fmt: skip
+    out += data + b"\nendstream\nendobj\n"
+    xref_at = len(out)
+    rows = [(0, 0, 65535), (1, stream_at, 0), (2, 1, 0), (2, 1, 1), (2, 1, 2), (1, xref_at, 0)]
+    table = b"".join(struct.pack(">BIH", *row) for row in rows)
+    out += b"5 0 obj\n<< /Type /XRef /Size 6 /W [1 4 2] /Root 2 0 R /Length %d >>\nstream\n" % len(
+        table
+    )
+    return out + table + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
+
+
+def repeated_form_pdf(scan: bytes, times: int = 200, lines: int = 50_000) -> bytes:
+    """``scan`` whose last page draws one form of ``lines`` lines (1 MB) ``times`` times (3 KB
+    of file: PDFium parses the form at each use, 200 MB and 2.6 GB of memory for 200)."""
+    pdf = pikepdf.open(io.BytesIO(scan))
+    page = pdf.pages[-1]
+    drawing = b"10 20 m 300 400 l S\n" * lines
+    form = pikepdf.Stream(pdf, zlib.compress(drawing, 9))
+    form.Type, form.Subtype, form.Filter = Name.XObject, Name.Form, Name.FlateDecode
+    form.BBox = Array([0, 0, 10, 10])
+    page.obj.Resources.XObject = Dictionary(Im0=page.obj.Resources.XObject.Im0, Fx0=form)
+    draws = zlib.compress(b"q /Fx0 Do Q\n" * times, 9)
+    page.contents_add(pikepdf.Stream(pdf, draws, Filter=Name.FlateDecode))
+    return _save_raw(pdf)
+
+
+def self_drawing_form_pdf(scan: bytes) -> bytes:
+    """``scan`` whose last page draws a form that draws itself twice: PDFium stops only 40
+    levels down, 2 to the 40th draws later."""
+    pdf = pikepdf.open(io.BytesIO(scan))
+    page = pdf.pages[-1]
+    form = pikepdf.Stream(pdf, b"q 0.5 0 0 0.5 0 0 cm /Fx0 Do /Fx0 Do Q")
+    form.Type, form.Subtype, form.BBox = Name.XObject, Name.Form, Array([0, 0, 10, 10])
+    form.Resources = Dictionary(XObject=Dictionary(Fx0=form))
+    page.obj.Resources.XObject = Dictionary(Im0=page.obj.Resources.XObject.Im0, Fx0=form)
+    page.contents_add(pikepdf.Stream(pdf, b"q /Fx0 Do Q"))
+    return _save_raw(pdf)

@@ -33,6 +33,7 @@ class Block:
     size: int = 22
     cjk: bool = False  # characters are words, no spaces (as Azure reports CJK)
     font: str | None = None  # a TrueType file; None = Pillow's bundled font (reproducible)
+    space: float = 1.0  # the gap between words, in widths of the font's space
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,8 @@ class PageSpec:
     margin: float = 0.0
     dirty_ctm: bool = False
     noise: bool = False
+    background: int = 255  # grey level of the paper (the corners a skew uncovers stay white)
+    ink: int = 20  # grey level of the print
 
 
 @dataclass
@@ -107,7 +110,7 @@ _TRANSPOSE_CW = {
 
 def _draw(spec: PageSpec) -> tuple[Image.Image, list[list[list[tuple[str, QuadT]]]]]:
     w, h = round(spec.width_in * spec.dpi), round(spec.height_in * spec.dpi)
-    img = Image.new("L", (w, h), 255)
+    img = Image.new("L", (w, h), spec.background)
     draw = ImageDraw.Draw(img)
     blocks = []
     for block in spec.blocks:
@@ -120,9 +123,10 @@ def _draw(spec: PageSpec) -> tuple[Image.Image, list[list[list[tuple[str, QuadT]
             tokens = list(text.replace(" ", "")) if block.cjk else text.split(" ")
             for tok in tokens:
                 left, top, right, bottom = draw.textbbox((x, y), tok, font=font)
-                draw.text((x, y), tok, font=font, fill=20)
+                draw.text((x, y), tok, font=font, fill=spec.ink)
                 words.append((tok, ((left, top), (right, top), (right, bottom), (left, bottom))))
-                x += font.getlength(tok) + (block.size * 0.12 if block.cjk else font.getlength(" "))
+                gap = block.size * 0.12 if block.cjk else font.getlength(" ") * block.space
+                x += font.getlength(tok) + gap
             lines.append(words)
             y += round(block.size * 1.5)
         blocks.append(lines)

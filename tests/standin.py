@@ -64,12 +64,16 @@ class StandIn:
     calls: list[dict[str, Any]] = field(default_factory=list)
     running_polls: int = 1  # "running" answers before an operation succeeds
     fail_operations: bool = False  # operations end with status "failed"
+    # Legacy /ocr puts every line of the page in one region, listed top to bottom: the lines
+    # of side-by-side columns interleave (the service's regions are blocks of its choosing).
+    one_region: bool = False
     operations: dict[str, dict[str, Any]] = field(default_factory=dict)
     latency: float = 0.0  # seconds each answer takes
     limit: tuple[int, float] | None = None  # at most (calls, per seconds), else 429
     rejected: int = 0
     arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
     delivered: Counter[str] = field(default_factory=Counter)  # page name -> results served
+    submitted: Counter[str] = field(default_factory=Counter)  # page name -> Read/DI operations
 
     def __post_init__(self) -> None:
         standin = self
@@ -180,10 +184,13 @@ class StandIn:
 
     def _delivered(self, image: Image.Image) -> None:
         """Count a real result served for the page ``image`` shows (faults replace results)."""
+        self._count(self.delivered, image)
+
+    def _count(self, counter: Counter[str], image: Image.Image) -> None:
         match = self._match(image)
         if match is not None:
             with self._lock:
-                self.delivered[match[0].spec.name] += 1
+                counter[match[0].spec.name] += 1
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[Any, ...]:
         """(status, body, headers[, reset]) for one POST."""
@@ -256,6 +263,7 @@ class StandIn:
         if kind in ("read", "di"):
             op = str(uuid.uuid4())
             self.operations[op] = {"kind": kind, "image": image, "polls": 0}
+            self._count(self.submitted, image)  # what Azure bills for an operation
             where = (
                 f"/vision/v3.2/read/analyzeResults/{op}"
                 if kind == "read"
@@ -466,7 +474,7 @@ class StandIn:
             x1, y1 = math.ceil(max(p[0] for p in pts)), math.ceil(max(p[1] for p in pts))
             return f"{x0},{y0},{x1 - x0},{y1 - y0}"
 
-        regions = []
+        regions: list[dict[str, Any]] = []
         for block in reversed(page.blocks):  # service order is not reading order
             lines = [
                 {
@@ -476,6 +484,15 @@ class StandIn:
                 for ln in block
             ]
             regions.append({"boundingBox": box([wd for ln in block for wd in ln]), "lines": lines})
+        if self.one_region:
+
+            def top(line: dict[str, Any]) -> tuple[int, int]:
+                x, y = (int(v) for v in line["boundingBox"].split(",")[:2])
+                return y, x
+
+            everything = [wd for b in page.blocks for ln in b for wd in ln]
+            lines = sorted((ln for r in regions for ln in r["lines"]), key=top)
+            regions = [{"boundingBox": box(everything), "lines": lines}]
         return {
             "language": "en",
             "textAngle": math.radians(angle),

@@ -205,6 +205,40 @@ def test_a_killed_worker_leaves_its_document_to_another(tmp_path: Path) -> None:
     assert len(standin.delivered) == 30
 
 
+@pytest.mark.slow
+def test_a_killed_worker_s_operations_are_polled_not_paid_again(tmp_path: Path) -> None:
+    """Read 3.2 bills a page when it is submitted: the operations the killed worker had in
+    flight are noted in the shared cache, and its heir polls them instead of paying again."""
+    truths = documents(tmp_path, [12], "polled")
+    with redis_server() as url, StandIn(key=FAKE_KEY, pages=truths, running_polls=2) as standin:
+        env = cluster_env(url, FAKE_KEY, celery_config(tmp_path))
+        doomed = Worker("doomed", env, tmp_path / "doomed.log").wait_ready()
+        command = [sys.executable, "-m", "ocr_pdf", "enqueue", "--engine", "azure-read",
+                   "--endpoint", standin.endpoint, "--dpi", "100", "--jobs", "3",
+                   "--split-pages", "0", "--wait", str(tmp_path / "polled0.pdf"),
+                   str(tmp_path / "out")]  # fmt: skip
+        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+        client = subprocess.Popen(command, env=env, **pipes)  # type: ignore[call-overload]
+        deadline = time.monotonic() + 60
+        in_flight: set[str] = set()
+        while time.monotonic() < deadline:
+            in_flight = set(standin.submitted) - set(standin.delivered)
+            if len(standin.delivered) >= 3 and len(in_flight) >= 2:
+                break
+            time.sleep(0.02)
+        time.sleep(0.2)  # each operation is noted as its submission returns
+        doomed.kill()
+        heir = Worker("heir", env, tmp_path / "heir.log").wait_ready()
+        try:
+            err = client.communicate(timeout=180)[1]
+        finally:
+            heir.stop()
+    assert client.returncode == 0, err
+    assert len(in_flight) >= 2  # killed with operations paid for and not yet read
+    same_text(tmp_path / "out" / "polled0.pdf", truths)
+    assert len(standin.submitted) == 12 and set(standin.submitted.values()) == {1}
+
+
 def test_a_429_pauses_every_process_calling_the_endpoint(tmp_path: Path) -> None:
     probe = (
         "import sys, time\n"

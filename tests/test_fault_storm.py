@@ -168,3 +168,51 @@ def test_a_service_that_is_down_is_not_hammered(
     # Each page tried once and retried four times; then no more calls.
     assert calls == tried * 5, calls
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
+
+
+LOST = {"error": {"code": "NotFound", "message": "Operation not found."}}
+
+
+@pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+@pytest.mark.parametrize("engine", ["azure-read", "azure-di"])
+@pytest.mark.parametrize("lost", [1, 2])
+def test_an_operation_the_service_lost_is_submitted_once_more(
+    engine: str,
+    lost: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    fast_retries: None,
+) -> None:
+    """A poll answering 404 (the service restarted and forgot the operation) is a page
+    failure, not a wrong endpoint: the page is submitted once more, then given up (exit 7,
+    never 9, which tells a batch script to stop for good), never paid for endlessly."""
+    monkeypatch.setenv("AZURE_VISION_KEY", FAKE_KEY)
+    data, truths = make_pdf(
+        [PageSpec("lost", (Block(30, 30, ("a page the service forgot",)),), 3, 2)]
+    )
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(data)
+    out = tmp_path / "out.pdf"
+    with StandIn(key=FAKE_KEY, pages=truths) as standin:
+        # Each submission is answered normally; its first poll finds the operation gone.
+        standin.faults.extend([None, Fault(404, LOST)] * lost)
+        rc = main(
+            [str(src), str(out), "--endpoint", standin.endpoint, "--engine", engine,
+             "--dpi", "100", "--no-cache", "-q"]
+        )  # fmt: skip
+        submitted = sum(1 for call in standin.calls if call["bytes"])
+        delivered = dict(standin.delivered)
+    err = capsys.readouterr().err
+    assert submitted == 2, standin.calls
+    if lost == 1:
+        assert rc == 0, err
+        assert delivered == {"lost": 1}
+        assert checks.page_text(out, 0) == checks.expected_text(truths[0])
+        return
+    assert rc == ExitCode.ocr_engine_error, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ocr-pdf: error: page 1"), err
+    assert "lost the operation" in lines[0] and "--endpoint" not in lines[0], err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
+    assert hashlib.sha256(src.read_bytes()).digest() == hashlib.sha256(data).digest()

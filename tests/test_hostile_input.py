@@ -6,18 +6,26 @@ annotations, links, bookmarks and metadata, a signed one, a PDF/A one, pages 200
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pikepdf
 import pytest
 from pikepdf import Name
 
-from ocr_pdf import PageText, make_searchable, pdf
+from ocr_pdf import Engine, EngineConfig, PageText, get_engine, make_searchable, pdf
 from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
 from ocr_pdf.models import Line, Word, quad_from_box
 from tests import checks, hostile
+from tests.conftest import ROOT
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.test_errors import assert_clean_failure, digest
 from tests.test_local_engines import has_local
@@ -224,3 +232,170 @@ def test_tesseract_reads_a_strip_wider_than_it_can_take(tmp_path: Path) -> None:
     assert main([str(src), str(out), "--engine", "tesseract", "-q"]) == 0
     assert "Banner" in checks.page_text(out, 0)
     assert hashlib.sha256(src.read_bytes()).digest() == hashlib.sha256(data).digest()
+
+
+BOX_TEXT = ("Odd page boxes", "words on their ink")
+BOX_SPEC = PageSpec("boxes", (Block(60, 60, BOX_TEXT),), 5, 3)
+"""A 5 x 3 inch scan (360 x 216 pt) drawn at the origin of user space."""
+
+ODD_BOXES: dict[str, tuple[list[float], list[float] | None, int]] = {
+    # name: (MediaBox, CropBox or None, /Rotate), corners in the order the file gives them
+    "inverted MediaBox": ([360, 216, 0, 0], None, 0),
+    "inverted MediaBox, turned": ([360, 216, 0, 0], None, 90),
+    "zero-area MediaBox": ([0, 0, 0, 0], None, 0),  # viewers show a US Letter page
+    "zero-width MediaBox": ([50, 0, 50, 216], None, 0),
+    "MediaBox below the origin": ([-200, -100, 360, 216], None, 0),
+    "CropBox partly outside": ([0, 0, 360, 216], [20, 10, 500, 400], 0),
+    "CropBox inverted": ([0, 0, 360, 216], [340, 200, 15, 5], 270),
+    "both inverted": ([360, 216, -20, -30], [350, 210, 10, 5], 180),
+    # Only on the page tree's root, which PDFium's box getters do not look at.
+    "inherited MediaBox": ([-100, -50, 400, 300], None, 0),
+}
+
+
+def _with_boxes(
+    data: bytes, media: list[float], crop: list[float] | None, rotate: int, inherit: bool
+) -> bytes:
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        page = doc.pages[0].obj
+        if inherit:
+            del page[Name.MediaBox]
+            doc.Root.Pages.MediaBox = pikepdf.Array(media)
+        else:
+            page.MediaBox = pikepdf.Array(media)
+        if crop is not None:
+            page.CropBox = pikepdf.Array(crop)
+        if rotate:
+            page.Rotate = rotate
+        out = io.BytesIO()
+        doc.save(out)
+        return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def local_engine() -> Iterator[Engine]:
+    """One RapidOCR for the module's conversions: its models load once."""
+    engine = get_engine("local", EngineConfig())
+    yield engine
+    engine.close()
+
+
+@has_local
+@pytest.mark.parametrize(
+    "case",
+    # A turned page makes RapidOCR try every orientation: several seconds.
+    [pytest.param(c, marks=pytest.mark.slow) if ODD_BOXES[c][2] else c for c in ODD_BOXES],
+)
+def test_odd_page_boxes_put_words_on_their_ink(
+    case: str, tmp_path: Path, local_engine: Engine
+) -> None:
+    """Boxes are read as viewers read them (corners in any order, the CropBox intersected
+    with the MediaBox, an empty MediaBox taken as US Letter): each word lands on its ink."""
+    data, (truth,) = make_pdf([BOX_SPEC])
+    boxes = _with_boxes(data, *ODD_BOXES[case], inherit=case.startswith("inherited"))
+    src = hostile.write(tmp_path, "boxes.pdf", boxes)
+    before = digest(src)
+    out = tmp_path / "out.pdf"
+    result = make_searchable(src, out, engine=local_engine, dpi=150, cache=False)
+    assert result.pages[0].status == "ocr"
+    assert digest(src) == before
+    # The words read (in some order: a page turned by /Rotate reads sideways), on their ink.
+    text = checks.page_text(out, 0)
+    got, expected = ("".join(sorted("".join(t.split()))) for t in (text, " ".join(BOX_TEXT)))
+    assert checks.cer(got, expected) < 0.1, text
+    assert checks.share_on_words(out, 0, truth) > 0.95
+    assert checks.render(out, 0) == checks.render(src, 0)
+
+
+@has_local
+def test_a_crop_box_outside_the_media_box_shows_nothing_and_is_not_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """PDFium and poppler show nothing of such a page: it is left as it is, said in one line,
+    and the other pages are read."""
+    data, truths = make_pdf([BOX_SPEC, BOX_SPEC])
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        doc.pages[1].obj.CropBox = pikepdf.Array([400, 300, 500, 400])  # beside the page
+        buffer = io.BytesIO()
+        doc.save(buffer)
+    src = hostile.write(tmp_path, "cropped-away.pdf", buffer.getvalue())
+    out = tmp_path / "out.pdf"
+    rc, err = ocr(src, out, capsys)
+    assert rc == 0, err
+    warning, summary = err.splitlines()
+    assert "page 2" in warning and "CropBox" in warning and "not read" in warning, err
+    assert "1 page(s) OCRed" in summary and "1 not selected" in summary, err
+    assert checks.share_on_words(out, 0, truths[0]) > 0.95
+    assert checks.page_text(out, 1) == ""
+    checks.original_streams_kept(src, out)
+
+
+# -- decompression bombs, and the original's streams kept as they are ------------------------
+
+
+def test_compressed_xmp_and_every_other_stream_are_kept_as_they_are(
+    scan: bytes, tmp_path: Path
+) -> None:
+    src = hostile.write(tmp_path, "xmp.pdf", hostile.compressed_xmp_pdf(scan))
+    out = tmp_path / "out.pdf"
+    make_searchable(src, out, engine=Middle(), cache=False)
+    with pikepdf.open(src) as before, pikepdf.open(out) as after:
+        kept, original = after.Root.Metadata, before.Root.Metadata
+        assert repr(kept.Filter) == repr(original.Filter) == repr(pikepdf.Array([Name.FlateDecode]))
+        assert kept.read_raw_bytes() == original.read_raw_bytes()  # not written decoded
+        assert kept.Type == Name.Metadata and kept.Subtype == Name.XML
+        assert after.open_metadata().get("dc:title") == "Invoice 4711"
+    checks.every_stream_kept(src, out)
+    assert "middle" in checks.page_text(out, 1)
+
+
+BOMBS = {
+    "XMP metadata": (hostile.metadata_bomb_pdf, "XMP metadata decodes to more than"),
+    "a content stream": (hostile.content_bomb_pdf, "page 1 decodes to more than"),
+    "a form XObject": (hostile.form_bomb_pdf, "page 2 decodes to more than"),
+    "an object stream": (lambda _: hostile.object_stream_bomb_pdf(), "object and cross-ref"),
+    "a form drawn 200 times": (hostile.repeated_form_pdf, "page 2 decodes to more than"),
+    "a form that draws itself": (hostile.self_drawing_form_pdf, "page 2 decodes to more than"),
+}
+
+
+@pytest.mark.parametrize("where", list(BOMBS))
+def test_decompression_bombs_are_refused_at_once_in_little_memory(
+    where: str, scan: bytes, tmp_path: Path
+) -> None:
+    """A 2 KB stream that decodes to 1 GiB: exit 2 with one line in seconds, under an
+    address-space limit of 1.5 GB (it took up to 137 s and 9.6 GB), nothing written. No
+    service is called: the endpoint is a closed port."""
+    make, needle = BOMBS[where]
+    src = hostile.write(tmp_path, "bomb.pdf", make(scan))
+    before = digest(src)
+    env = {**os.environ, "AZURE_VISION_KEY": "stand-in-key", "PYTHONPATH": str(ROOT)}
+    limit = 1_500_000_000
+
+    def bounded() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "ocr_pdf", str(src), str(tmp_path / "out.pdf"),
+         "--engine", "azure-ocr", "--endpoint", "http://127.0.0.1:9"],
+        env=env, capture_output=True, text=True, timeout=120, preexec_fn=bounded,
+    )  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert done.returncode == ExitCode.input_file, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("ocr-pdf: error: ")
+    assert needle in done.stderr and "decompression bomb" in done.stderr, done.stderr
+    assert elapsed < 20, elapsed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bomb.pdf"]
+    assert digest(src) == before
+
+
+def test_a_form_drawn_a_few_times_is_fine(scan: bytes, tmp_path: Path) -> None:
+    """A letterhead or stamp drawn several times: within the bound, converted as usual."""
+    stamps = hostile.repeated_form_pdf(scan, times=5, lines=2000)
+    src = hostile.write(tmp_path, "stamps.pdf", stamps)
+    out = tmp_path / "out.pdf"
+    result = make_searchable(src, out, engine=Middle(), cache=False, dpi=100)
+    assert [p.status for p in result.pages] == ["ocr", "ocr"]
+    assert "middle" in checks.page_text(out, 1)
+    checks.every_stream_kept(src, out)

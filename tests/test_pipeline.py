@@ -128,6 +128,7 @@ def test_public_api_is_pinned() -> None:
             "OcrEngineError",
             "OcrPdfError",
             "OperationFailedError",
+            "OperationLostError",
             "OutputInvalidError",
             "PageResult",
             "PageText",
@@ -221,3 +222,25 @@ def test_every_script_comes_back_as_recognised(tmp_path: Path) -> None:
 def create_scripted(config: object) -> ScriptedEngine:
     """An entry-point style factory: (EngineConfig) -> engine."""
     return ScriptedEngine()
+
+
+def test_colour_pages_render_as_their_luminance(tmp_path: Path) -> None:
+    """Engines get 8-bit grey pages: colour drawn on a page arrives as its luminance (red
+    ink is dark grey, yellow nearly white), whatever colour space it was drawn in."""
+    from reportlab.pdfgen import canvas
+
+    from ocr_pdf import pdf
+
+    src = tmp_path / "colours.pdf"
+    page = canvas.Canvas(str(src), pagesize=(400, 100))
+    colours = [(1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (1.0, 1.0, 0.0)]
+    for i, rgb in enumerate(colours):
+        page.setFillColorRGB(*rgb)
+        page.rect(i * 100, 0, 100, 100, stroke=0, fill=1)
+    page.save()
+    with pdf.Document(src) as doc, doc.page(0) as p:
+        image = p.render(72)
+    assert image.mode == "L" and image.size == (400, 100)
+    for i, (r, g, b) in enumerate(colours):
+        expected = 255 * (0.299 * r + 0.587 * g + 0.114 * b)
+        assert abs(image.getpixel((i * 100 + 50, 50)) - expected) <= 3  # type: ignore[operator]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
+import pikepdf
 import pytest
 from PIL import Image
 
 from ocr_pdf import preview
 from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
+from tests import hostile
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.test_local_engines import has_local
 
@@ -59,4 +62,33 @@ def test_preview_of_a_page_that_is_not_there(
         rc == ExitCode.bad_args
         and err.strip() == f"ocr-pdf: error: --page 3: {src} has pages 1 to 1"
     )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
+
+
+@has_local
+def test_preview_of_a_page_with_nothing_visible(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, _ = make_pdf([SPEC])
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        doc.pages[0].obj.CropBox = pikepdf.Array([900, 900, 950, 950])  # beside the page
+        doc.save(tmp_path / "scan.pdf")
+    src = tmp_path / "scan.pdf"
+    rc = main(["preview", str(src), "--page", "1", "-o", str(tmp_path / "p.png"), "-q"])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.input_file, err
+    assert err.strip() == f"ocr-pdf: error: --page 1: nothing of it is visible in {src}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
+
+
+def test_preview_refuses_a_decompression_bomb(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, _ = make_pdf([SPEC])
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(hostile.content_bomb_pdf(data))
+    rc = main(["preview", str(src), "--page", "1", "-o", str(tmp_path / "p.png"), "-q"])
+    err = capsys.readouterr().err
+    assert rc == ExitCode.input_file, err
+    assert err.count("\n") == 1 and "decompression bomb" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]

@@ -39,7 +39,8 @@ from tests.standin import StandIn
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 
 DPI = 200
-CANVAS = PageSpec("canvas", two_columns(size=30), width_in=4.5, height_in=3.2, dpi=DPI)
+# Columns with a clear gutter (at size 30 the first lines would touch across it).
+CANVAS = PageSpec("canvas", two_columns(size=24), width_in=4.5, height_in=3.2, dpi=DPI)
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def scan_page(
     is) and of the page as displayed (a render)."""
     canvas, blocks = _draw(CANVAS)
     storage = STORAGES[placement.storage]
-    stored = canvas.transpose(storage.transpose) if storage.transpose else canvas
+    # FLIP_LEFT_RIGHT is 0: test for None, not truth.
+    stored = canvas if storage.transpose is None else canvas.transpose(storage.transpose)
     cw, ch = canvas.size
     k = 72 / DPI * placement.scale
     width, height = cw * k, ch * k

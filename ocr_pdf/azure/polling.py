@@ -3,8 +3,9 @@ the asynchronous APIs (Read 3.2, Document Intelligence)."""
 
 from __future__ import annotations
 
+import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from PIL import Image
@@ -13,16 +14,23 @@ from ocr_pdf.azure import envelope
 from ocr_pdf.azure.apis import Api
 from ocr_pdf.azure.credentials import on_loopback
 from ocr_pdf.azure.transport import AzureTransport, json_body
-from ocr_pdf.engines.base import Engine, EngineConfig
+from ocr_pdf.engines.base import Engine, EngineConfig, OperationNotes
 from ocr_pdf.errors import (
     ConfigurationError,
     OperationFailedError,
+    OperationLostError,
+    ServiceConfigurationError,
     ServiceResponseError,
     ServiceUnavailableError,
 )
 from ocr_pdf.geometry import rescale
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.models import PageText
+
+if TYPE_CHECKING:
+    import requests
+
+log = logging.getLogger(__name__)
 
 POLL_INTERVAL = 1.0
 """Seconds between polls of an asynchronous operation when the service names no wait (the
@@ -131,7 +139,7 @@ class AsyncOperations:
         sets the next wait; the whole operation is bounded by POLL_DEADLINE."""
         deadline = time.monotonic() + POLL_DEADLINE
         while True:
-            response = self.transport.request("GET", url, expect_json=True)
+            response = self._poll(url, what)
             body = json_body(response, what)
             status = str(body.get("status", "")).lower() if isinstance(body, dict) else ""
             if status == "succeeded":
@@ -154,6 +162,22 @@ class AsyncOperations:
                     f"{what}: the operation did not finish within {POLL_DEADLINE:.0f} s"
                 )
             self.transport.sleep(wait)
+
+    def _poll(self, url: str, what: str) -> requests.Response:
+        """One poll. A 404 or 410 here is not a wrong endpoint (the submission to it was
+        accepted): the service lost the operation, having restarted or expired it."""
+        try:
+            return self.transport.request("GET", url, expect_json=True)
+        except ServiceConfigurationError as err:
+            if err.status not in (404, 410):
+                raise
+            raise OperationLostError(
+                f"{what}: the service lost the operation (HTTP {err.status} when polling it; "
+                "it may have restarted)",
+                status=err.status,
+                code=err.code,
+                request_id=err.request_id,
+            ) from None
 
 
 class PollingEngine(AzureEngine):
@@ -183,6 +207,31 @@ class PollingEngine(AzureEngine):
         raise NotImplementedError
 
     def recognize_encoded(self, image: EncodedImage) -> PageText:
-        data, kind = image.data, self.content_type(image)
-        url = self.operations.submit(self.api.path, self.params, data, kind)
-        return self.parse(self.operations.wait(url, self.what), image.width, image.height)
+        return self.parse(self._analyze(image, None), image.width, image.height)
+
+    def recognize_resuming(self, image: EncodedImage, notes: OperationNotes) -> PageText:
+        return self.parse(self._analyze(image, notes), image.width, image.height)
+
+    def _analyze(self, sent: EncodedImage, notes: OperationNotes | None) -> Any:
+        """The succeeded operation's body: the one ``notes`` holds if the service still has
+        it (a run killed while polling paid for it already), else a new one, noted as soon
+        as it is submitted. An operation the service lost is submitted once more (the page is
+        paid for twice at most); lost again, the page fails."""
+        earlier = notes.pending() if notes is not None else None
+        if earlier is not None and same_service(earlier, self.transport.endpoint):
+            try:
+                return self.operations.wait(earlier, self.what)
+            except (OperationLostError, OperationFailedError, ServiceUnavailableError) as gone:
+                log.info("%s (an operation submitted before); submitting the page again", gone)
+        try:
+            return self.operations.wait(self._submit(sent, notes), self.what)
+        except OperationLostError as lost:
+            log.info("%s; submitting the page again", lost)
+        return self.operations.wait(self._submit(sent, notes), self.what)
+
+    def _submit(self, sent: EncodedImage, notes: OperationNotes | None) -> str:
+        kind = self.content_type(sent)
+        url = self.operations.submit(self.api.path, self.params, sent.data, kind)
+        if notes is not None:
+            notes.note(url)
+        return url

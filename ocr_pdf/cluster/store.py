@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import redis
 
+from ocr_pdf.cache import NOTE_SECONDS
 from ocr_pdf.costs import spent
 from ocr_pdf.errors import BadPageData, SharedStateError
 from ocr_pdf.formats.pagejson import page_from_dict, page_to_dict
@@ -115,9 +116,24 @@ class RedisPages:
     def put(self, key: str, page: PageText) -> None:
         data = zlib.compress(json.dumps(page_to_dict(page), ensure_ascii=False).encode())
         try:
-            self.client.set(f"{PREFIX}page:{key}", data, ex=ENTRY_SECONDS)
+            with self.client.pipeline() as both:
+                both.set(f"{PREFIX}page:{key}", data, ex=ENTRY_SECONDS)
+                both.delete(f"{PREFIX}operation:{key}")
+                both.execute()
         except redis.RedisError as exc:  # as with a folder: costs a re-read later, no more
             log.warning("cannot write the shared OCR cache at %s (%s)", where(self.url), exc)
+
+    def operation(self, key: str) -> str | None:
+        with guarded(self.url):
+            url = self.client.get(f"{PREFIX}operation:{key}")
+        return url.decode() if isinstance(url, bytes) else None
+
+    def note_operation(self, key: str, url: str) -> None:
+        # Kept as long as the service keeps the result worth polling, then dropped by Redis.
+        try:
+            self.client.set(f"{PREFIX}operation:{key}", url, ex=NOTE_SECONDS)
+        except redis.RedisError as exc:  # costs the page's price again if this worker dies
+            log.warning("cannot note an operation at %s (%s)", where(self.url), exc)
 
     @contextmanager
     def claim(self, key: str) -> Iterator[PageText | None]:

@@ -91,6 +91,21 @@ class Recognizer(Protocol):
     def recognize(self, image: Image.Image) -> PageText: ...
 
 
+class OperationNotes(Protocol):
+    """Where an engine that submits a page and polls for its result notes the operation while
+    it runs (the OCR cache's entry for the page), so that whoever reads the page next (the same
+    command run again after a kill, another worker of a cluster) polls that operation instead
+    of paying for the page again. Engines never see where the note is kept."""
+
+    def pending(self) -> str | None:
+        """The operation noted for this page and still worth polling, if any."""
+        ...
+
+    def note(self, operation: str) -> None:
+        """Remember ``operation`` (the URL to poll) as this page's."""
+        ...
+
+
 class Engine:
     """Base of every engine: the whole contract the pipeline relies on, with defaults.
 
@@ -118,6 +133,9 @@ class Engine:
     - ``accepts`` and ``recognize_encoded(image)``: engines that read encoded images (a
       service) say which they take as they are (formats, sizes, bytes); a scanned page whose
       own image fits is then sent as stored, with no render and no re-encoding.
+    - ``recognize_resuming(image, notes)``: ``recognize_encoded`` for engines whose calls
+      outlive the caller (submit, then poll): the operation is noted in ``notes`` once
+      submitted, and one noted earlier is polled instead of submitting again.
     - ``saved_dpi(index)``, ``saved_as_image(index)``: how a page was read before (the replay
       engine: at which resolution, or from its scan's own image).
     - ``review(text)``: a warning about a reading, if it looks wrong in a way the engine
@@ -141,6 +159,11 @@ class Engine:
         """The words of an encoded image that ``accepts`` takes, in its pixels (``image.width``
         x ``image.height``, origin top-left, y down)."""
         raise NotImplementedError
+
+    def recognize_resuming(self, image: EncodedImage, notes: OperationNotes) -> PageText:
+        """``recognize_encoded``, picking up the operation ``notes`` holds for the page; the
+        default, for engines that answer in the call that sends the page, ignores it."""
+        return self.recognize_encoded(image)
 
     @property
     def cache_id(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import shutil
 import subprocess
@@ -11,14 +12,18 @@ from functools import lru_cache
 
 from PIL import Image
 
+from ocr_pdf import ink
 from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines, rescale
 from ocr_pdf.models import Line, PageText, Word, quad_from_box
 
+log = logging.getLogger(__name__)
+
 INSTALL_HINT = "install Tesseract (Debian/Ubuntu: apt-get install tesseract-ocr)"
 TIMEOUT = 300  # seconds per page: a hung tesseract must not hang a batch
 MAX_SIDE = 32000  # pixels; tesseract's own limit is 32767
+BLOCK_PSM = 6  # page segmentation mode "a single uniform block of text"
 
 # -l values in the spellings users bring (ISO 639-1 and Azure's) mapped to Tesseract's.
 LANGUAGE_CODES = {
@@ -101,7 +106,8 @@ class TesseractEngine(Engine):
 
     @property
     def cache_id(self) -> str:
-        return f"tesseract|{_version(self.exe)}|{self.languages}|psm{self.psm}"
+        # "+6": a page that shows print but reads empty is read again as one block.
+        return f"tesseract|{_version(self.exe)}|{self.languages}|psm{self.psm}+6"
 
     def recognize(self, image: Image.Image) -> PageText:
         # Tesseract refuses images over 32767 pixels a side (a 200-inch strip at 300 dpi).
@@ -110,10 +116,25 @@ class TesseractEngine(Engine):
             size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
             page = self.recognize(image.resize(size, Image.Resampling.LANCZOS))
             return rescale(page, 1 / factor, image.width, image.height)
+        page = self._read(image, self.psm)
+        if page.words or self.psm == BLOCK_PSM or ink.text_box(image) is None:
+            return page
+        # Its page layout analysis gave up ("Empty page!!") on a page that shows print: a clean,
+        # slightly skewed page on light grey paper does it. Read as one block, it reads.
+        again = self._read(image, BLOCK_PSM)
+        log.info(
+            "tesseract --psm %d found no words on a page that shows print; --psm %d found %d",
+            self.psm,
+            BLOCK_PSM,
+            len(again.words),
+        )
+        return again
+
+    def _read(self, image: Image.Image, psm: int) -> PageText:
         buf = io.BytesIO()
         image.save(buf, "PNG", compress_level=1)
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-        cmd = [self.exe, "stdin", "stdout", "-l", self.languages, "--psm", str(self.psm), "tsv"]
+        cmd = [self.exe, "stdin", "stdout", "-l", self.languages, "--psm", str(psm), "tsv"]
         try:
             done = subprocess.run(
                 cmd,

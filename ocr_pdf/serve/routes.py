@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ocr_pdf.azure import image_analysis, legacy_ocr, read
 from ocr_pdf.azure.apis import IMAGE_ANALYSIS, LEGACY_OCR, READ, Api
 from ocr_pdf.models import PageText
+from ocr_pdf.reading import read_page
 from ocr_pdf.serve import images, language
 from ocr_pdf.serve.exchange import TOO_BIG, TOO_SLOW, Exchange
 from ocr_pdf.serve.replies import (
@@ -108,9 +109,11 @@ async def _receive_image(
 
 
 def _recognize(app: ServeApp, data: bytearray) -> PageText | None:
-    """Runs on the engine's thread: the page read from ``data``, None if it does not decode."""
+    """Runs on the engine's thread: the page read from ``data`` as a conversion reads it (a
+    page that reads empty read again, the words fitted to their ink, as Azure's boxes hug
+    the words), None if it does not decode."""
     image = images.decode(data)
-    return None if image is None else app.engine.recognize(image)
+    return None if image is None else read_page(app.engine, image, None, "")[0]
 
 
 def _answer_job(

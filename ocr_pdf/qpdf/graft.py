@@ -1,19 +1,22 @@
-"""pikepdf: lay text-layer pages over original pages, leaving every original object as it was."""
+"""pikepdf, writing side: lay text-layer pages over original pages, leaving every original object
+as it was (reading the input is original's)."""
 
 from __future__ import annotations
 
 import io
 import logging
 import re
+import secrets
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
 import pikepdf
 from pikepdf import Dictionary, Name
 
-from ocr_pdf.errors import EncryptedPdfError, InputFileError
+from ocr_pdf.errors import OutputInvalidError
 
 log = logging.getLogger(__name__)
 
@@ -60,24 +63,6 @@ def _own_resources(page: pikepdf.Page) -> pikepdf.Dictionary:
     return own
 
 
-def open_original(path: Path) -> pikepdf.Pdf:
-    """Open the input for grafting. A file qpdf can repair (a broken cross-reference table, say)
-    is used as repaired (see :func:`repairs`); one it cannot is an input error."""
-    try:
-        pdf = pikepdf.open(path)
-    except pikepdf.PasswordError:
-        raise EncryptedPdfError.for_file(path) from None
-    except pikepdf.PdfError as exc:
-        raise InputFileError(f"{path}: the PDF is damaged and cannot be repaired ({exc})") from None
-    if pdf.is_encrypted:
-        pdf.close()
-        raise EncryptedPdfError.for_file(path, owner_password_only=True)
-    if len(pdf.pages) == 0:
-        pdf.close()
-        raise InputFileError(f"{path}: the PDF has no pages")
-    return pdf
-
-
 def standalone_layer(layer_pdf: bytes, font: str = "/F1") -> bytes:
     """The first page of a text layer PDF as a one-page PDF with one content stream and its
     one font named ``font``: the shape OCRmyPDF's sandwich grafting expects (it copies only
@@ -103,44 +88,6 @@ def standalone_layer(layer_pdf: bytes, font: str = "/F1") -> bytes:
         out = io.BytesIO()
         pdf.save(out)
         return out.getvalue()
-
-
-def repairs(pdf: pikepdf.Pdf) -> str | None:
-    """What qpdf had to repair to open the file (its first warning), or None if nothing."""
-    warnings = pdf.get_warnings()
-    return str(warnings[0]) if warnings else None
-
-
-def is_signed(pdf: pikepdf.Pdf) -> bool:
-    """Whether the document carries a digital signature: a filled signature field, or
-    certification permissions (/Perms). Any change to the pages invalidates it."""
-    if Name.Perms in pdf.Root:
-        return True
-    form: Any = pdf.Root.get(Name.AcroForm)
-    if not isinstance(form, pikepdf.Dictionary):
-        return False
-    pending = list(form.get(Name.Fields, pikepdf.Array()))
-    seen = 0
-    while pending and seen < 100_000:  # a bound, in case the field tree loops
-        seen += 1
-        field = pending.pop()
-        if not isinstance(field, pikepdf.Dictionary):
-            continue
-        if field.get(Name.FT) == Name.Sig and field.get(Name.V) is not None:
-            return True
-        pending.extend(field.get(Name.Kids, pikepdf.Array()))
-    return False
-
-
-def claimed_pdfa(pdf: pikepdf.Pdf) -> str | None:
-    """The PDF/A part and conformance the XMP metadata claims (``"2B"``), or None."""
-    try:
-        meta = pdf.open_metadata(set_pikepdf_as_editor=False)
-        part = meta.get("pdfaid:part")
-        level = meta.get("pdfaid:conformance") or ""
-    except Exception:  # unreadable XMP: as good as no claim for our purposes
-        return None
-    return f"{part}{level}" if part else None
 
 
 class Placement(NamedTuple):
@@ -184,13 +131,68 @@ def graft(
             page.contents_add(pikepdf.Stream(original, b"q\n"), prepend=True)
             draw = f"q 1 0 0 1 {_number(x0)} {_number(y0)} cm {name} Do Q\n".encode()
             page.contents_add(pikepdf.Stream(original, b"\n" + closing + draw))
-        original.save(
-            output,
-            compress_streams=False,
-            stream_decode_level=pikepdf.StreamDecodeLevel.none,
-            object_stream_mode=pikepdf.ObjectStreamMode.preserve,
-            fix_metadata_version=False,
+        with _metadata_as_it_is(original) as stand_in:
+            original.save(
+                output,
+                compress_streams=False,
+                stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                object_stream_mode=pikepdf.ObjectStreamMode.preserve,
+                fix_metadata_version=False,
+            )
+    if stand_in is not None:
+        if isinstance(output, Path):
+            with output.open("r+b") as stream:
+                _put_back(stream, stand_in)
+        else:
+            _put_back(output, stand_in)
+
+
+_TYPE = b"/Metadata"
+
+
+@contextmanager
+def _metadata_as_it_is(pdf: pikepdf.Pdf) -> Iterator[bytes | None]:
+    """Keep the document's XMP stream as it is in the saved file.
+
+    qpdf writes the catalog's /Metadata stream decoded whatever the save options (so that tools
+    can read it; a 1.8 KB Flate bomb becomes 1 GB), but only while its /Type is /Metadata.
+    During the save its /Type is a one-off name of the same length, which the caller then puts
+    back in the written bytes (:func:`_put_back`): a stream's dictionary is always written as
+    text, outside object streams and filters. Yields that name (None when there is nothing
+    to keep)."""
+    stream = pdf.Root.get(Name.Metadata)
+    if not isinstance(stream, pikepdf.Stream) or stream.get(Name.Type) != Name.Metadata:
+        yield None
+        return
+    stand_in = "/" + secrets.token_hex((len(_TYPE) - 1) // 2)
+    stream.Type = Name(stand_in)
+    try:
+        yield stand_in.encode()
+    finally:
+        stream.Type = Name.Metadata
+
+
+def _put_back(output: BinaryIO, stand_in: bytes) -> None:
+    """Write /Metadata over the one occurrence of ``stand_in`` in the saved ``output``."""
+    output.flush()
+    output.seek(0)
+    found, offset, tail = [], 0, b""
+    while chunk := output.read(1 << 20):
+        data = tail + chunk
+        start = data.find(stand_in)
+        while start >= 0:
+            found.append(offset - len(tail) + start)
+            start = data.find(stand_in, start + 1)
+        tail = data[-(len(stand_in) - 1) :]
+        offset += len(chunk)
+    if len(found) != 1:  # a random name, so never seen: but never patch blindly
+        raise OutputInvalidError(
+            f"the metadata stream's type is found {len(found)} times in the output; nothing "
+            "was written"
         )
+    output.seek(found[0])
+    output.write(_TYPE)
+    output.seek(0, io.SEEK_END)
 
 
 def _number(value: float) -> str:

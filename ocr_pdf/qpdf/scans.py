@@ -2,7 +2,7 @@
 (a JPEG, or PNG data stored as Flate with PNG predictors) with the map from its pixels to the
 page, so they can be sent to an engine as they are: no render, no decode, no re-encode.
 
-Read with pikepdf from the original (the module graft.py opens); every page that holds anything
+Read with pikepdf from the original (the one graft writes onto); every page that holds anything
 else (text, paths, more images, masks, annotations, unusual colour spaces or filters), or whose
 image is stored mirrored (it would read as mirror writing), gives None and is rendered
 instead."""

@@ -1,0 +1,47 @@
+"""Geometry of a page's words on image pixels (stdlib only): rotations, text direction and
+skew (:mod:`ocr_pdf.geometry.plane`) and reading order (:mod:`ocr_pdf.geometry.order`).
+Pixels: origin top-left, y down; angles in degrees clockwise. Import the names from here."""
+
+from ocr_pdf.geometry.order import (
+    GUTTER,
+    PROSE,
+    ROW,
+    SECTION_BREAK,
+    group_lines,
+    order_blocks,
+    reading_order,
+)
+from ocr_pdf.geometry.plane import (
+    Box,
+    axis_aligned,
+    box_skew,
+    dominant_angle,
+    line_direction,
+    rescale,
+    rotate_point,
+    rotate_quad,
+    scale_quad,
+    text_angle,
+    weighted_median,
+)
+
+__all__ = [
+    "GUTTER",
+    "PROSE",
+    "ROW",
+    "SECTION_BREAK",
+    "Box",
+    "axis_aligned",
+    "box_skew",
+    "dominant_angle",
+    "group_lines",
+    "line_direction",
+    "order_blocks",
+    "reading_order",
+    "rescale",
+    "rotate_point",
+    "rotate_quad",
+    "scale_quad",
+    "text_angle",
+    "weighted_median",
+]

@@ -1,0 +1,134 @@
+"""One line of a text layer laid out: its direction and font size from its words' quads, each
+word's place along it, slightly skewed lines set level, and the writer that suits its
+direction on the displayed page. PDF points, origin bottom-left, y up."""
+
+from __future__ import annotations
+
+import math
+
+from reportlab.pdfgen.textobject import PDFTextObject
+
+from ocr_pdf import fonts
+from ocr_pdf.models import Line, Word, needs_space
+from ocr_pdf.textlayer.one_string import write_as_one_string
+from ocr_pdf.textlayer.operators import LineLayout, Place
+from ocr_pdf.textlayer.word_by_word import write_word_by_word
+
+_DESCENT_FRACTION = -fonts.DESCENT / fonts.UNITS_PER_EM
+_MIN_SIZE = 0.5  # points; smaller boxes are noise, and some readers choke on near-zero sizes
+
+
+def write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
+    """Write one line: one font size for all its words (extractors join words into lines by
+    baseline and size), each word stretched over its own extent along the line."""
+    words = [w for w in line.words if w.text]
+    frame = _line_frame(words)
+    if frame is None or frame[3] < _MIN_SIZE:
+        return
+    cos, sin, bottom, size = frame
+    baseline = bottom + _DESCENT_FRACTION * size
+    places = [(*_span(w, cos, sin), baseline) for w in words]
+    # Direction as displayed: /Rotate turns the page clockwise.
+    r = math.radians(rotation)
+    leftwards = cos * math.cos(r) + sin * math.sin(r) < 0
+    snapped = None if leftwards else _snap(cos, sin)
+    if snapped:
+        cos, sin = snapped
+        places = _level(words, places, cos, sin, size)
+    places = _close_unspaced(words, places)
+    text.setFont(fonts.FONT_NAME, size)
+    layout = LineLayout(words, places, cos, sin, size)
+    if leftwards:
+        write_as_one_string(text, layout)
+    else:
+        write_word_by_word(text, layout)
+
+
+def _level(
+    words: list[Word], places: list[Place], cos: float, sin: float, size: float
+) -> list[Place]:
+    """The places of a slightly skewed line written along the axis (cos, sin), each word
+    centred on its own ink and as long as it was along the skewed baseline.
+
+    Poppler (pdftotext, Evince, paperless) splits words whose characters climb, so "Report"
+    at 4.5 degrees came out as "Repo" and "rt". Words are short, so each box still sits on
+    its word."""
+    lengths = [end - start for start, end, _ in places]  # along the true, skewed baseline
+    centres = [(sum(x for x, _ in w.quad) / 4, sum(y for _, y in w.quad) / 4) for w in words]
+    alongs = [cx * cos + cy * sin for cx, cy in centres]
+    acrosses = [-cx * sin + cy * cos for cx, cy in centres]
+    baselines = [b + (_DESCENT_FRACTION - 0.5) * size for b in _shared(acrosses, size)]
+    return [(a - n / 2, a + n / 2, b) for a, n, b in zip(alongs, lengths, baselines, strict=True)]
+
+
+def _shared(centres: list[float], size: float) -> list[float]:
+    """Word centres (across a snapped line) evened out: consecutive words share their mean
+    while none strays more than 0.12 of the size from it (an x-height word's ink is about
+    half the size tall, so its characters stay on it). Extractors break a line where
+    the baseline jumps, so jumps happen only where the skew has climbed that far."""
+    out: list[float] = []
+    run: list[float] = []
+    for c in centres:
+        trial = [*run, c]
+        mean = sum(trial) / len(trial)
+        if run and max(abs(x - mean) for x in trial) > 0.12 * size:
+            out.extend([sum(run) / len(run)] * len(run))
+            trial = [c]
+        run = trial
+    out.extend([sum(run) / len(run)] * len(run))
+    return out
+
+
+def _close_unspaced(words: list[Word], places: list[Place]) -> list[Place]:
+    """Stretch each word that is not followed by a space (CJK characters) up to the next one:
+    poppler reads any visible gap between characters as a space."""
+    out = list(places)
+    for i in range(len(words) - 1):
+        if not needs_space(words[i].text, words[i + 1].text):
+            start, end, base = out[i]
+            out[i] = (start, max(end, out[i + 1][0]), base)
+    return out
+
+
+SNAP_DEGREES = 8.0
+"""Lines within this angle of horizontal or vertical are written axis-aligned."""
+
+
+def _snap(cos: float, sin: float) -> tuple[float, float] | None:
+    """The axis direction nearest to (cos, sin) when the line is skewed by at most
+    SNAP_DEGREES from it (None when already on an axis or skewed further)."""
+    angle = math.degrees(math.atan2(sin, cos))
+    axis = float(round(angle / 90) * 90)
+    if angle == axis or abs(angle - axis) > SNAP_DEGREES:
+        return None
+    if axis % 180:
+        # PDFium breaks a line after every word of text set exactly vertical by a snapped
+        # line on a /Rotate 90 page (seen on samples/minutes-two-columns.pdf, page 2); a
+        # hundredth of a degree off the axis avoids that and changes nothing visible.
+        axis += 0.01
+    a = math.radians(axis)
+    return math.cos(a), math.sin(a)
+
+
+def _line_frame(words: list[Word]) -> tuple[float, float, float, float] | None:
+    """Baseline direction (cos, sin) of a line, the offset of its bottom edge across that
+    direction, and its height, all in points: the words' quads projected on the line's axes.
+
+    The direction is the width-weighted mean of the words' baselines."""
+    dx = dy = 0.0
+    for w in words:
+        (tlx, tly), (trx, try_), (brx, bry), (blx, bly) = w.quad
+        dx += (brx - blx) + (trx - tlx)
+        dy += (bry - bly) + (try_ - tly)
+    norm = math.hypot(dx, dy)
+    if norm == 0:
+        return None
+    cos, sin = dx / norm, dy / norm
+    across = [-x * sin + y * cos for w in words for x, y in w.quad]
+    return cos, sin, min(across), max(across) - min(across)
+
+
+def _span(word: Word, cos: float, sin: float) -> tuple[float, float]:
+    """Where a word starts and ends along the baseline direction (points)."""
+    along = [x * cos + y * sin for x, y in word.quad]
+    return min(along), max(along)
