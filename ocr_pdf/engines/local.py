@@ -15,7 +15,7 @@ from PIL import Image
 from ocr_pdf.engines import ppocr, textlines
 from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.engines.orientation import LineVote, turn_from_lines, unturn
-from ocr_pdf.engines.scripts import foreign_letters
+from ocr_pdf.engines.scripts import foreign_letters, unspaced_letters
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Quad, Word
@@ -300,17 +300,25 @@ def _rescaled(page: PageText, width: int, height: int) -> PageText:
 
 
 def looks_unread(page: PageText) -> bool:
-    """Whether most lines read as fragments: every word of two letters or fewer, read with
-    little confidence. That is what the model makes of a script it was not trained on (a
-    Russian line comes out as ":" or ","), and never what it makes of text it reads."""
+    """Whether many lines read as fragments, with little confidence: every word of two letters
+    or fewer, or mostly letters of neither Latin nor Chinese and Japanese script. That is what
+    the model makes of a script it was not trained on (a Russian line comes out as ":" or ",",
+    a Greek one as Greek-looking pieces), and never what it makes of text it reads."""
     lines = [ln for ln in page.lines if ln.words]
     if len(lines) < 2:
         return False
 
     def fragment(line: Line) -> bool:
         confidences = [w.confidence or 0.0 for w in line.words]
+        confidence = sum(confidences) / len(confidences)
+        # Short pieces (a Russian line read as ":" and ","), or letters of a script the model
+        # guesses at (a Greek line read as Greek-looking fragments, "ζωτην", "ελυγ"). Text it
+        # reads comes with 0.97 and more, short words included ("No. 5").
+        text = "".join(w.text for w in line.words)
         short = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
-        return short and sum(confidences) / len(confidences) < 0.9
+        if short:
+            return confidence < 0.95
+        return confidence < 0.9 and foreign_letters(text) > unspaced_letters(text)
 
     fragments = sum(fragment(ln) for ln in lines)
     return fragments >= 2 and fragments >= 0.2 * len(lines)

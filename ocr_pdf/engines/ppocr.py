@@ -17,6 +17,7 @@ from ocr_pdf.engines.scripts import unspaced
 from ocr_pdf.engines.textlines import LINE_WIDTH
 
 WORD_GAP = 5  # columns between two characters that make them two words (PaddleOCR's rule)
+SENTENCE_MARKS = frozenset(".,;:!?)]")
 CLS_SIZE = (48, 192)  # the 0/180 classifier's input: height, and the width lines are fitted to
 
 
@@ -131,19 +132,23 @@ def _pieces(
     character of a script written without spaces, Chinese or Japanese, is a word of its own),
     each spanning from half a character's pitch before its first character's column to half
     after its last."""
+    steps = [
+        cols[i] - cols[i - 1]
+        for i in range(1, len(chars))
+        if not (chars[i].isspace() or chars[i - 1].isspace())
+    ]
+    pitch = float(np.median(steps)) if steps else columns / max(len(chars), 1)
     groups: list[list[int]] = [[]]
     for i, ch in enumerate(chars):
         if ch.isspace():
             groups.append([])
         elif unspaced(ch):
             groups += [[i], []]
-        elif i and cols[i] - cols[i - 1] > WORD_GAP:
+        elif i and _unnamed_space(chars[i - 1], ch, cols[i] - cols[i - 1], pitch):
             groups.append([i])  # a space too narrow for the model to name ("1.The")
         else:
             groups[-1].append(i)
     groups = [g for g in groups if g]
-    steps = [cols[g[k + 1]] - cols[g[k]] for g in groups for k in range(len(g) - 1)]
-    pitch = float(np.median(steps)) if steps else columns / max(len(chars), 1)
     pieces = []
     for g in groups:
         start = max(0.0, cols[g[0]] + 0.5 - pitch / 2) / columns
@@ -151,6 +156,16 @@ def _pieces(
         confidence = sum(scores[i] for i in g) / len(g)
         pieces.append(Piece("".join(chars[i] for i in g), confidence, start, min(end, 1.0)))
     return tuple(pieces)
+
+
+def _unnamed_space(before: str, ch: str, gap: int, pitch: float) -> bool:
+    """Whether a gap of ``gap`` columns between two characters is a space the model did not
+    name: wider than WORD_GAP anywhere, or after a sentence's punctuation, half again the line's
+    character pitch before a letter or digit ("1.The", "end,and"; "e.g.", "1,000" and "U.S."
+    are set tight)."""
+    if gap > WORD_GAP:
+        return True
+    return before in SENTENCE_MARKS and ch.isalnum() and gap >= 1.5 * pitch
 
 
 class Classifier:

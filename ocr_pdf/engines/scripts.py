@@ -45,3 +45,9 @@ def unspaced(ch: str) -> bool:
     """Whether ``ch`` is of a script written without spaces between words (Chinese characters,
     Japanese kana): each such character is then a word of its own."""
     return unicodedata.name(ch, "").startswith(("CJK", "HIRAGANA", "KATAKANA"))
+
+
+def unspaced_letters(text: str) -> int:
+    """How many characters of ``text`` are of a script written without spaces (Chinese,
+    Japanese), which the model reads."""
+    return sum(1 for ch in text if unspaced(ch))
