@@ -77,7 +77,9 @@ def test_int8_models_are_built_here_from_the_wheel(
     engine = local.RapidOcrEngine()
     assert engine.precision == "int8"
     built = sorted(p.name for p in tmp_path.iterdir())
-    assert len(built) == 2 and all(".int8-" in name for name in built), built
+    # The detector, the recognizer, and the recognizer's Latin-only copy (int8.latin_model).
+    assert len(built) == 3 and all(".int8-" in name for name in built), built
+    assert sum(".latin-" in name for name in built) == 1, built
     for name in built:  # both load, and hold 8-bit weights
         session = onnxruntime.InferenceSession(str(tmp_path / name))
         assert session.get_inputs()[0].name == "x"
