@@ -233,7 +233,9 @@ class EngineHandle:
     def engine(self) -> Engine:
         if self._engine is None:
             chosen = self.options.engine
-            config = replace(self.options.engine_config(), billing=self.budget)
+            config = replace(
+                self.options.engine_config(), billing=self.budget, workers=self.options.jobs
+            )
             if chosen is None or isinstance(chosen, str):
                 self._engine = get_engine(chosen, config)
             else:

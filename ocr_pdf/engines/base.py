@@ -25,7 +25,11 @@ class EngineConfig:
     ``language`` is the user's ``-l`` value (None = the engine's default). ``timeout`` is in
     seconds per HTTP call. ``key`` is kept out of repr so that it never lands in a log.
     ``billing`` is the run's budget of billable calls, charged by the transport of a paid
-    service (engines pass the config on and never look at it)."""
+    service (engines pass the config on and never look at it). ``workers`` is how many pages
+    the caller reads at once with the engine when it chose that itself (``-j``; None: the
+    engine's ``default_jobs``): an engine that spreads one page over several cores can give
+    each page the cores the other workers leave free (``local``). Neither is in the
+    fingerprint: they change when and how fast an answer comes, not what it says."""
 
     language: str | None = None
     endpoint: str | None = None
@@ -37,6 +41,7 @@ class EngineConfig:
     timeout: float = 60.0
     key: str | None = field(default=None, repr=False)
     billing: Budget | None = field(default=None, repr=False, compare=False)
+    workers: int | None = None
 
     @classmethod
     def from_environment(cls, **overrides: object) -> EngineConfig:

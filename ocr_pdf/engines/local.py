@@ -1,16 +1,21 @@
-"""The bundled offline engine `local`: RapidOCR with the models that ship inside its wheel."""
+"""The bundled offline engine `local`: PaddleOCR's PP-OCRv6 models from RapidOCR's wheel, run
+on onnxruntime (see :mod:`ocr_pdf.engines.ppocr` and :mod:`ocr_pdf.engines.textlines`)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from importlib import util as importlib_util
 from pathlib import Path
-from typing import Any
 
+import numpy as np
 from PIL import Image
 
+from ocr_pdf.engines import ppocr, textlines
 from ocr_pdf.engines.base import Engine, EngineConfig
+from ocr_pdf.engines.orientation import LineVote, turn_from_lines, unturn
+from ocr_pdf.engines.scripts import foreign_letters, unspaced_letters
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Quad, Word
@@ -20,9 +25,11 @@ log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install '.[local]' in a checkout of ocr-pdf ('ocr-pdf[local]' from an index)"
 
 # The wheel's multilingual PP-OCRv6 models: detection, and recognition of CJK and Latin scripts
-# (its character set has no Cyrillic, Greek-only or Arabic support worth the name).
+# (its character set has no Cyrillic, Greek-only or Arabic support worth the name), and the
+# small 0/180 line classifier that only the orientation check uses.
 DET_MODEL = "PP-OCRv6_det_small.onnx"
 REC_MODEL = "PP-OCRv6_rec_small.onnx"
+CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 
 # -l values this model reads, in the spellings users bring (ours, Azure's, Tesseract's).
 LANGUAGES = {
@@ -32,84 +39,125 @@ LANGUAGES = {
     "hun", "ro", "ron", "tr", "tur", "hr", "hrv", "sl", "slv", "et", "est", "lv", "lav", "lt",
     "lit", "sr-latn", "id", "ind", "vi", "vie", "ca", "cat", "la", "lat",
 }  # fmt: skip
+CJK = {"zh", "zh-hans", "zh-hant", "ch", "chi_sim", "chi_tra", "ja", "jpn"}
 
-# Detection runs on the page scaled so that its longer side is this many pixels; recognition
-# still reads the crops at full resolution. Measured on 300 dpi letter pages on 2 cores:
-# detection at full resolution took 3.4 s, at 1280 px 0.8 s, at 1024 px 0.5 s, with the same
-# error rate on 10-13 pt text (recognition, ~1.3 s for 300 words, is then the larger part).
+# Detection runs on the page scaled so that its longer side is this many pixels. Measured on
+# 300 dpi letter pages on 2 cores: detection at full resolution took 3.4 s, at 1280 px 0.8 s,
+# at 1024 px 0.5 s, with the same error rate on 10-13 pt text.
 DETECTION_SIDE = 1024
+# Lines are cut out for reading from the page scaled to at most this (PaddleOCR's own bound):
+# the recognizer scales every line to 48 pixels high anyway.
+READ_SIDE = 2000
+TEXT_SCORE = 0.5  # lines read with less mean confidence are dropped (PaddleOCR's default)
+
+# Lines whose crops the orientation classifier sees: the longest ones, which say the most.
+PROBE_LINES = 24
+# When the classifier's vote is close, this many lines are read both ways to decide.
+CHECK_LINES = 4
+# With no language given, this many lines spread over the page are read with the whole
+# character set first: when none holds a letter of another script than Latin, the rest of
+# the page is read with the Latin-only classifier.
+SAMPLE_LINES = 6
+
+PRECISIONS = ("int8", "float")
+PRECISION_ENV = "OCR_PDF_LOCAL_PRECISION"
+"""Set to "float" to run the wheel's float models as they are (slower; for comparison)."""
 
 
 def _models_dir() -> Path:
     spec = importlib_util.find_spec("rapidocr")
     if spec is None or not spec.submodule_search_locations:
         raise MissingDependencyError(
-            f"the local engine needs RapidOCR: {INSTALL_HINT} (or choose --engine tesseract)"
+            f"the local engine needs RapidOCR's models: {INSTALL_HINT} (or choose --engine "
+            "tesseract)"
         )
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
-class RapidOcrEngine(Engine):
-    """RapidOCR (PaddleOCR models on onnxruntime), word-level results.
+def _choose_models(models: Path, precision: str) -> tuple[Path, Path, Path | None, str]:
+    """(detector, recognizer, Latin-only recognizer or None, precision actually used): the
+    int8 copies when they can be had (built on first use), else the wheel's float models."""
+    det, rec = models / DET_MODEL, models / REC_MODEL
+    try:
+        from ocr_pdf.engines import int8
 
-    Its text-direction classifier stays off: with it on, whole upright lines were misread as
-    upside down and dropped. The engine declares itself ``upright_only``, so pages whose text
-    is sideways or upside down are handled by :mod:`ocr_pdf.engines.orientation` around it."""
+        if precision == "int8":
+            det, rec = int8.int8_model(det, "det"), int8.int8_model(rec, "rec")
+        return det, rec, int8.latin_model(rec), precision
+    except (OSError, MissingDependencyError) as exc:
+        # A read-only cache folder or a missing onnx package costs speed, never the run.
+        log.warning("the local engine runs its slower float models: %s", exc)
+        return models / DET_MODEL, models / REC_MODEL, None, "float"
+
+
+class RapidOcrEngine(Engine):
+    """PaddleOCR's models (as RapidOCR ships them) on onnxruntime, word-level results, any
+    orientation.
+
+    Each page is read on one thread, ``default_jobs`` pages at once (one per core): on two
+    cores, onnxruntime spreading one page over both threads cost 35% more CPU per page than
+    one thread per page, since these models' layers are too small to split well. When the
+    pipeline reads fewer pages at once (``EngineConfig.workers``, from -j), each page gets the
+    cores left over.
+
+    Pages whose text is sideways or upside down are found before recognition (see
+    :func:`ocr_pdf.engines.orientation.turn_from_lines`): the 0/180 classifier is only asked
+    about the page as a whole, never allowed to flip single lines (which, per line, misread
+    whole upright lines as upside down). Hence ``upright_only`` is False: the registry's
+    :class:`~ocr_pdf.engines.orientation.OrientationCorrected`, which reads a turned page up
+    to five times, is not needed around it."""
 
     name = "local"
-    default_jobs = 1  # onnxruntime already spreads one page over every core
     render_dpi = None  # the scan's own resolution: recognition rescales every crop anyway
-    upright_only = True
+    upright_only = False  # turned pages are found before reading (see above)
 
-    def __init__(self, threads: int = 0, config: EngineConfig | None = None) -> None:
+    def __init__(
+        self, threads: int = 0, precision: str | None = None, config: EngineConfig | None = None
+    ) -> None:
         super().__init__(config)
         models = _models_dir()
-        missing = [m for m in (DET_MODEL, REC_MODEL) if not (models / m).is_file()]
+        missing = [m for m in (DET_MODEL, REC_MODEL, CLS_MODEL) if not (models / m).is_file()]
         if missing:
             # RapidOCR would fetch a missing model from the internet; we never do.
             raise MissingDependencyError(
                 f"RapidOCR's wheel at {models} lacks {', '.join(missing)}; ocr-pdf never "
                 f"downloads models: reinstall with {INSTALL_HINT}"
             )
+        precision = precision or os.environ.get(PRECISION_ENV) or "int8"
+        if precision not in PRECISIONS:
+            raise ConfigurationError(
+                f"{PRECISION_ENV}={precision!r}: use one of {', '.join(PRECISIONS)}"
+            )
         try:
-            from rapidocr import RapidOCR
+            import onnxruntime  # noqa: F401
         except ImportError as exc:
             raise MissingDependencyError(
-                f"the local engine cannot load RapidOCR ({exc}); {INSTALL_HINT}"
+                f"the local engine cannot load onnxruntime ({exc}); {INSTALL_HINT}"
             ) from None
-        threads = threads or os.cpu_count() or 1
-        from importlib.metadata import version
-
+        cores = os.cpu_count() or 1
+        workers = min(self.config.workers or cores, cores)
+        threads = threads or max(1, cores // workers)
+        self.default_jobs = max(1, cores // threads)
+        det, rec, latin, self.precision = _choose_models(models, precision)
+        self._detector = ppocr.Detector(det, threads)
+        self._full = ppocr.Recognizer(rec, threads)
+        self._latin = ppocr.Recognizer(latin, threads) if latin else None
+        self._latin_columns = self._full.columns_of(self._latin.characters if self._latin else [])
+        self._script = _script(self.config.language) if self._latin else False
+        self._cls_path, self._threads = models / CLS_MODEL, threads
+        self._classifier: ppocr.Classifier | None = None
+        self._cls_lock = threading.Lock()
+        # The derived models are named by a digest of their source and recipe: a new wheel, a
+        # new recipe or the float fallback each make a new id, so cached pages never mix them.
         self._cache_id = (
-            f"local|rapidocr {version('rapidocr')}|{DET_MODEL}|{REC_MODEL}|{DETECTION_SIDE}"
+            f"local|{det.name}|{rec.name}|{latin.name if latin else '-'}|{DETECTION_SIDE}"
+            f"|{READ_SIDE}|turns-by-lines|script {self._script}"
         )
-        self._ocr = RapidOCR(
-            params={
-                "Global.use_cls": False,
-                "Global.log_level": "error",
-                "Global.return_word_box": True,
-                "Det.model_path": str(models / DET_MODEL),
-                "Rec.model_path": str(models / REC_MODEL),
-                "Det.limit_type": "max",
-                "Det.limit_side_len": DETECTION_SIDE,
-                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-            }
-        )
+        self.reads = 0  # detections run: one per upright page, two per turned page
 
     @property
     def cache_id(self) -> str:
         return self._cache_id
-
-    def recognize(self, image: Image.Image) -> PageText:
-        import numpy as np
-
-        rgb = image.convert("RGB")
-        try:
-            result: Any = self._ocr(np.asarray(rgb), use_cls=False, return_word_box=True)
-        except Exception as exc:  # RapidOCR raises bare exceptions on odd inputs
-            raise OcrEngineError(f"the local engine failed: {exc}") from None
-        return PageText(image.width, image.height, group_lines(parse_word_results(result)))
 
     def review(self, text: PageText) -> str | None:
         if looks_unread(text):
@@ -120,45 +168,160 @@ class RapidOcrEngine(Engine):
             )
         return None
 
+    def recognize(self, image: Image.Image) -> PageText:
+        pixels = np.asarray(image.convert("L" if image.mode in ("1", "L", "P") else "RGB"))
+        try:
+            # As PaddleOCR does, a page larger than READ_SIDE is scaled to sides of multiples
+            # of 32 (the recognizer is sensitive to the scale of faint text: keep its own).
+            page = textlines.fit(pixels, READ_SIDE, 32) if max(pixels.shape) > READ_SIDE else pixels
+            height, width = page.shape[:2]
+            cuts = self._lines(page)
+            turn = self._turn(cuts) if cuts else 0
+            if turn:
+                log.info("page text is turned: reading it turned %d degrees clockwise", turn)
+                cuts = self._lines(np.ascontiguousarray(np.rot90(page, -turn // 90)))
+            text = PageText(page.shape[1], page.shape[0], group_lines(self._read(cuts)))
+        except OcrEngineError:
+            raise
+        except Exception as exc:  # onnxruntime and OpenCV raise bare exceptions on odd inputs
+            raise OcrEngineError(f"the local engine failed: {exc}") from None
+        if turn:
+            text = unturn(text, turn, width, height)
+        return _rescaled(text, image.width, image.height)
+
+    def _lines(self, page: np.ndarray) -> list[textlines.Cut]:
+        """The page's text lines, cut out for reading, in reading order."""
+        self.reads += 1
+        probability = self._detector(textlines.fit(page, DETECTION_SIDE, 32))
+        quads = textlines.find_lines(probability, page.shape[1], page.shape[0])
+        return [textlines.cut_line(page, quad) for quad in quads]
+
+    def _read(self, cuts: list[textlines.Cut]) -> list[Line]:
+        """Each line's words, read with the Latin-only classifier when the language is a Latin
+        one or the sampled lines say so."""
+        readings: dict[int, ppocr.Reading] = {}
+        latin = self._script
+        if latin is None and cuts:
+            sample = sorted({round(i) for i in np.linspace(0, len(cuts) - 1, SAMPLE_LINES)})
+            probs = {i: self._full.probabilities(cuts[i].pixels) for i in sample}
+            read = {i: self._full.decode(p, cuts[i].pixels) for i, p in probs.items()}
+            latin = not any(foreign_letters(r.text) for r in read.values())
+            readings = read
+            if latin and self._latin is not None:
+                for i, p in probs.items():  # the same scores, among the Latin characters only
+                    kept = p[:, self._latin_columns]
+                    kept /= kept.sum(axis=1, keepdims=True)
+                    readings[i] = self._latin.decode(kept, cuts[i].pixels)
+        reader = self._latin if latin and self._latin is not None else self._full
+        lines = []
+        for i, cut in enumerate(cuts):
+            reading = readings.get(i) or reader.read(cut.pixels)
+            if reading.confidence >= TEXT_SCORE and reading.pieces:
+                lines.append(Line(tuple(_word(piece, cut.quad) for piece in reading.pieces)))
+        return lines
+
+    def _turn(self, cuts: list[textlines.Cut]) -> int:
+        """The clockwise turn (0, 90, 180 or 270) that sets the page's text upright."""
+        sizes = [_sides(cut.box) for cut in cuts]
+        order = sorted(range(len(cuts)), key=lambda i: -max(sizes[i]))[:PROBE_LINES]
+        height, width = ppocr.CLS_SIZE
+        fitted = [textlines.scale_to_height(cuts[i].pixels, height, width) for i in order]
+        flipped = self._upside_down(fitted)
+        votes = [LineVote(*sizes[i], p) for i, p in zip(order, flipped, strict=True)]
+        turn, sure = turn_from_lines(votes)
+        return turn if sure else self._check([cuts[i].pixels for i in order[:CHECK_LINES]], turn)
+
+    def _upside_down(self, lines: list[np.ndarray]) -> list[float]:
+        with self._cls_lock:
+            if self._classifier is None:
+                self._classifier = ppocr.Classifier(self._cls_path, self._threads)
+        return self._classifier(lines)
+
+    def _check(self, flat: list[np.ndarray], turn: int) -> int:
+        """Settle a close vote: read the longest lines laid flat as the vote says and turned
+        half round, and keep the turn whose reading is the more confident."""
+        half_round = [np.ascontiguousarray(np.rot90(c, 2)) for c in flat]
+        # Flat crops read upright for a turn of 0 (wide lines) or 270 (tall ones).
+        upright, flipped = (flat, half_round) if turn in (0, 270) else (half_round, flat)
+        as_voted = sum(_weight(self._full.read(c)) for c in upright)
+        other = sum(_weight(self._full.read(c)) for c in flipped)
+        return turn if as_voted >= other else (turn + 180) % 360
+
+
+def _script(language: str | None) -> bool | None:
+    """True when every language asked for is written in Latin script, False when one is
+    Chinese or Japanese, None when the page must tell (``unk``)."""
+    parts = {p.strip() for p in (language or "unk").lower().replace(",", "+").split("+")}
+    if parts & CJK:
+        return False
+    return None if "unk" in parts or not parts - {""} else True
+
+
+def _weight(reading: ppocr.Reading) -> float:
+    return reading.confidence * len(reading.text)
+
+
+def _sides(quad: np.ndarray) -> tuple[float, float]:
+    """(width, height) of a box: its top side's length and its left side's."""
+    return float(np.linalg.norm(quad[0] - quad[1])), float(np.linalg.norm(quad[0] - quad[3]))
+
+
+def _word(piece: ppocr.Piece, quad: np.ndarray) -> Word:
+    """A word lying from ``piece.start`` to ``piece.end`` (fractions) along the line ``quad``
+    (the line's own top-left, top-right, bottom-right, bottom-left)."""
+    tl, tr, br, bl = (np.asarray(p, float) for p in quad)
+
+    def at(a: np.ndarray, b: np.ndarray, f: float) -> tuple[float, float]:
+        x, y = a + (b - a) * f
+        return float(x), float(y)
+
+    corners: Quad = (
+        at(tl, tr, piece.start),
+        at(tl, tr, piece.end),
+        at(bl, br, piece.end),
+        at(bl, br, piece.start),
+    )
+    return Word(piece.text, corners, piece.confidence)
+
+
+def _rescaled(page: PageText, width: int, height: int) -> PageText:
+    """``page``, read on a scaled copy, in the pixels of the ``width`` x ``height`` image."""
+    sx, sy = width / page.width, height / page.height
+    lines = tuple(
+        Line(
+            tuple(
+                Word(w.text, tuple((x * sx, y * sy) for x, y in w.quad), w.confidence)  # type: ignore[arg-type]
+                for w in line.words
+            )
+        )
+        for line in page.lines
+    )
+    return PageText(width, height, lines, page.angle, page.language)
+
 
 def looks_unread(page: PageText) -> bool:
-    """Whether most lines read as fragments: every word of two letters or fewer, read with
-    little confidence. That is what the model makes of a script it was not trained on (a
-    Russian line comes out as ":" or ","), and never what it makes of text it reads."""
+    """Whether many lines read as fragments, with little confidence: every word of two letters
+    or fewer, or mostly letters of neither Latin nor Chinese and Japanese script. That is what
+    the model makes of a script it was not trained on (a Russian line comes out as ":" or ",",
+    a Greek one as Greek-looking pieces), and never what it makes of text it reads."""
     lines = [ln for ln in page.lines if ln.words]
     if len(lines) < 2:
         return False
 
     def fragment(line: Line) -> bool:
         confidences = [w.confidence or 0.0 for w in line.words]
+        confidence = sum(confidences) / len(confidences)
+        # Short pieces (a Russian line read as ":" and ","), or letters of a script the model
+        # guesses at (a Greek line read as Greek-looking fragments, "ζωτην", "ελυγ"). Text it
+        # reads comes with 0.97 and more, short words included ("No. 5").
+        text = "".join(w.text for w in line.words)
         short = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
-        return short and sum(confidences) / len(confidences) < 0.9
+        if short:
+            return confidence < 0.95
+        return confidence < 0.9 and foreign_letters(text) > unspaced_letters(text)
 
     fragments = sum(fragment(ln) for ln in lines)
     return fragments >= 2 and fragments >= 0.2 * len(lines)
-
-
-def parse_word_results(result: Any) -> list[Line]:
-    """RapidOCR's ``word_results`` as our lines, in pixels of the image it read.
-
-    Each line is a sequence of ``(text, score, box)`` with ``box`` four ``[x, y]`` corners. A
-    page with no text comes back as ``(('', 1.0, None),)`` (rapidocr 3.x): a line whose box is
-    missing, or whose shape is anything else, holds no word."""
-    lines: list[Line] = []
-    for line in getattr(result, "word_results", None) or ():
-        words = []
-        for entry in line or ():
-            if not isinstance(entry, (tuple, list)) or len(entry) != 3:
-                continue
-            text, score, box = entry
-            if not str(text).strip() or box is None or len(box) != 4:
-                continue
-            (ax, ay), (bx, by), (cx, cy), (dx, dy) = (tuple(map(float, p)) for p in box)
-            quad: Quad = ((ax, ay), (bx, by), (cx, cy), (dx, dy))
-            words.append(Word(str(text).strip(), quad, float(score)))
-        if words:
-            lines.append(Line(tuple(words)))
-    return lines
 
 
 def create(config: EngineConfig) -> RapidOcrEngine:

@@ -1,8 +1,16 @@
-"""Sideways and upside-down pages for engines that only read upright text (stdlib + Pillow)."""
+"""Sideways and upside-down pages for engines that only read upright text (stdlib + Pillow).
+
+Two ways in: :class:`OrientationCorrected` wraps any engine and reads the page again when the
+result looks turned (tesseract); :func:`turn_from_lines` decides the turn *before* reading, from
+the shapes of the detected text lines and a vote of a per-line 0/180 classifier, for engines that
+can detect lines apart from reading them (`local`): an upright page then costs nothing extra and
+a turned one a second detection, never four readings."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from PIL import Image
 
@@ -11,7 +19,7 @@ from ocr_pdf.models import Line, PageText, Point, Quad, Word, quad_bounds
 
 log = logging.getLogger(__name__)
 
-_TRANSPOSE = {  # clockwise turns
+TRANSPOSE = {  # clockwise turns
     90: Image.Transpose.ROTATE_270,
     180: Image.Transpose.ROTATE_180,
     270: Image.Transpose.ROTATE_90,
@@ -70,6 +78,45 @@ def unturn(page: PageText, turn: int, width: int, height: int) -> PageText:
     return PageText(width, height, tuple(lines), page.angle, page.language)
 
 
+TALL = 1.5
+"""A detected line this many times taller than wide runs up or down the page (RapidOCR's own
+threshold for turning a crop)."""
+
+
+@dataclass(frozen=True)
+class LineVote:
+    """One detected text line's evidence: its box (pixels: the text's own width along the
+    line, its height across it, as the box lies on the page image), and what a 0/180 classifier
+    made of the line's crop once laid flat: the probability that the crop is upside down."""
+
+    width: float
+    height: float
+    upside_down: float
+
+
+def turn_from_lines(votes: Sequence[LineVote], margin: float = 0.3) -> tuple[int, bool]:
+    """(clockwise turn that sets the text upright, sure?) from the detected lines.
+
+    Lines vote with their length (a heading and a footnote each count for their characters).
+    Most of the length in tall boxes means text running down or up the page (a turn of 90 or
+    270); then, or for wide boxes, the classifier tells the two apart: crops of tall lines are
+    laid flat by turning them counter-clockwise, so a flat crop that reads upright means text
+    running down the page, which a turn of 270 sets upright. ``sure`` is False when the vote
+    is within ``margin`` (of the total length) of a tie: then the caller should check by
+    reading a few lines both ways. Near-square boxes (single characters, marks) do not vote."""
+    tall = [v for v in votes if v.height >= TALL * v.width]
+    wide = [v for v in votes if v.width >= TALL * v.height]
+    tall_length = sum(v.height for v in tall)
+    wide_length = sum(v.width for v in wide)
+    if not tall_length and not wide_length:
+        return 0, True
+    sideways = tall_length > wide_length
+    group, length = (tall, tall_length) if sideways else (wide, wide_length)
+    flipped = sum(max(v.height, v.width) * v.upside_down for v in group) / length
+    turn = (90 if flipped > 0.5 else 270) if sideways else (180 if flipped > 0.5 else 0)
+    return turn, abs(flipped - 0.5) >= margin / 2
+
+
 class OrientationCorrected(Engine):
     """Wraps an ``upright_only`` engine: when a page's result looks sideways or upside down,
     the four quarter turns are tried on a half-size copy, and the page is read again turned
@@ -99,7 +146,7 @@ class OrientationCorrected(Engine):
             return page
         small = image.reduce(2) if min(image.size) >= 1000 else image
         scores = {
-            turn: score(self.engine.recognize(small.transpose(_TRANSPOSE[turn]) if turn else small))
+            turn: score(self.engine.recognize(small.transpose(TRANSPOSE[turn]) if turn else small))
             for turn in (0, 90, 180, 270)
         }
         best = max(scores, key=lambda t: scores[t])
@@ -110,5 +157,5 @@ class OrientationCorrected(Engine):
         )
         if best == 0:
             return page
-        turned = self.engine.recognize(image.transpose(_TRANSPOSE[best]))
+        turned = self.engine.recognize(image.transpose(TRANSPOSE[best]))
         return unturn(turned, best, image.width, image.height)

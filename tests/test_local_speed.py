@@ -1,0 +1,173 @@
+"""The fast `local` engine: int8 models quantized here from the wheel's own (never fetched),
+turned pages found from the detected lines before reading (one extra detection, not four
+readings), pages read one per thread, and a cache id that names the models used."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from ocr_pdf.engines.orientation import LineVote, turn_from_lines
+from tests import checks
+from tests.pagegen import _TRANSPOSE_CW, Block, PageSpec, _draw
+
+has_local = pytest.mark.skipif(
+    not __import__("importlib").util.find_spec("rapidocr"), reason="ocr-pdf[local] not installed"
+)
+
+PAGE = PageSpec(
+    "report",
+    (
+        Block(60, 50, ("Quarterly Report Summary",), 40),
+        Block(60, 170, ("The quick brown fox jumps", "over the lazy dog while", "wizards hex"), 30),
+        Block(640, 170, ("Invoice number 4471 due", "on delivery of goods to", "Main Street"), 30),
+    ),
+    width_in=6,
+    height_in=4.5,
+    dpi=200,
+)
+
+
+def _wide(upside_down: float, length: float = 300) -> LineVote:
+    return LineVote(length, 30, upside_down)
+
+
+def _tall(upside_down: float, length: float = 300) -> LineVote:
+    return LineVote(30, length, upside_down)
+
+
+def test_turn_from_lines() -> None:
+    assert turn_from_lines([]) == (0, True)
+    assert turn_from_lines([_wide(0.02), _wide(0.1), _wide(0.05)]) == (0, True)
+    assert turn_from_lines([_wide(0.97), _wide(0.9), _wide(0.99)]) == (180, True)
+    # Tall lines laid flat counter-clockwise: upright crops mean text running down the page.
+    assert turn_from_lines([_tall(0.03), _tall(0.1)]) == (270, True)
+    assert turn_from_lines([_tall(0.95), _tall(0.9)]) == (90, True)
+    # Long lines outvote short ones; near-square boxes (single characters) do not vote.
+    votes = [_wide(0.02, 900), _wide(0.99, 100), _wide(0.99, 100), LineVote(30, 30, 1.0)]
+    assert turn_from_lines(votes) == (0, True)
+    # The minority direction of lines does not decide the question asked of the classifier.
+    assert turn_from_lines([_tall(0.02, 900), _wide(0.99, 200)]) == (270, True)
+    # A close vote is reported as unsure, whichever way it leans.
+    assert turn_from_lines([_wide(0.45), _wide(0.6)])[1] is False
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"network access attempted: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+@has_local
+@pytest.mark.slow
+def test_int8_models_are_built_here_from_the_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_network: None
+) -> None:
+    import onnxruntime
+
+    from ocr_pdf.engines import int8, local
+
+    monkeypatch.setenv(int8.ENV, str(tmp_path))
+    engine = local.RapidOcrEngine()
+    assert engine.precision == "int8"
+    built = sorted(p.name for p in tmp_path.iterdir())
+    # The detector, the recognizer, and the recognizer's Latin-only copy (int8.latin_model).
+    assert len(built) == 3 and all(".int8-" in name for name in built), built
+    assert sum(".latin-" in name for name in built) == 1, built
+    for name in built:  # both load, and hold 8-bit weights
+        session = onnxruntime.InferenceSession(str(tmp_path / name))
+        assert session.get_inputs()[0].name == "x"
+        assert b"DequantizeLinear" in (tmp_path / name).read_bytes()
+        assert name in engine.cache_id
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    local.RapidOcrEngine()  # a second engine reuses the models as they are
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()} == stamps
+    image, blocks = _draw(PAGE)
+    text = " ".join(engine.recognize(image).text.split())
+    expected = " ".join(" ".join(t for t, _ in line) for b in blocks for line in b)
+    assert checks.cer(text, expected) < 0.02, text
+
+
+@has_local
+def test_unwritable_models_folder_falls_back_to_the_float_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ocr_pdf.engines import int8, local
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(int8.ENV, str(blocker / "models"))
+    engine = local.RapidOcrEngine()
+    assert engine.precision == "float"
+    assert "float models" in caplog.text
+    assert local.DET_MODEL in engine.cache_id and local.REC_MODEL in engine.cache_id
+    image, _ = _draw(PAGE)
+    assert "Quarterly Report Summary" in engine.recognize(image).text
+
+
+@has_local
+def test_cache_id_names_the_models_and_settings() -> None:
+    from ocr_pdf.engines import local
+
+    fast, exact = local.RapidOcrEngine(), local.RapidOcrEngine(precision="float")
+    assert fast.precision == "int8" and exact.precision == "float"
+    assert fast.cache_id != exact.cache_id
+    assert str(local.DETECTION_SIDE) in fast.cache_id
+
+
+@has_local
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+def test_a_turned_page_costs_one_extra_detection(turn: int) -> None:
+    from ocr_pdf.engines import local
+
+    engine = local.RapidOcrEngine()
+    image, blocks = _draw(PAGE)
+    if turn:
+        image = image.transpose(_TRANSPOSE_CW[turn])
+    page = engine.recognize(image)
+    assert engine.reads == (2 if turn else 1)
+    expected = " ".join(" ".join(t for t, _ in line) for b in blocks for line in b)
+    assert checks.cer(" ".join(page.text.split()), expected) < 0.03, page.text
+    assert (page.width, page.height) == image.size
+    # The words' boxes are on the image as given: inside it, wherever the text runs.
+    for word in page.words:
+        for x, y in word.quad:
+            assert -2 <= x <= image.width + 2 and -2 <= y <= image.height + 2
+
+
+@has_local
+def test_blank_page_is_one_detection_and_no_words() -> None:
+    from PIL import Image
+
+    from ocr_pdf.engines import local
+
+    engine = local.RapidOcrEngine()
+    page = engine.recognize(Image.new("L", (1275, 1650), 255))
+    assert page.words == () and engine.reads == 1
+
+
+@has_local
+def test_pages_read_in_parallel_threads_match_reading_one_at_a_time() -> None:
+    from ocr_pdf.engines import local
+
+    engine = local.RapidOcrEngine()
+    assert engine.default_jobs >= 1
+    images = [_draw(PAGE)[0], _draw(PAGE)[0].transpose(_TRANSPOSE_CW[180])]
+    alone = [engine.recognize(image) for image in images]
+    together: list[object] = [None, None]
+
+    def read(i: int) -> None:
+        together[i] = engine.recognize(images[i])
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert together == alone
