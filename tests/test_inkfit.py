@@ -349,3 +349,13 @@ def test_a_word_the_engine_cut_in_two_stays_one() -> None:
     assert [w.text for w in fitted.words] == ["Invoice", "number", "4471"]
     left, _, right, _ = quad_bounds(fitted.words[2].quad)
     assert 405 <= left <= 412 and 508 <= right <= 516  # the number's own ink
+
+
+def test_a_capital_initial_is_never_cut_off() -> None:
+    """A serif W, V or F stands apart from the letter after it (hard scans' tables): "Winter"
+    stays whole where "approvedthe" and "QUANTITYREQUIRED" are cut at their missed space."""
+    from ocr_pdf.inkfit.text import split_index
+
+    assert split_index("Winter", 0.2) is None and split_index("Village", 0.15) is None
+    assert split_index("approvedthe", 0.73) == 8
+    assert split_index("QUANTITYREQUIRED", 0.5) == 8

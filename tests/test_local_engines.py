@@ -182,3 +182,14 @@ def test_a_rotated_page_extracts_as_cleanly_as_an_upright_one(engine: str, tmp_p
         len(ln.split()) <= 2 for ln in upright
     )
     assert [ln.replace("page 2", "page 1") for ln in rotated] == upright
+
+
+def test_a_space_the_model_did_not_name_is_found_after_punctuation_only() -> None:
+    """'1.The' read with a gap wider than the line's letters after the full stop is two words;
+    numbers keep their separators however wide their digits ('468.72', 'Account:95204')."""
+    from ocr_pdf.engines.ppocr import _unnamed_space
+
+    assert _unnamed_space(".", "T", 4, 2.5)
+    assert not _unnamed_space(".", "7", 4, 2.5) and not _unnamed_space(":", "9", 5, 2.5)
+    assert not _unnamed_space(".", "g", 3, 2.5)  # "e.g." is set tight
+    assert _unnamed_space("a", "b", 6, 2.5)  # wider than WORD_GAP anywhere

@@ -161,11 +161,11 @@ def _pieces(
 def _unnamed_space(before: str, ch: str, gap: int, pitch: float) -> bool:
     """Whether a gap of ``gap`` columns between two characters is a space the model did not
     name: wider than WORD_GAP anywhere, or after a sentence's punctuation, half again the line's
-    character pitch before a letter or digit ("1.The", "end,and"; "e.g.", "1,000" and "U.S."
-    are set tight)."""
+    character pitch before a letter ("1.The", "end,and"; "e.g." and "U.S." are set tight, and
+    numbers such as "468.72" or "Account:95204" stay whole however wide their digits)."""
     if gap > WORD_GAP:
         return True
-    return before in SENTENCE_MARKS and ch.isalnum() and gap >= 1.5 * pitch
+    return before in SENTENCE_MARKS and ch.isalpha() and gap >= 1.5 * pitch
 
 
 class Classifier:

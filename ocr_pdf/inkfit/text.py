@@ -66,8 +66,12 @@ def _nearest_cut(text: str, fraction: float) -> int:
 
 def _may_part(left: str, right: str) -> bool:
     """Both parts hold a letter or digit, the right does not start with closing punctuation
-    and the left does not end with opening punctuation."""
+    and the left does not end with opening punctuation, and the left is not a word's capital
+    initial before its lower-case rest (a serif W, V, F or P stands apart from the letter after
+    it: "Winter" is no "W inter")."""
     if not any(c.isalnum() for c in left) or not any(c.isalnum() for c in right):
+        return False
+    if len(left) == 1 and left.isupper() and right[0].islower():
         return False
     return right[0] not in _CLOSING and left[-1] not in _OPENING
 
