@@ -8,12 +8,19 @@ polling and retry waits are skipped on replay, the OCR cache is private to the t
 record mode is ``none`` unless
 ``--record-mode`` (pytest-recording's option) says otherwise, so a missing or stale cassette
 fails loudly instead of calling a paid service. Needs the ``testing`` extra
-(``pip install '.[testing]'`` in a checkout)."""
+(``pip install '.[testing]'`` in a checkout).
+
+Several pages are read at once on worker threads, so for as long as pytest runs the plugin
+also makes vcrpy's cassettes (its own and pytest-recording's) safe with requests in flight on
+several threads: see :func:`serialize_vcr_reset_windows`."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -52,11 +59,108 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
+_RESET_WINDOW = threading.RLock()
+"""Held by a thread inside vcrpy's ``force_reset`` and by one making or vetting a connection."""
+
+
+def serialize_vcr_reset_windows() -> Callable[[], None]:
+    """Keep vcrpy's process-wide un-patching from leaking into other threads; returns the undo.
+
+    A cassette swaps urllib3's connection classes (``HTTPConnectionPool.ConnectionCls`` and
+    friends) for vcrpy's stubs. But every stub, when built (and, while recording, around each
+    real connect and send), enters ``vcr.patch.force_reset``, which puts the real classes back
+    for the whole process, not just for its own thread. A page read on another thread that
+    opens a connection in that window gets a real urllib3 connection: on replay it dials the
+    recorded host (pytest-recording's network block: "Network is disabled for host"), while
+    recording it goes out unrecorded. Reading two pages at once, each opening its connection,
+    hits the window now and then on a busy machine.
+
+    So one lock is held for the whole of each window, and also wherever urllib3 reads the
+    pool's connection class: while a pool builds a connection (``_new_conn``) and when a pooled
+    connection is checked against the class a cassette wants (``_get_conn``: vcrpy's own check
+    reads the class outside any lock, and in a window would let a pre-cassette connection
+    through). The lock is never held while a pool waits for a free connection, so a blocking
+    pool cannot deadlock on it. Replaying, a window lasts well under a millisecond; recording,
+    it spans a real connect and send, so other threads wait that long to take a connection.
+    The wrappers sit beneath the patches each cassette applies on entry, so they hold for
+    every cassette, whoever opens it (``ocr_pdf_cassette``, pytest-recording, ``use_cassette``),
+    and do nothing outside one but take an uncontended lock per connection."""
+    import urllib3.connectionpool as cpool
+    import vcr.patch
+
+    undo: list[Callable[[], None]] = []
+
+    def replace(owner: Any, name: str, value: Any) -> None:
+        previous = owner.__dict__[name]
+        setattr(owner, name, value)
+        undo.append(lambda: setattr(owner, name, previous))
+
+    force_reset = vcr.patch.force_reset
+
+    @contextlib.contextmanager
+    def locked_force_reset() -> Iterator[None]:
+        with _RESET_WINDOW, force_reset():
+            yield
+
+    replace(vcr.patch, "force_reset", locked_force_reset)  # the stubs look it up per call
+
+    for pool_class in (cpool.HTTPConnectionPool, cpool.HTTPSConnectionPool):
+        new_conn = pool_class.__dict__["_new_conn"]
+
+        def locked_new_conn(pool: Any, *args: Any, _new_conn: Any = new_conn, **kw: Any) -> Any:
+            with _RESET_WINDOW:
+                return _new_conn(pool, *args, **kw)
+
+        replace(pool_class, "_new_conn", locked_new_conn)
+
+    get_conn = cpool.HTTPConnectionPool._get_conn
+
+    def vetted_get_conn(pool: Any, *args: Any, **kw: Any) -> Any:
+        while True:
+            connection = get_conn(pool, *args, **kw)  # may wait for a free one: not locked
+            with _RESET_WINDOW:
+                wanted = pool.ConnectionCls
+            # Outside a cassette (no stub class wanted) the pool's connections are left alone.
+            if getattr(wanted, "cassette", None) is None or isinstance(connection, wanted):
+                return connection
+            # Pooled before the cassette began: drop it, keeping its slot (as vcrpy does).
+            connection.close()
+            if isinstance(pool.pool, queue.Queue):
+                pool._put_conn(None)
+
+    vetted_get_conn._ocr_pdf_vetted = True  # type: ignore[attr-defined]
+    replace(cpool.HTTPConnectionPool, "_get_conn", vetted_get_conn)
+
+    def restore() -> None:
+        while undo:
+            undo.pop()()
+
+    return restore
+
+
+_restore = pytest.StashKey[Callable[[], None]]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "ocr_pdf_cassette(name=None): record and replay ocr-pdf's Azure calls in this test",
     )
+    try:
+        import vcr.patch  # noqa: F401
+    except ImportError:  # no testing extra: no cassettes to make thread-safe
+        return
+    import urllib3.connectionpool as cpool
+
+    # Once per process: an in-process pytester run configures the plugin again.
+    if not getattr(cpool.HTTPConnectionPool._get_conn, "_ocr_pdf_vetted", False):
+        config.stash[_restore] = serialize_vcr_reset_windows()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    restore = config.stash.get(_restore, None)
+    if restore is not None:
+        restore()
 
 
 @pytest.fixture
