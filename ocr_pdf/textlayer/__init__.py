@@ -19,11 +19,9 @@ from ocr_pdf import fonts
 from ocr_pdf.models import Line
 from ocr_pdf.textlayer.layout import SNAP_DEGREES, write_line
 from ocr_pdf.textlayer.one_string import MAX_OVERLAP
-from ocr_pdf.textlayer.operators import ACROSS
 from ocr_pdf.textlayer.word_by_word import SPACE_OVERLAP, VERTICAL_SPACE
 
 __all__ = [
-    "ACROSS",
     "INVISIBLE",
     "MAX_OVERLAP",
     "SNAP_DEGREES",

@@ -43,22 +43,13 @@ def num(value: float, places: int) -> str:
     return "0" if out in ("-0", "") else out
 
 
-ACROSS = 0.9
-"""How much of a line's height the glyphs of a line that runs vertically in user space (the
-page is shown through /Rotate 90 or 270, or the text is sideways) cover. PDFium keeps
-vertical words on one line while their boxes overlap across the line, so lines set as
-tightly as the scan's would merge at full height; 0.9 keeps them apart."""
-
-
 def set_matrix(text: PDFTextObject, cos: float, sin: float, along: float, across: float) -> None:
     """Text matrix for direction (cos, sin) with its origin at (along, across) in that
-    direction's frame (points): a hundredth of a point, a ten-thousandth of the direction.
-    Vertical lines are scaled across by ACROSS."""
+    direction's frame (points): a hundredth of a point, a ten-thousandth of the direction."""
     x, y = along * cos - across * sin, along * sin + across * cos
-    k = ACROSS if abs(sin) > abs(cos) else 1.0
     c, s = num(cos, 4), num(sin, 4)
-    kc, ks = num(k * cos, 4), num(-k * sin, 4)
-    text._code.append(f"{c} {s} {ks} {kc} {num(x, 2)} {num(y, 2)} Tm")
+    ns = "0" if s == "0" else (s[1:] if s.startswith("-") else "-" + s)
+    text._code.append(f"{c} {s} {ns} {c} {num(x, 2)} {num(y, 2)} Tm")
 
 
 def set_scale(text: PDFTextObject, percent: float, places: int = 1) -> None:
