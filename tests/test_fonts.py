@@ -26,4 +26,4 @@ def test_the_font_maps_the_whole_bmp_with_one_advance() -> None:
     assert 0xD800 not in cmap  # surrogates are not characters
     widths = {advance for advance, _ in font["hmtx"].metrics.values()}
     assert widths == {fonts.ADVANCE}
-    assert font["hhea"].ascent - font["hhea"].descent == fonts.UNITS_PER_EM
+    assert font["hhea"].ascent - font["hhea"].descent == fonts.BOX * fonts.UNITS_PER_EM

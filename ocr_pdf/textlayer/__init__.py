@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ocr_pdf import fonts
 from ocr_pdf.models import Line
-from ocr_pdf.textlayer.layout import SNAP_DEGREES, write_line
+from ocr_pdf.textlayer.layout import SNAP_DEGREES, line_heights, write_line
 from ocr_pdf.textlayer.one_string import MAX_OVERLAP
 from ocr_pdf.textlayer.word_by_word import SPACE_OVERLAP, VERTICAL_SPACE
 
@@ -77,10 +77,10 @@ class LayerWriter:
         """Write ``page``; return its index in the layer document."""
         canvas = self._canvas
         canvas.setPageSize((page.width, page.height))
-        for line in page.lines:
+        for line, height in zip(page.lines, line_heights(page.lines), strict=True):
             text = canvas.beginText()
             text.setTextRenderMode(INVISIBLE)
-            write_line(text, line, page.rotation)
+            write_line(text, line, page.rotation, height)
             canvas.drawText(text)
         canvas.showPage()
         self.pages += 1

@@ -5,6 +5,7 @@ direction on the displayed page. PDF points, origin bottom-left, y up."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -15,17 +16,23 @@ from ocr_pdf.textlayer.operators import LineLayout, Place
 from ocr_pdf.textlayer.word_by_word import write_word_by_word
 
 _DESCENT_FRACTION = -fonts.DESCENT / fonts.UNITS_PER_EM
+_CENTRE_FRACTION = (fonts.ASCENT + fonts.DESCENT) / 2 / fonts.UNITS_PER_EM  # above the baseline
 _MIN_SIZE = 0.5  # points; smaller boxes are noise, and some readers choke on near-zero sizes
 
 
-def write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
+def write_line(text: PDFTextObject, line: Line, rotation: int, height: float | None) -> None:
     """Write one line: one font size for all its words (extractors join words into lines by
-    baseline and size), each word stretched over its own extent along the line."""
+    baseline and size), each word stretched over its own extent along the line. ``height`` is
+    the line's selection height (see :func:`line_heights`; None: its own ink band), its top
+    at the top of the band."""
     words = [w for w in line.words if w.text]
     frame = _line_frame(words)
     if frame is None or frame[3] < _MIN_SIZE:
         return
-    cos, sin, bottom, size = frame
+    cos, sin, bottom, own = frame
+    height = height or own
+    bottom += own - height
+    size = height / fonts.BOX
     baseline = bottom + _DESCENT_FRACTION * size
     places = [(*_span(w, cos, sin), baseline) for w in words]
     # Direction as displayed: /Rotate turns the page clockwise.
@@ -35,9 +42,9 @@ def write_line(text: PDFTextObject, line: Line, rotation: int) -> None:
     if snapped:
         grown = _grown_size(places, size, abs(cos * snapped[1] - sin * snapped[0]))
         cos, sin = snapped
-        places = _level(words, places, cos, sin, size, grown)
+        places = _level(words, places, cos, sin, own, grown)
         size = grown
-    places = _close_unspaced(words, places)
+    places = _open_gaps(words, _close_unspaced(words, places), size)
     text.setFont(fonts.FONT_NAME, size)
     layout = LineLayout(words, places, cos, sin, size)
     if leftwards:
@@ -56,15 +63,15 @@ def _grown_size(places: list[Place], size: float, skew_sin: float) -> float:
     median length climbs along the skew, so that a level word's selection covers its ink from
     end to end (at 5 degrees a 2-inch word's ends climb a fifth of an 11-pt line)."""
     lengths = sorted(end - start for start, end, _ in places)
-    return min(size + lengths[len(lengths) // 2] * skew_sin, SKEW_GROWTH * size)
+    return min(size + lengths[len(lengths) // 2] * skew_sin / fonts.BOX, SKEW_GROWTH * size)
 
 
 def _level(
-    words: list[Word], places: list[Place], cos: float, sin: float, size: float, grown: float
+    words: list[Word], places: list[Place], cos: float, sin: float, height: float, grown: float
 ) -> list[Place]:
     """The places of a slightly skewed line written along the axis (cos, sin), each word
-    centred on its own ink and as long as it was along the skewed baseline. ``size`` is the
-    line's height, ``grown`` the font size it is written in (centres are shared by ``size``).
+    centred on its own ink and as long as it was along the skewed baseline. ``height`` is the
+    line's ink band (centres are shared by it), ``grown`` the font size it is written in.
 
     Poppler (pdftotext, Evince, paperless) splits words whose characters climb, so "Report"
     at 4.5 degrees came out as "Repo" and "rt". Words are short, so each box still sits on
@@ -73,7 +80,7 @@ def _level(
     centres = [(sum(x for x, _ in w.quad) / 4, sum(y for _, y in w.quad) / 4) for w in words]
     alongs = [cx * cos + cy * sin for cx, cy in centres]
     acrosses = [-cx * sin + cy * cos for cx, cy in centres]
-    baselines = [b + (_DESCENT_FRACTION - 0.5) * grown for b in _shared(acrosses, size)]
+    baselines = [b - _CENTRE_FRACTION * grown for b in _shared(acrosses, height)]
     return [(a - n / 2, a + n / 2, b) for a, n, b in zip(alongs, lengths, baselines, strict=True)]
 
 
@@ -92,6 +99,59 @@ def _shared(centres: list[float], size: float) -> list[float]:
             trial = [c]
         run = trial
     out.extend([sum(run) / len(run)] * len(run))
+    return out
+
+
+HEIGHT_CLUSTER = 1.4
+"""Lines whose ink bands are within this ratio of the tallest of their group share one
+height: a line without descenders ("contractor could finish") is the same print as its
+neighbours."""
+
+
+def line_heights(lines: Sequence[Line]) -> list[float | None]:
+    """Each line's selection height in points: lines of one direction whose ink bands are
+    within HEIGHT_CLUSTER of each other share the median of the taller half of them, so that
+    neighbouring lines of one print have one font size (poppler joins lines into a column
+    only while their sizes are within 5%), while a heading keeps its own. None for a line
+    with no words."""
+    groups: dict[int, list[tuple[float, int]]] = {}
+    for i, line in enumerate(lines):
+        frame = _line_frame([w for w in line.words if w.text])
+        if frame is not None:
+            quarter = round(math.degrees(math.atan2(frame[1], frame[0])) / 90) % 4
+            groups.setdefault(quarter, []).append((frame[3], i))
+    heights: list[float | None] = [None] * len(lines)
+    for members in groups.values():
+        members.sort(reverse=True)
+        while members:
+            tallest = members[0][0]
+            cluster = [m for m in members if m[0] * HEIGHT_CLUSTER >= tallest]
+            members = members[len(cluster) :]
+            upper = cluster[: (len(cluster) + 1) // 2]
+            shared = upper[len(upper) // 2][0]
+            for _, i in cluster:
+                heights[i] = shared
+    return heights
+
+
+WORD_GAP = 0.2
+"""The narrowest gap (in ems) left between two words: poppler sees a space between words only
+where their glyphs stand this far apart (it ignores space characters), and print set tight
+(forms, small type) has gaps down to a tenth of an em."""
+
+
+def _open_gaps(words: list[Word], places: list[Place], size: float) -> list[Place]:
+    """Pull apart the facing ends of words closer than WORD_GAP, each by at most a fifth of its
+    length, so that every extractor finds the space between them."""
+    out = list(places)
+    for i in range(len(words) - 1):
+        (s0, e0, b0), (s1, e1, b1) = out[i], out[i + 1]
+        short = WORD_GAP * size - (s1 - e0)
+        if short <= 0 or not needs_space(words[i].text, words[i + 1].text):
+            continue
+        left = min(short / 2, (e0 - s0) / 5)
+        right = min(short / 2, (e1 - s1) / 5)
+        out[i], out[i + 1] = (s0, e0 - left, b0), (s1 + right, e1, b1)
     return out
 
 
