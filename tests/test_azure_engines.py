@@ -278,6 +278,7 @@ def test_wrong_key(
 @pytest.mark.vcr
 @pytest.mark.azure
 @pytest.mark.parametrize("engine", ["azure-read", "azure-vision", "azure-di"])
+@pytest.mark.slow
 def test_rate_limited_then_success(
     engine: str,
     service: Service,

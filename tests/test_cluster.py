@@ -239,6 +239,7 @@ def test_a_killed_worker_s_operations_are_polled_not_paid_again(tmp_path: Path) 
     assert len(standin.submitted) == 12 and set(standin.submitted.values()) == {1}
 
 
+@pytest.mark.slow
 def test_a_429_pauses_every_process_calling_the_endpoint(tmp_path: Path) -> None:
     probe = (
         "import sys, time\n"

@@ -89,6 +89,7 @@ def test_budget_stops_the_calls_and_keeps_what_was_read(
         assert checks.page_text(out, i) == checks.expected_text(truth)
 
 
+@pytest.mark.slow
 def test_budget_counts_no_poll_and_no_repeat_of_a_429(tmp_path: Path) -> None:
     src, truths = scans(tmp_path, "polls", 3)
     with StandIn(key=FAKE_KEY, pages=truths, running_polls=2) as standin:

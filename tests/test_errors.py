@@ -354,6 +354,7 @@ def test_transient_trouble_is_ridden_out(
 
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+@pytest.mark.slow
 def test_timeout(
     scan: tuple[Path, list[TruthPage]],
     tmp_path: Path,

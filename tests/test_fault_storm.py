@@ -72,6 +72,7 @@ def pages() -> tuple[bytes, list[TruthPage]]:
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 @pytest.mark.parametrize("engine", ["azure-ocr", "azure-read", "azure-vision", "azure-di"])
+@pytest.mark.slow
 def test_every_page_once_whatever_the_service_does(
     engine: str,
     tmp_path: Path,

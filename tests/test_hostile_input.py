@@ -360,6 +360,7 @@ BOMBS = {
 
 
 @pytest.mark.parametrize("where", list(BOMBS))
+@pytest.mark.slow
 def test_decompression_bombs_are_refused_at_once_in_little_memory(
     where: str, scan: bytes, tmp_path: Path
 ) -> None:

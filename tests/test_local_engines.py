@@ -74,6 +74,7 @@ TURNED = (
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("turn", [90, 180, 270])
+@pytest.mark.slow
 def test_sideways_and_upside_down_scans(engine: str, turn: int, tmp_path: Path) -> None:
     spec = PageSpec(f"turned{turn}", TURNED, width_in=6, height_in=4.5, dpi=200, turn=turn)
     data, truths = make_pdf([spec])

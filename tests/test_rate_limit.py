@@ -76,6 +76,7 @@ def pages(n: int) -> tuple[bytes, list[TruthPage]]:
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 @pytest.mark.parametrize("rate", [None, "4/s"])
+@pytest.mark.slow
 def test_every_page_read_once_under_a_rate_limit(
     rate: str | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

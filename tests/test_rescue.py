@@ -137,6 +137,7 @@ def test_tesseract_reads_the_page_it_calls_empty(tmp_path: Path) -> None:
 
 
 @has_tesseract
+@pytest.mark.slow
 def test_tesseract_reads_as_one_block_a_page_its_layout_analysis_calls_empty() -> None:
     """A clean page skewed by 5 degrees: --psm 3 finds nothing, --psm 6 reads it all."""
     lines = tuple(" ".join(WORDS) for _ in range(12))

@@ -208,6 +208,7 @@ def test_keep_alive_answers_are_not_delayed(serve: Callable[..., Any]) -> None:
     assert times[10] < 0.02, times  # Nagle + delayed ACK added 40 ms to each on http.server
 
 
+@pytest.mark.slow
 def test_a_get_body_is_not_read_as_a_second_request(serve: Callable[..., Any]) -> None:
     server = serve(GateEngine())
     smuggled = b"GET /vision/v3.2/read/analyzeResults/b HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -220,6 +221,7 @@ def test_a_get_body_is_not_read_as_a_second_request(serve: Callable[..., Any]) -
     assert got.count(b"HTTP/1.1 ") == 1, got
 
 
+@pytest.mark.slow
 def test_a_client_that_hangs_up_leaves_no_traceback(tmp_path: Path) -> None:
     """Through the command, as a user runs it: clients that leave mid-request, mid-body and
     while their image waits for the engine; stderr holds the banner and nothing else."""
@@ -296,6 +298,7 @@ def test_beyond_its_queue_the_server_answers_429_as_azure(serve: Callable[..., A
         assert "Try again in" in response.json()["error"]["message"]
 
 
+@pytest.mark.slow
 def test_an_image_not_read_within_max_wait_is_answered_429(serve: Callable[..., Any]) -> None:
     """Before the client's own timeout runs out: it can retry, instead of timing out."""
     engine = GateEngine()
@@ -314,6 +317,7 @@ def test_an_image_not_read_within_max_wait_is_answered_429(serve: Callable[..., 
     assert engine.calls == 1
 
 
+@pytest.mark.slow
 def test_work_for_a_client_that_left_is_dropped(serve: Callable[..., Any]) -> None:
     engine = GateEngine()
     server = serve(engine)
@@ -419,6 +423,7 @@ def test_image_size_is_read_from_the_header_before_decoding(
 # -- error bodies ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_error_status_has_azures_json_body(serve: Callable[..., Any]) -> None:
     engine = GateEngine(fail=True)
     engine.gate.set()
@@ -519,6 +524,7 @@ def test_read_results_expire_and_are_bounded_by_memory() -> None:
     assert len(ops) == 0 and ops.used == 0
 
 
+@pytest.mark.slow
 def test_read_results_are_kept_for_the_configured_time(serve: Callable[..., Any]) -> None:
     engine = GateEngine()
     engine.gate.set()
@@ -684,6 +690,7 @@ def test_start_up_failures_are_one_line(capsys: pytest.CaptureFixture[str]) -> N
     assert capsys.readouterr().err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_quiet_means_quiet() -> None:
     proc = subprocess.Popen(
         [

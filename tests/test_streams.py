@@ -107,6 +107,7 @@ def test_every_filter_chain_decodes_to_what_qpdf_says(data: bytes, chain: list[s
     assert decoded_size(raw, [(f, 1) for f in filters], 10**9) == expected
 
 
+@pytest.mark.slow
 def test_a_bomb_is_stopped_at_the_ceiling_without_holding_it() -> None:
     inflater = zlib.compressobj(9)
     once = b"".join(inflater.compress(b"\0" * (1 << 20)) for _ in range(1024)) + inflater.flush()
@@ -153,6 +154,7 @@ def test_lzw_without_early_change_and_damaged_data() -> None:
         b"/Nested << /Deeper [1 0 R (x) <41> /Name] >>",
     ],
 )
+@pytest.mark.slow
 def test_object_streams_are_found_however_they_are_written(disguise: bytes, tmp_path: Path) -> None:
     """qpdf reads all of these as the object stream they are: so does the check, before it."""
     path = tmp_path / "bomb.pdf"
