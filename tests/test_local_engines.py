@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import runpy
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
@@ -31,17 +30,6 @@ ENGINES = [
     pytest.param("local", marks=[has_local, pytest.mark.slow]),
     pytest.param("tesseract", marks=has_tesseract),
 ]
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Any attempt to open a connection fails the test (on top of --block-network)."""
-
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access attempted: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.mark.parametrize("engine", ENGINES)

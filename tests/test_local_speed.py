@@ -4,7 +4,6 @@ readings), pages read one per thread, and a cache id that names the models used.
 
 from __future__ import annotations
 
-import socket
 import threading
 from pathlib import Path
 
@@ -53,15 +52,6 @@ def test_turn_from_lines() -> None:
     assert turn_from_lines([_tall(0.02, 900), _wide(0.99, 200)]) == (270, True)
     # A close vote is reported as unsure, whichever way it leans.
     assert turn_from_lines([_wide(0.45), _wide(0.6)])[1] is False
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError(f"network access attempted: {args}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @has_local
