@@ -182,3 +182,20 @@ def test_a_space_the_model_did_not_name_is_found_after_punctuation_only() -> Non
     assert not _unnamed_space(".", "7", 4, 2.5) and not _unnamed_space(":", "9", 5, 2.5)
     assert not _unnamed_space(".", "g", 3, 2.5)  # "e.g." is set tight
     assert _unnamed_space("a", "b", 6, 2.5)  # wider than WORD_GAP anywhere
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pdftotext_reads_the_two_column_sample_by_column(engine: str, tmp_path: Path) -> None:
+    """poppler (pdftotext, Evince, paperless-ngx) reads the sample's left column whole, then
+    its right one: it read row by row across the gutter when each line had the font size of
+    its own ink (lines without descenders smaller than their neighbours)."""
+    out = tmp_path / "minutes.pdf"
+    make_searchable(SAMPLES / "minutes-two-columns.pdf", out, engine=engine, pages="1")
+    text = checks.pdftotext(out, 0)
+    if text is None:
+        pytest.skip("poppler-utils not installed")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    left = ["Present: the chair, the", "treasurer, five members.", "1. The minutes of the"]
+    right = ["3. The garden committee", "asked for two new benches"]
+    at = [lines.index(ln) for ln in left + right]
+    assert at == sorted(at) and at[1] == at[0] + 1 and at[4] == at[3] + 1, lines

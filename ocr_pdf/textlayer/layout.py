@@ -30,7 +30,7 @@ def write_line(text: PDFTextObject, line: Line, rotation: int, height: float | N
     if frame is None or frame[3] < _MIN_SIZE:
         return
     cos, sin, bottom, own = frame
-    height = height or own
+    height = height or _needed_height(words, frame)
     bottom += own - height
     size = height / fonts.BOX
     baseline = bottom + _DESCENT_FRACTION * size
@@ -40,10 +40,8 @@ def write_line(text: PDFTextObject, line: Line, rotation: int, height: float | N
     leftwards = cos * math.cos(r) + sin * math.sin(r) < 0
     snapped = None if leftwards else _snap(cos, sin)
     if snapped:
-        grown = _grown_size(places, size, abs(cos * snapped[1] - sin * snapped[0]))
         cos, sin = snapped
-        places = _level(words, places, cos, sin, own, grown)
-        size = grown
+        places = _level(words, places, cos, sin, own, size)
     places = _open_gaps(words, _close_unspaced(words, places), size)
     text.setFont(fonts.FONT_NAME, size)
     layout = LineLayout(words, places, cos, sin, size)
@@ -54,16 +52,22 @@ def write_line(text: PDFTextObject, line: Line, rotation: int, height: float | N
 
 
 SKEW_GROWTH = 1.15
-"""At most this many times its height is a skewed line's selection grown (see _grown_size):
+"""At most this many times its height is a skewed line's selection grown (see _needed_height):
 taller, the boxes of neighbouring lines overlap and PDFium starts mixing their words."""
 
 
-def _grown_size(places: list[Place], size: float, skew_sin: float) -> float:
-    """The font size of a skewed line written level: its height grown by how far a word of
-    median length climbs along the skew, so that a level word's selection covers its ink from
-    end to end (at 5 degrees a 2-inch word's ends climb a fifth of an 11-pt line)."""
-    lengths = sorted(end - start for start, end, _ in places)
-    return min(size + lengths[len(lengths) // 2] * skew_sin / fonts.BOX, SKEW_GROWTH * size)
+def _needed_height(words: list[Word], frame: tuple[float, float, float, float]) -> float:
+    """A line's selection height: its ink band, and for a skewed line written level (see
+    _snap) the climb of a word of median length along the skew, so that a level word's
+    selection covers its ink from end to end (at 5 degrees a 2-inch word's ends climb a fifth
+    of an 11-pt line); at most SKEW_GROWTH times the band."""
+    cos, sin, _, own = frame
+    snapped = _snap(cos, sin)
+    if snapped is None:
+        return own
+    lengths = sorted(end - start for start, end in (_span(w, cos, sin) for w in words))
+    climb = lengths[len(lengths) // 2] * abs(cos * snapped[1] - sin * snapped[0])
+    return min(own + climb, SKEW_GROWTH * own)
 
 
 def _level(
@@ -102,33 +106,35 @@ def _shared(centres: list[float], size: float) -> list[float]:
     return out
 
 
-HEIGHT_CLUSTER = 1.4
-"""Lines whose ink bands are within this ratio of the tallest of their group share one
-height: a line without descenders ("contractor could finish") is the same print as its
-neighbours."""
+HEIGHT_STEP = 1.2
+"""Lines' heights, in order, belong to one print while each is within this ratio of the one
+below it: a line without descenders ("contractor could finish") is the same print as its
+neighbours, a heading half again as tall is not."""
 
 
 def line_heights(lines: Sequence[Line]) -> list[float | None]:
-    """Each line's selection height in points: lines of one direction whose ink bands are
-    within HEIGHT_CLUSTER of each other share the median of the taller half of them, so that
-    neighbouring lines of one print have one font size (poppler joins lines into a column
-    only while their sizes are within 5%), while a heading keeps its own. None for a line
-    with no words."""
+    """Each line's selection height in points: lines of one direction and one print (heights,
+    see _needed_height, that climb by steps of at most HEIGHT_STEP) share their median, so
+    that neighbouring lines of one print have one font size (poppler joins lines into a
+    column only while their sizes are within 5%), while a heading keeps its own. None for a
+    line with no words."""
     groups: dict[int, list[tuple[float, int]]] = {}
     for i, line in enumerate(lines):
-        frame = _line_frame([w for w in line.words if w.text])
+        words = [w for w in line.words if w.text]
+        frame = _line_frame(words)
         if frame is not None:
             quarter = round(math.degrees(math.atan2(frame[1], frame[0])) / 90) % 4
-            groups.setdefault(quarter, []).append((frame[3], i))
+            groups.setdefault(quarter, []).append((_needed_height(words, frame), i))
     heights: list[float | None] = [None] * len(lines)
     for members in groups.values():
-        members.sort(reverse=True)
-        while members:
-            tallest = members[0][0]
-            cluster = [m for m in members if m[0] * HEIGHT_CLUSTER >= tallest]
-            members = members[len(cluster) :]
-            upper = cluster[: (len(cluster) + 1) // 2]
-            shared = upper[len(upper) // 2][0]
+        members.sort()
+        clusters = [[members[0]]]
+        for member in members[1:]:
+            if member[0] > clusters[-1][-1][0] * HEIGHT_STEP:
+                clusters.append([])
+            clusters[-1].append(member)
+        for cluster in clusters:
+            shared = cluster[len(cluster) // 2][0]
             for _, i in cluster:
                 heights[i] = shared
     return heights
