@@ -36,6 +36,10 @@ import requests
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests import sockets  # noqa: E402
+
 BASE_COMMIT = "4925585"  # the last commit with ocr_pdf/server.py on http.server
 OCTETS = {"Content-Type": "application/octet-stream"}
 
@@ -143,23 +147,7 @@ def declared_png(width: int, height: int, mode: int = 0) -> bytes:
 
 def raw(port: int, data: bytes, wait: float) -> tuple[bytes, float]:
     """What the server sends on a connection given ``data``, and when it closed (or gave up)."""
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.settimeout(0.2)
-    started = time.monotonic()
-    sock.sendall(data)
-    got = b""
-    while time.monotonic() - started < wait:
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            continue
-        except OSError:
-            break
-        if not chunk:
-            break
-        got += chunk
-    sock.close()
-    return got, time.monotonic() - started
+    return sockets.exchange("127.0.0.1", port, data, wait)
 
 
 # -- attacks: each returns the table cell -----------------------------------------------------
@@ -230,22 +218,27 @@ def keep_alive(server: Server) -> str:
     return f"{sorted(times[1:])[15] * 1000:.1f} ms"
 
 
+def eight_at_once(server: Server, image: bytes, timeout: float) -> Counter[str]:
+    """Eight Image Analysis requests of ``image`` at once: their statuses (or errors)."""
+    url = server.url + "/computervision/imageanalysis:analyze?features=read"
+
+    def one(_: int) -> str:
+        try:
+            return str(requests.post(url, data=image, headers=OCTETS, timeout=timeout).status_code)
+        except requests.RequestException as exc:
+            return type(exc).__name__
+
+    with ThreadPoolExecutor(8) as pool:
+        return Counter(pool.map(one, range(8)))
+
+
 def bombs(server: Server) -> str:
     """Eight 657 KB-class PNGs declaring 13000 x 13000 at once (Image Analysis: within Azure's
     16000 px sides)."""
     bomb = declared_png(13000, 13000)
     start = time.monotonic()
     base = server.rss()
-    url = server.url + "/computervision/imageanalysis:analyze?features=read"
-
-    def one(_: int) -> str:
-        try:
-            return str(requests.post(url, data=bomb, headers=OCTETS, timeout=120).status_code)
-        except requests.RequestException as exc:
-            return type(exc).__name__
-
-    with ThreadPoolExecutor(8) as pool:
-        statuses = Counter(pool.map(one, range(8)))
+    statuses = eight_at_once(server, bomb, timeout=120)
     grew = (server.peak_since(start) - base) / 1e6
     return f"{len(bomb) // 1000} KB each: {dict(statuses)}, +{grew:.0f} MB"
 
@@ -255,16 +248,7 @@ def big_images(server: Server) -> str:
     side = 7745  # 7745^2 = 59.98 MP
     image = declared_png(side, side, mode=6)
     start = time.monotonic()
-    url = server.url + "/computervision/imageanalysis:analyze?features=read"
-
-    def one(_: int) -> str:
-        try:
-            return str(requests.post(url, data=image, headers=OCTETS, timeout=300).status_code)
-        except requests.RequestException as exc:
-            return type(exc).__name__
-
-    with ThreadPoolExecutor(8) as pool:
-        statuses = Counter(pool.map(one, range(8)))
+    statuses = eight_at_once(server, image, timeout=300)
     return f"{dict(statuses)}, peak {server.peak_since(start) / 1e6:.0f} MB"
 
 

@@ -78,6 +78,16 @@ def same_text(out: Path, truths: list[TruthPage]) -> None:
 
 
 @pytest.mark.slow
+def finish_with_heir(client: subprocess.Popen[str], env: dict[str, str], tmp_path: Path) -> str:
+    """Start a worker that takes over from a killed one; the waiting client's stderr once it
+    is done."""
+    heir = Worker("heir", env, tmp_path / "heir.log").wait_ready()
+    try:
+        return client.communicate(timeout=180)[1]
+    finally:
+        heir.stop()
+
+
 def test_two_workers_convert_several_documents(cluster: Cluster, tmp_path: Path) -> None:
     counts = [3, 5, 4, 6]
     truths = documents(tmp_path, counts, "several")
@@ -187,11 +197,7 @@ def test_a_killed_worker_leaves_its_document_to_another(tmp_path: Path) -> None:
         time.sleep(0.5)
         doomed.kill()
         at_kill = dict(standin.delivered)
-        heir = Worker("heir", env, tmp_path / "heir.log").wait_ready()
-        try:
-            err = client.communicate(timeout=180)[1]
-        finally:
-            heir.stop()
+        err = finish_with_heir(client, env, tmp_path)
     assert client.returncode == 0, err
     assert len(read_before) >= 8 and len(at_kill) < 30  # killed mid-document
     same_text(tmp_path / "out" / "killed0.pdf", truths)
@@ -228,11 +234,7 @@ def test_a_killed_worker_s_operations_are_polled_not_paid_again(tmp_path: Path) 
             time.sleep(0.02)
         time.sleep(0.2)  # each operation is noted as its submission returns
         doomed.kill()
-        heir = Worker("heir", env, tmp_path / "heir.log").wait_ready()
-        try:
-            err = client.communicate(timeout=180)[1]
-        finally:
-            heir.stop()
+        err = finish_with_heir(client, env, tmp_path)
     assert client.returncode == 0, err
     assert len(in_flight) >= 2  # killed with operations paid for and not yet read
     same_text(tmp_path / "out" / "polled0.pdf", truths)

@@ -30,7 +30,7 @@ from ocr_pdf.errors import ExitCode
 from ocr_pdf.models import Line, PageText, Word
 from ocr_pdf.serve import AzureCompatibleServer, ServeLimits, make_server
 from ocr_pdf.serve.operations import Operations
-from tests import checks
+from tests import checks, sockets
 from tests.conftest import ROOT
 from tests.pagegen import geometry_specs, make_pdf
 from tests.test_local_engines import has_tesseract
@@ -108,26 +108,9 @@ def declared_png(width: int, height: int) -> bytes:
 
 
 def raw(server: AzureCompatibleServer, data: bytes, wait: float = 5.0) -> tuple[bytes, float]:
-    """Send ``data`` on a new connection; everything the server sends until it closes the
-    connection (or ``wait`` seconds pass), and when that was."""
+    """What ``server`` sends on a new connection given ``data`` (see sockets.exchange)."""
     host, port = server.server_address[:2]
-    sock = socket.create_connection((host, port))
-    sock.settimeout(0.2)
-    started = time.monotonic()
-    sock.sendall(data)
-    got = b""
-    while time.monotonic() - started < wait:
-        try:
-            chunk = sock.recv(65536)
-        except TimeoutError:
-            continue
-        except OSError:
-            break
-        if not chunk:
-            break
-        got += chunk
-    sock.close()
-    return got, time.monotonic() - started
+    return sockets.exchange(host, port, data, wait)
 
 
 def error_code(response: requests.Response) -> str:
@@ -226,22 +209,7 @@ def test_a_client_that_hangs_up_leaves_no_traceback(tmp_path: Path) -> None:
     """Through the command, as a user runs it: clients that leave mid-request, mid-body and
     while their image waits for the engine; stderr holds the banner and nothing else."""
     port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocr_pdf",
-            "serve",
-            "--port",
-            str(port),
-            "--engine",
-            _cheap_engine(),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "OCR_PDF_SERVE_KEY": ""},
-    )
+    proc = serve_command("--port", str(port))
     try:
         assert proc.stderr is not None
         banner = proc.stderr.readline()
@@ -667,6 +635,14 @@ def _cheap_engine() -> str:
     return "tesseract" if shutil.which("tesseract") else "local"
 
 
+def serve_command(*args: str) -> subprocess.Popen[str]:
+    """`ocr-pdf serve ARGS --engine <cheap>` in a process of its own, its stderr piped, with no
+    key required."""
+    command = [sys.executable, "-m", "ocr_pdf", "serve", *args, "--engine", _cheap_engine()]
+    env = {**os.environ, "OCR_PDF_SERVE_KEY": ""}
+    return subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+
+
 @has_tesseract
 def test_start_up_failures_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
@@ -692,23 +668,7 @@ def test_start_up_failures_are_one_line(capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.mark.slow
 def test_quiet_means_quiet() -> None:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ocr_pdf",
-            "serve",
-            "-q",
-            "--port",
-            "0",
-            "--engine",
-            _cheap_engine(),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "OCR_PDF_SERVE_KEY": ""},
-    )
+    proc = serve_command("-q", "--port", "0")
     time.sleep(3)
     proc.send_signal(signal.SIGTERM)
     err = proc.communicate(timeout=30)[1]

@@ -78,6 +78,8 @@ class LayerWriter:
         canvas = self._canvas
         canvas.setPageSize((page.width, page.height))
         for line, height in zip(page.lines, line_heights(page.lines), strict=True):
+            if height is None:
+                continue  # a line with no words
             text = canvas.beginText()
             text.setTextRenderMode(INVISIBLE)
             write_line(text, line, page.rotation, height)

@@ -20,17 +20,15 @@ _CENTRE_FRACTION = (fonts.ASCENT + fonts.DESCENT) / 2 / fonts.UNITS_PER_EM  # ab
 _MIN_SIZE = 0.5  # points; smaller boxes are noise, and some readers choke on near-zero sizes
 
 
-def write_line(text: PDFTextObject, line: Line, rotation: int, height: float | None) -> None:
+def write_line(text: PDFTextObject, line: Line, rotation: int, height: float) -> None:
     """Write one line: one font size for all its words (extractors join words into lines by
     baseline and size), each word stretched over its own extent along the line. ``height`` is
-    the line's selection height (see :func:`line_heights`; None: its own ink band), its top
-    at the top of the band."""
+    the line's selection height (see :func:`line_heights`), its top at the top of its ink."""
     words = [w for w in line.words if w.text]
     frame = _line_frame(words)
     if frame is None or frame[3] < _MIN_SIZE:
         return
     cos, sin, bottom, own = frame
-    height = height or _needed_height(words, frame)
     bottom += own - height
     size = height / fonts.BOX
     baseline = bottom + _DESCENT_FRACTION * size
