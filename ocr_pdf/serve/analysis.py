@@ -69,18 +69,20 @@ class _Served(Engine):
     reading is in pixels of the page as displayed), never closed by the conversion."""
 
     def __init__(self, engine: Engine) -> None:
-        super().__init__(engine.config)
+        # The served engine may be any object with a name and recognize (a plug-in's, a
+        # test's): what it does not say is the contract's default.
+        super().__init__(getattr(engine, "config", None))
         self.engine = engine
         self.name = engine.name
-        self.default_jobs = engine.default_jobs
-        self.render_dpi = engine.render_dpi
-        self.upright_only = engine.upright_only
+        for part in ("default_jobs", "render_dpi", "upright_only"):
+            setattr(self, part, getattr(engine, part, getattr(Engine, part)))
 
     def recognize(self, image: Image.Image) -> PageText:
         return self.engine.recognize(image)
 
     def review(self, text: PageText) -> str | None:
-        return self.engine.review(text)
+        review = getattr(self.engine, "review", None)
+        return review(text) if review is not None else None
 
 
 def page_spec(pages: tuple[int, ...]) -> str:
