@@ -56,12 +56,13 @@ class Analysis:
     pdf: bytes
 
 
-class Failed(Exception):
-    """The document could not be analyzed: ``inner`` is Document Intelligence's error code."""
+@dataclass(frozen=True)
+class Failure:
+    """Why a document could not be analyzed: Document Intelligence's ``inner`` error code and
+    our ``message``."""
 
-    def __init__(self, inner: str, message: str) -> None:
-        super().__init__(message)
-        self.inner = inner
+    inner: str
+    message: str
 
 
 class _Served(Engine):
@@ -117,9 +118,9 @@ def _result_page(
     return ResultPage(page.index + 1, page.words(TEXT_SCALE), unit, per_point / TEXT_SCALE, *size)
 
 
-def analyze(engine: Engine, doc: Document, request: Request) -> Analysis:
-    """Convert ``doc`` with ``engine`` and write what was read as ``request`` asks; Failed
-    when the document cannot be converted."""
+def analyze(engine: Engine, doc: Document, request: Request) -> Analysis | Failure:
+    """Convert ``doc`` with ``engine`` and write what was read as ``request`` asks, or say
+    why the document cannot be converted (a damaged or encrypted PDF PDFium opened)."""
     with tempfile.TemporaryDirectory(prefix="ocr-pdf-serve-") as folder:
         src = Path(folder, "input.img" if doc.is_image else "input.pdf")
         out, readings = Path(folder, "output.pdf"), Path(folder, "readings.json")
@@ -135,7 +136,7 @@ def analyze(engine: Engine, doc: Document, request: Request) -> Analysis:
         try:
             convert(src, out, options)
         except (InputFileError, EncryptedPdfError) as exc:
-            raise Failed("InvalidContent", str(exc).replace(str(src), "the document")) from None
+            return Failure("InvalidContent", str(exc).replace(str(src), "the document"))
         read = {p.index: p for p in document.load(readings)}
         pages = []
         with pdf.Document(out) as converted:

@@ -206,13 +206,14 @@ def _job(app: ServeApp, op: str, doc: documents.Document, request: analysis.Requ
     app.operations.update(op, "running")
     try:
         done = analysis.analyze(app.engine, doc, request)
-    except analysis.Failed as exc:
-        log.info("document operation %s failed: %s", op, exc)
-        error = di.error(exc.inner, str(exc))[1]["error"]
-        app.operations.update(op, "failed", error=encode(error))
     except Exception as exc:  # the engine's failure or ours: the operation's, in one line
         log.warning("document operation %s failed: %s", op, exc)
         app.operations.update(op, "failed", error=encode(di.error("Unknown")[1]["error"]))
+        return
+    if isinstance(done, analysis.Failure):
+        log.info("document operation %s failed: %s", op, done.message)
+        error = di.error(done.inner, done.message)[1]["error"]
+        app.operations.update(op, "failed", error=encode(error))
     else:
         app.operations.update(op, "succeeded", done.result, done.pdf)
 
