@@ -10,8 +10,6 @@ Each SDK is pointed at ``http://127.0.0.1:PORT`` with a dummy key: their key cre
 from __future__ import annotations
 
 import io
-import os
-import re
 import signal
 import subprocess
 import sys
@@ -23,6 +21,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import ROOT
+from tests.serve_process import serve_command, served_url
 from tests.test_local_engines import has_local
 
 pytestmark = [pytest.mark.slow, has_local, pytest.mark.block_network(allowed_hosts=["127.0.0.1"])]
@@ -34,20 +33,9 @@ KEY = "dummy-key"
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
     """`ocr-pdf serve --port 0` with the bundled engine, as a process; its URL."""
-    env = {**os.environ, "OCR_PDF_SERVE_KEY": ""}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ocr_pdf", "serve", "--port", "0", "--engine", "local"],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    proc = serve_command("--port", "0", engine="local")
     try:
-        assert proc.stderr is not None
-        first = proc.stderr.readline()
-        m = re.search(r"at (http://127\.0\.0\.1:\d+) with the local engine", first)
-        assert m, first
-        yield m.group(1)
+        yield served_url(proc, "local")
     finally:
         proc.send_signal(signal.SIGTERM)
         rest = proc.communicate(timeout=60)[1]

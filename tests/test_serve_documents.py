@@ -11,7 +11,7 @@ import io
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +27,13 @@ from ocr_pdf.azure.document_intelligence import (
     parse_analyze_result,
 )
 from ocr_pdf.models import Line, PageText, Word
-from ocr_pdf.serve import AzureCompatibleServer, ServeLimits, make_server
+from ocr_pdf.serve import AzureCompatibleServer
 from ocr_pdf.serve.analysis import page_spec
 from ocr_pdf.serve.work import WorkQueue
+from tests import test_serve_hardening
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
+serve = test_serve_hardening.serve  # the servers on threads, stopped after each test
 
 DI = "/documentintelligence/documentModels"
 SENTENCE = "Payable within thirty days to the garden society of the town."
@@ -61,22 +63,6 @@ class OneWordEngine:
             (100 * sx, 160 * sy),
         )
         return PageText(image.width, image.height, (Line((Word(self.text, quad, 0.9),)),))
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., AzureCompatibleServer]]:
-    servers: list[AzureCompatibleServer] = []
-
-    def start(engine: Any, allow_urls: bool = False, **limits: Any) -> AzureCompatibleServer:
-        server = make_server(engine, "127.0.0.1", 0, None, ServeLimits(**limits), allow_urls)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def scan_page() -> Image.Image:

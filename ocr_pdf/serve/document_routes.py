@@ -218,14 +218,24 @@ def _job(app: ServeApp, op: str, doc: documents.Document, request: analysis.Requ
         app.operations.update(op, "succeeded", done.result, done.pdf)
 
 
-async def result(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
-    """``GET .../analyzeResults/{id}`` (the operation) or ``DELETE`` it."""
+def _operation(app: ServeApp, ex: Exchange, path: str) -> tuple[str, str, str] | Reply:
+    """(id, kind, status) of the operation a results path names, or the refusal."""
     parts = _parts(ex, path)
     if isinstance(parts, Reply):
-        return await ex.finish(parts)
+        return parts
     prefix, model, _, op = parts
     assert op is not None
     kind = f"{prefix}/{model}"
+    status = app.operations.status(op, kind)
+    return failure("OperationNotFound") if status is None else (op, kind, status)
+
+
+async def result(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
+    """``GET .../analyzeResults/{id}`` (the operation) or ``DELETE`` it."""
+    found = _operation(app, ex, path)
+    if isinstance(found, Reply):
+        return await ex.finish(found)
+    op, kind, _ = found
     if ex.method == "DELETE":
         return await ex.finish(_delete(app, op, kind))
     body = app.operations.body(op, kind)
@@ -235,9 +245,6 @@ async def result(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
 
 
 def _delete(app: ServeApp, op: str, kind: str) -> Reply:
-    status = app.operations.status(op, kind)
-    if status is None:
-        return failure("OperationNotFound")
     future = app.jobs.get(op)
     if future is not None and not app.work.cancel(future):
         return failure("Conflict")  # being read now: it can be deleted once it ends
@@ -248,15 +255,10 @@ def _delete(app: ServeApp, op: str, kind: str) -> Reply:
 async def result_pdf(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
     """``GET .../analyzeResults/{id}/pdf``: the searchable PDF of a succeeded operation that
     asked for it (``output=pdf``)."""
-    parts = _parts(ex, path)
-    if isinstance(parts, Reply):
-        return await ex.finish(parts)
-    prefix, model, _, op = parts
-    assert op is not None
-    kind = f"{prefix}/{model}"
-    status = app.operations.status(op, kind)
-    if status is None:
-        return await ex.finish(failure("OperationNotFound"))
+    found = _operation(app, ex, path)
+    if isinstance(found, Reply):
+        return await ex.finish(found)
+    op, kind, status = found
     data = app.operations.pdf(op, kind)
     if data is None:
         why = (
