@@ -13,7 +13,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from ocr_pdf.errors import EncryptedPdfError, FileAccessError, InputFileError, OutputInvalidError
-from ocr_pdf.models import PageGeometry
+from ocr_pdf.models import Line, PageGeometry, PageText, Word
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,67 @@ class Page:
         except pdfium.PdfiumError:
             pass  # a page whose text cannot be read is treated as having none
         return visible, invisible
+
+    def words(self, scale: float = 1.0) -> PageText:
+        """The page's own text as words, in ``scale`` pixels per point of the page as
+        displayed (origin top-left, y down; width and height its displayed size): PDFium's
+        characters, split into words at spaces and into lines where PDFium breaks them, each
+        word the box of its characters' font boxes."""
+        geometry = self.geometry()
+        width, height = geometry.display_size
+        x0, y0, x1, y1 = geometry.cropbox
+        turn = geometry.rotation
+
+        def shown(x: float, y: float) -> tuple[float, float]:  # user space -> displayed
+            if turn == 90:
+                u, v = y - y0, x - x0
+            elif turn == 180:
+                u, v = x1 - x, y - y0
+            elif turn == 270:
+                u, v = y1 - y, x1 - x
+            else:
+                u, v = x - x0, y1 - y
+            return (u * scale, v * scale)
+
+        lines: list[Line] = []
+        words: list[Word] = []
+        chars: list[tuple[str, float, float, float, float]] = []
+
+        def end_word() -> None:
+            if chars:
+                units = "".join(c for c, *_ in chars).encode("utf-16-le", "surrogatepass")
+                text = units.decode("utf-16-le", "replace")  # PDFium gives astral ones in pairs
+                left, top = min(c[1] for c in chars), min(c[2] for c in chars)
+                right, bottom = max(c[3] for c in chars), max(c[4] for c in chars)
+                quad = ((left, top), (right, top), (right, bottom), (left, bottom))
+                words.append(Word(text, quad))
+                chars.clear()
+
+        try:
+            textpage = self._raw.get_textpage()
+        except pdfium.PdfiumError:
+            return PageText(round(width * scale), round(height * scale))
+        try:
+            for i in range(textpage.count_chars()):
+                code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+                if code in (0x0D, 0x0A):
+                    end_word()
+                    if words:
+                        lines.append(Line(tuple(words)))
+                        words = []
+                    continue
+                if code in (0x20, 0x09, 0xA0, 0) or pdfium_c.FPDFText_IsGenerated(textpage.raw, i):
+                    end_word()
+                    continue
+                left, bottom, right, top = textpage.get_charbox(i, loose=True)
+                (ax, ay), (bx, by) = shown(left, bottom), shown(right, top)
+                chars.append((chr(code), min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+        finally:
+            textpage.close()
+        end_word()
+        if words:
+            lines.append(Line(tuple(words)))
+        return PageText(round(width * scale), round(height * scale), tuple(lines))
 
     def native_dpi(self) -> float | None:
         """The resolution of the sharpest image drawn on the page (pixels per inch as
@@ -259,3 +320,23 @@ def check_output(path: Path, expected_pages: int) -> None:
                 page.close()
     finally:
         doc.close()
+
+
+def page_count(data: bytes) -> int:
+    """The number of pages of the PDF in ``data`` (read from memory, nothing rendered);
+    EncryptedPdfError when it needs a password, InputFileError when PDFium cannot open it or
+    it has no pages."""
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        locked = (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY)
+        if getattr(exc, "err_code", None) in locked:
+            raise EncryptedPdfError("the PDF is encrypted with a password") from None
+        raise InputFileError(f"the PDF is damaged and cannot be read ({exc})") from None
+    try:
+        count = len(doc)
+    finally:
+        doc.close()
+    if count == 0:
+        raise InputFileError("the PDF has no pages")
+    return count

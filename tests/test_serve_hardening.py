@@ -6,7 +6,6 @@ what reached the engine, exit codes and the lines printed."""
 from __future__ import annotations
 
 import io
-import os
 import signal
 import socket
 import struct
@@ -33,6 +32,7 @@ from ocr_pdf.serve.operations import Operations
 from tests import checks, sockets
 from tests.conftest import ROOT
 from tests.pagegen import geometry_specs, make_pdf
+from tests.serve_process import cheap_engine, serve_command
 from tests.test_local_engines import has_tesseract
 from tests.test_serve import TruthEngine
 
@@ -71,9 +71,13 @@ def serve() -> Iterator[Callable[..., AzureCompatibleServer]]:
     servers: list[AzureCompatibleServer] = []
 
     def start(
-        engine: Any, key: str | None = None, host: str = "127.0.0.1", **limits: Any
+        engine: Any,
+        key: str | None = None,
+        host: str = "127.0.0.1",
+        allow_urls: bool = False,
+        **limits: Any,
     ) -> AzureCompatibleServer:
-        server = make_server(engine, host, 0, key, ServeLimits(**limits))
+        server = make_server(engine, host, 0, key, ServeLimits(**limits), allow_urls)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return server
@@ -628,21 +632,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _cheap_engine() -> str:
-    """An engine quick to start: tesseract where installed, else the bundled one."""
-    import shutil
-
-    return "tesseract" if shutil.which("tesseract") else "local"
-
-
-def serve_command(*args: str) -> subprocess.Popen[str]:
-    """`ocr-pdf serve ARGS --engine <cheap>` in a process of its own, its stderr piped, with no
-    key required."""
-    command = [sys.executable, "-m", "ocr_pdf", "serve", *args, "--engine", _cheap_engine()]
-    env = {**os.environ, "OCR_PDF_SERVE_KEY": ""}
-    return subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-
-
 @has_tesseract
 def test_start_up_failures_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
@@ -679,7 +668,7 @@ def test_without_the_serve_extra_the_command_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['hypercorn'] = None; "
         "from ocr_pdf.cli import main; "
-        f"sys.exit(main(['serve', '--port', '0', '--engine', '{_cheap_engine()}']))"
+        f"sys.exit(main(['serve', '--port', '0', '--engine', '{cheap_engine()}']))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60

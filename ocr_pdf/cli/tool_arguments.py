@@ -55,7 +55,8 @@ def build_serve_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="ocr-pdf serve",
         description="Answer Azure AI Vision's OCR requests (legacy /ocr, Read 3.2, Image "
-        "Analysis 4.0 read) with a local engine, so scripts written for Azure run offline. "
+        "Analysis 4.0 read) and Document Intelligence's (prebuilt-read and prebuilt-layout, "
+        "with the searchable PDF) with a local engine, so scripts and Azure's SDKs run offline. "
         "Set OCR_PDF_SERVE_KEY to require that key in Ocp-Apim-Subscription-Key.",
         parents=[verbosity()],
     )
@@ -91,7 +92,22 @@ def build_serve_parser() -> argparse.ArgumentParser:
         type=int,
         default=ServeDefaults.results_memory // 1_000_000,
         metavar="MB",
-        help="most memory Read results take; the oldest go first beyond it (default "
+        help="most memory Read and Document Intelligence results take (searchable PDFs "
+        "included); the oldest go first beyond it (default "
         f"{ServeDefaults.results_memory // 1_000_000})",
+    )
+    p.add_argument(
+        "--max-pages",
+        type=int,
+        default=ServeDefaults.max_pages,
+        metavar="N",
+        help="Document Intelligence: the first N pages of a document are analyzed (default "
+        f"{ServeDefaults.max_pages}, as Azure's S0 tier)",
+    )
+    p.add_argument(
+        "--allow-url-source",
+        action="store_true",
+        help="Document Intelligence: fetch documents named by urlSource (default: refused "
+        "with 403 OutboundAccessForbidden; the server then reaches any URL a client names)",
     )
     return p

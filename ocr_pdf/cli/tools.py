@@ -40,10 +40,11 @@ def run_serve(args: argparse.Namespace) -> int:
         max_wait=args.max_wait,
         keep_results=args.keep_results * 3600,
         results_memory=args.results_memory * 1_000_000,
+        max_pages=args.max_pages,
     )
     engine = get_engine(name, EngineConfig.from_environment(language=args.language))
     key = os.environ.get("OCR_PDF_SERVE_KEY") or None
-    server = make_server(engine, args.host, args.port, key, limits)
+    server = make_server(engine, args.host, args.port, key, limits, args.allow_url_source)
     if not key and not ipaddress.ip_address(server.server_address[0]).is_loopback:
         log.warning("listening on %s without a key: set OCR_PDF_SERVE_KEY", args.host)
     if not args.quiet:

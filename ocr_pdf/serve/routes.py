@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -62,50 +62,60 @@ def _content_refusal(ex: Exchange, flat: bool) -> Reply | None:
     return None
 
 
-def _size_refusal(app: ServeApp, ex: Exchange, api: Api, flat: bool) -> Reply | None:
+def _size_refusal(app: ServeApp, ex: Exchange, api: Api, too_large: Reply) -> Reply | None:
     length = ex.content_length
     if length is None and not ex.chunked:
         return gateway_error(411, "Length Required: send the image with a Content-Length.")
     if length is not None and length > api.accepted_bytes:
-        return image_error("InvalidImageSize", TOO_LARGE, flat=flat)
+        return too_large
     if length is not None and length > app.limits.max_body:
         return gateway_error(
             413, f"The image is larger than this server takes ({app.limits.max_body} bytes)."
         )
-    return _content_refusal(ex, flat)
+    return None
+
+
+async def receive_body(
+    app: ServeApp, ex: Exchange, api: Api, too_large: Reply, refusal: Reply | None = None
+) -> Upload | Reply | None:
+    """The request's body within every bound, held in the body budget until its job gives it
+    back, or the refusal (None: the client left): ``too_large`` beyond what ``api`` takes,
+    411, 413, 408 or 429 beyond this server's bounds, else ``refusal`` when given (a refusal
+    of the request's headers)."""
+    refusal = _size_refusal(app, ex, api, too_large) or refusal
+    if refusal is not None:
+        return await ex.finish(refusal)
+    cap = min(api.accepted_bytes, app.limits.max_body)
+    reserved = cap if ex.content_length is None else ex.content_length
+    if app.work.full() or not app.budget.take(reserved):
+        return await ex.finish(too_many_requests(app.work.seconds_per_page))
+    body = await ex.read_body(cap, app.limits.body_timeout)
+    if not isinstance(body, bytearray):
+        app.budget.give(reserved)
+        if body == TOO_BIG:
+            too_big = cap == api.accepted_bytes
+            reply = too_large if too_big else gateway_error(413, "The body is too large here.")
+            return replace(reply, close=True)
+        if body == TOO_SLOW:
+            return gateway_error(408, "The request body did not arrive in time.", close=True)
+        return None
+    app.budget.give(reserved - len(body))
+    return Upload(body, len(body))
 
 
 async def _receive_image(
     app: ServeApp, ex: Exchange, api: Api, flat: bool
 ) -> Upload | Reply | None:
     """The request's image within every bound, or the refusal (None: the client left)."""
-    refusal = _size_refusal(app, ex, api, flat)
-    if refusal is not None:
-        return await ex.finish(refusal)
-    cap = min(api.accepted_bytes, app.limits.max_body)
-    reserved = cap if ex.content_length is None else ex.content_length
-    if app.work.full or not app.budget.take(reserved):
-        return await ex.finish(too_many_requests(app.work.seconds_per_job))
-    body = await ex.read_body(cap, app.limits.body_timeout)
-    if not isinstance(body, bytearray):
-        app.budget.give(reserved)
-        if body == TOO_BIG:
-            too_big = cap == api.accepted_bytes
-            reply = (
-                image_error("InvalidImageSize", TOO_LARGE, flat=flat)
-                if too_big
-                else gateway_error(413, "The image is larger than this server takes.")
-            )
-            return Reply(reply.status, reply.body, close=True)
-        if body == TOO_SLOW:
-            return gateway_error(408, "The request body did not arrive in time.", close=True)
-        return None
-    app.budget.give(reserved - len(body))
-    found = await asyncio.to_thread(images.check, body, api, app.limits.max_pixels)
+    too_large = image_error("InvalidImageSize", TOO_LARGE, flat=flat)
+    upload = await receive_body(app, ex, api, too_large, _content_refusal(ex, flat))
+    if not isinstance(upload, Upload):
+        return upload
+    found = await asyncio.to_thread(images.check, upload.data, api, app.limits.max_pixels)
     if found is not None:
-        app.budget.give(len(body))
+        app.budget.give(upload.reserved)
         return image_error(found.code, found.message, flat=flat)
-    return Upload(body, len(body))
+    return upload
 
 
 def _recognize(app: ServeApp, data: bytearray) -> PageText | None:
@@ -149,12 +159,12 @@ async def _answer_now(
     future = app.work.submit(partial(_answer_job, app, upload.data, write, flat))
     if future is None:
         app.budget.give(upload.reserved)
-        return too_many_requests(app.work.seconds_per_job)
+        return too_many_requests(app.work.seconds_per_page)
     future.add_done_callback(lambda _: app.budget.give(upload.reserved))
     # Not read within max_wait: 429 now rather than a client's timeout later.
     reply = await ex.wait_for(future, app.work.cancel, app.limits.max_wait)
     if reply == TOO_SLOW:
-        return too_many_requests(app.work.seconds_per_job)
+        return too_many_requests(app.work.seconds_per_page)
     answer: Reply | None = reply
     return answer
 
@@ -192,7 +202,7 @@ async def read_analyze(app: ServeApp, ex: Exchange, _: str) -> Reply | None:
     if future is None:
         app.operations.discard(op)
         app.budget.give(upload.reserved)
-        return too_many_requests(app.work.seconds_per_job)
+        return too_many_requests(app.work.seconds_per_page)
     future.add_done_callback(lambda _: app.budget.give(upload.reserved))
     return Reply(202, headers=(("Operation-Location", f"{ex.origin()}{READ.results}{op}"),))
 
