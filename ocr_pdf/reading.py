@@ -19,7 +19,7 @@ from ocr_pdf.cache import PageStore
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import ExitCode, OcrPdfError, PagesFailedError
 from ocr_pdf.geometry import rescale
-from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.imaging import EncodedImage, as_grey
 from ocr_pdf.models import Matrix, PageGeometry, PageText
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,8 @@ class SentImage:
             assert isinstance(self.image, EncodedImage)
             try:
                 with Image.open(io.BytesIO(self.image.data)) as opened:
-                    self._pixels = opened.convert("L")
+                    opened.load()
+                    self._pixels = as_grey(opened)
             except (OSError, ValueError, Image.DecompressionBombError) as exc:
                 log.debug("the image sent cannot be decoded here (%s): boxes kept", exc)
                 self._undecodable = True
