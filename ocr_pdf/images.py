@@ -24,7 +24,7 @@ import img2pdf
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocr_pdf.errors import FileAccessError, InputFileError
-from ocr_pdf.imaging import eight_bit
+from ocr_pdf.imaging import ORIENTATION, eight_bit
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,6 @@ MAX_TOTAL_PIXELS = 2_000_000_000
 MAX_CONVERTED_BYTES = 256 * 2**20
 """Bytes the frames converted here may take once stored losslessly, all together (they are
 held until the PDF is made)."""
-
-_ORIENTATION = 0x0112  # the TIFF and Exif tag: how the stored pixels are to be turned
 
 _PLAIN_MODES = frozenset({"1", "L", "RGB", "CMYK", "P"})
 """Modes img2pdf embeds as they are (16-bit PNGs too: it keeps their samples)."""
@@ -153,7 +151,7 @@ def _frames_converted(path: Path, image: Image.Image) -> Iterator[bytes]:
     while True:
         image.seek(index)
         dpi = image.info.get("dpi")
-        turned = image.getexif().get(_ORIENTATION, 1) in range(2, 9)
+        turned = image.getexif().get(ORIENTATION, 1) in range(2, 9)
         frame = eight_bit(ImageOps.exif_transpose(image) if turned else image)
         buf = io.BytesIO()
         if frame.mode == "1":

@@ -141,6 +141,42 @@ def _strip(image: Image.Image, grey: bool, scale: float) -> Image.Image:
     return image.convert("L" if grey else "RGB")
 
 
+@dataclass(frozen=True)
+class Header:
+    """What an encoded image's own header says: Pillow's ``format`` and ``mode`` ("L", "RGB",
+    "CMYK", ...), ``width`` x ``height`` pixels, ``bits`` per sample, and the Exif
+    ``orientation`` (1: as stored; 2-8: a viewer turns or mirrors it)."""
+
+    format: str
+    mode: str
+    width: int
+    height: int
+    bits: int
+    orientation: int
+
+
+def header(data: bytes) -> Header | None:
+    """The header of an encoded image, read without decoding its pixels; None when it is not
+    an image Pillow reads."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            orientation = image.getexif().get(ORIENTATION, 1)
+            return Header(
+                image.format or "",
+                image.mode,
+                image.width,
+                image.height,
+                int(getattr(image, "bits", 8) or 8),
+                orientation if isinstance(orientation, int) else 0,
+            )
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None
+
+
+ORIENTATION = 0x0112
+"""The TIFF and Exif tag that says how stored pixels are to be turned for display."""
+
+
 # Below this many pixels PNG is cheap to compute and keeps thin strokes crisp.
 _PNG_MAX_PIXELS = 1_500_000
 _JPEG_QUALITIES = (85, 70, 55)

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
@@ -89,8 +89,14 @@ def read_page(
     without paying for them again."""
     sent = SentImage(image, size)
     with store.claim(key) if store is not None else nullcontext(None) as cached:
-        if cached is not None:
+        if cached is not None and (cached.width, cached.height) == sent.page_size:
             return sent.fitted(cached), 0.0, True
+        if cached is not None:  # made in another frame: never placed through this page's
+            log.info(
+                "a cached reading is for a %dx%d image, not this one: read again",
+                cached.width,
+                cached.height,
+            )
         started = time.monotonic()
         if isinstance(image, EncodedImage):
             if store is None:
@@ -102,7 +108,8 @@ def read_page(
         pixels = None if text.words else sent.pixels()
         if pixels is not None:
             text = rescue.reread(engine, pixels, text)
-        text = sent.to_page(text)
+        # Kept as a reading of the page image it is for, whatever size an engine called it.
+        text = replace(sent.to_page(text), width=sent.page_size[0], height=sent.page_size[1])
         elapsed = time.monotonic() - started
         if store is not None:
             store.put(key, text)

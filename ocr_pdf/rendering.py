@@ -23,7 +23,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from ocr_pdf import pdf
-from ocr_pdf.cache import PageStore, bytes_digest, cache_key, pixel_digest
+from ocr_pdf.cache import PageStore, bytes_digest, cache_key, pixel_digest, scan_key
 from ocr_pdf.engines import choose_dpi
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
@@ -133,7 +133,7 @@ def _as_sent(
         scan.dpi,
         True,
         digest,
-        cache_key(digest, cache_id) if cache_id is not None else "",
+        scan_key(digest, scan.width, scan.height, cache_id) if cache_id is not None else "",
     )
     sent = EncodedImage(scan.data, scan.content_type, scan.width, scan.height, 1.0)
     return PageImage(rendered, sent)
