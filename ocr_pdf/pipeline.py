@@ -26,8 +26,8 @@ from ocr_pdf.inputs import Source, open_input
 from ocr_pdf.options import ConversionOptions, Mode
 from ocr_pdf.pages import parse_pages
 from ocr_pdf.qpdf import graft
-from ocr_pdf.reading import GiveUpPolicy, PageReader
-from ocr_pdf.rendering import page_images
+from ocr_pdf.reading import GiveUpPolicy, PageImage, PageReader
+from ocr_pdf.rendering import page_images, rendered
 from ocr_pdf.results import ConversionResult, PageResult, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,12 @@ def read_pages(
 ) -> None:
     """Render and read the planned pages, each reading assembled as it arrives; raise the
     error naming every page that failed, once the others are read (and cached)."""
-    reader = PageReader(engine, store, options.jobs or engine.default_jobs, GiveUpPolicy())
+
+    def render(index: int) -> PageImage:
+        return rendered(source, index, engine, store, options)
+
+    jobs = options.jobs or engine.default_jobs
+    reader = PageReader(engine, store, jobs, GiveUpPolicy(), render=render)
     reviewed = False
     try:
         for reading in reader.read(page_images(source, plan.to_read, engine, store, options)):

@@ -158,9 +158,7 @@ def page_images(
             if scan is not None:
                 yield _as_sent(source, index, scan, hash_it, cache_id)
                 continue
-            dpi = engine.saved_dpi(index) or options.dpi
-            preferred, limits = engine.render_dpi, engine.accepts
-            yield RenderJob(source.doc.path, index, dpi, preferred, limits, hash_it, cache_id)
+            yield _render_job(source, index, engine, store, options)
 
     workers = min(os.cpu_count() or 1, 4)
     if engine.accepts is None or workers < 2 or len(indexes) < POOL_FROM:
@@ -168,6 +166,32 @@ def page_images(
             yield job if isinstance(job, PageImage) else render(source.doc, job)
         return
     yield from _in_workers(jobs(), workers)
+
+
+def _render_job(
+    source: Source,
+    index: int,
+    engine: Engine,
+    store: PageStore | None,
+    options: ConversionOptions,
+) -> RenderJob:
+    hash_it = store is not None or options.ocr_json is not None
+    cache_id = engine.cache_id if store is not None else None
+    dpi = engine.saved_dpi(index) or options.dpi
+    preferred, limits = engine.render_dpi, engine.accepts
+    return RenderJob(source.doc.path, index, dpi, preferred, limits, hash_it, cache_id)
+
+
+def rendered(
+    source: Source,
+    index: int,
+    engine: Engine,
+    store: PageStore | None,
+    options: ConversionOptions,
+) -> PageImage:
+    """Page ``index`` rendered as displayed, never its scan sent as stored: for a page whose
+    scan the service refused. On the calling thread (the one that owns ``source``)."""
+    return render(source.doc, _render_job(source, index, engine, store, options))
 
 
 def _in_workers(jobs: Iterator[RenderJob | PageImage], workers: int) -> Iterator[PageImage]:
