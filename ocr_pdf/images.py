@@ -157,7 +157,7 @@ def _frames_converted(path: Path, image: Image.Image) -> Iterator[bytes]:
         if frame.mode == "1":
             frame.save(buf, "TIFF", compression="group4", dpi=dpi or (0, 0))
         else:
-            frame.save(buf, "PNG", compress_level=6, dpi=dpi or (0, 0))
+            frame.save(buf, "PNG", compress_level=1, dpi=dpi or (0, 0))  # 3x faster than 6
         del frame
         stored += buf.tell()
         if stored > MAX_CONVERTED_BYTES:
@@ -195,7 +195,9 @@ def to_pdf(path: Path, fallback_dpi: float | None) -> bytes:
                 except (img2pdf.ImageOpenError, img2pdf.AlphaChannelError, ValueError) as exc:
                     log.info("%s: embedding the image needs converting it first (%s)", path, exc)
             frames = list(_frames_converted(path, image))
-    except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise InputFileError(f"{path}: the image is larger than we decode ({exc})") from None
+    except UnidentifiedImageError as exc:
         raise InputFileError(f"{path}: not a PDF, and not an image we can read ({exc})") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InputFileError(f"{path}: the image is damaged and cannot be read ({exc})") from None

@@ -115,3 +115,64 @@ def test_every_mode_and_depth_reads_as_well_as_eight_bit(name: str, tmp_path: Pa
     assert main([str(path), str(out), "--engine", "tesseract", "--no-cache", "-q"]) == 0
     text = checks.page_text(out, 0)
     assert all(word in text for word in imagemodes.WORDS), text
+
+
+# -- 23.5: frames, pixels and memory bounded before decoding ---------------------------------
+
+
+def _frames(path: Path, count: int, size: tuple[int, int], mode: str = "RGBA") -> None:
+    frame = Image.new(mode, size, (255, 255, 255, 0) if mode == "RGBA" else 255)
+    frame.save(
+        path,
+        save_all=True,
+        append_images=[frame] * (count - 1),
+        compression="tiff_adobe_deflate",
+        dpi=(300, 300),
+    )
+
+
+def test_a_multi_frame_image_is_converted_one_frame_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "frames.tif"
+    _frames(path, 5, (1200, 900))
+    doc = pdfium.PdfDocument(images.to_pdf(path, None))
+    try:
+        assert len(doc) == 5
+    finally:
+        doc.close()
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "needle"),
+    [
+        ("MAX_FRAMES", 3, "more than 3 frames"),
+        ("MAX_TOTAL_PIXELS", 3_000_000, "gigapixels in all"),
+        ("MAX_FRAME_PIXELS", 500_000, "more than we decode"),
+        ("MAX_DECODED_BYTES", 2_000_000, "more than we decode"),
+        ("MAX_CONVERTED_BYTES", 1000, "once converted"),
+    ],
+)
+def test_too_much_is_refused_in_one_line_before_it_is_decoded(
+    limit: str,
+    value: int,
+    needle: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = tmp_path / "frames.tif"
+    _frames(path, 5, (1200, 900))
+    monkeypatch.setattr(images, limit, value)
+    code = main([str(path), str(tmp_path / "out.pdf"), "--engine", "tesseract", "--no-cache"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and needle in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out.pdf").exists()
+
+
+def test_a_png_declaring_thirty_thousand_pixels_a_side_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bomb.png"
+    Image.new("1", (30000, 30000), 1).save(path, dpi=(300, 300))
+    assert path.stat().st_size < 10_000_000
+    code = main([str(path), str(tmp_path / "out.pdf"), "--engine", "tesseract", "--no-cache"])
+    assert code == 2 and "larger than we decode" in capsys.readouterr().err
