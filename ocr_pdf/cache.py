@@ -56,6 +56,13 @@ def cache_key(pixels: str, engine_id: str) -> str:
     return hashlib.sha256(f"{engine_id}|{pixels}".encode()).hexdigest()
 
 
+def scan_key(digest: str, width: int, height: int, engine_id: str) -> str:
+    """The cache key of a scan sent as stored (its :func:`bytes_digest`): the frame its
+    reading is in (``width`` x ``height`` pixels, what the page's placement maps from) is part
+    of it, so that no reading is ever placed through another page's geometry."""
+    return cache_key(f"{digest}|{width}x{height}", engine_id)
+
+
 class PageStore(Protocol):
     """Where page results are kept between runs: a folder here, a shared store on a cluster.
 

@@ -233,6 +233,12 @@ class SharedStateError(ConfigurationError):
     made."""
 
 
+class RefusedByWorkerError(ConfigurationError):
+    """A cluster task asked a worker for something its own settings do not allow: a path
+    outside OCR_PDF_WORKER_ROOTS, an endpoint it was not given, an engine not in
+    OCR_PDF_WORKER_ENGINES. Nothing was read, written or sent."""
+
+
 class RemoteConversionError(OcrPdfError):
     """A document converted by a cluster worker failed there. ``str(err)`` is the worker's
     one-line message, ``exit_code`` the code that error carries, ``kind`` its class name

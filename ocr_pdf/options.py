@@ -98,6 +98,7 @@ class ConversionOptions:
         self._check()
 
     def _check(self) -> None:
+        self._check_types()
         low, high = DPI_RANGE
         if self.dpi is not None and not (low <= self.dpi <= high):
             raise BadArgumentsError(f"--dpi {self.dpi:g} is out of range ({low:g} to {high:g})")
@@ -120,6 +121,24 @@ class ConversionOptions:
             raise BadArgumentsError(f"--max-pages {self.max_pages} must be 0 or more pages")
         if isinstance(self.budget, int) and self.budget < 0:
             raise BadArgumentsError(f"--budget {self.budget} must be 0 or more calls")
+
+    def _check_types(self) -> None:
+        """Numbers given from Python or a task message as strings, fractions or NaN are
+        mistakes, named as such, never a traceback further on."""
+        for name in ("jobs", "max_pages", "budget"):
+            value = getattr(self, name)
+            if name == "budget" and hasattr(value, "charge"):
+                continue  # a shared Budget object
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise BadArgumentsError(f"{name}={value!r}: give a whole number")
+        for name in ("dpi", "image_dpi"):
+            value = getattr(self, name)
+            if value is not None and (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+            ):
+                raise BadArgumentsError(f"{name}={value!r}: give a number of dots per inch")
 
     @classmethod
     def from_kwargs(cls, **kwargs: Any) -> ConversionOptions:

@@ -25,9 +25,9 @@ from ocr_pdf.formats import document, text
 from ocr_pdf.inputs import Source, open_input
 from ocr_pdf.options import ConversionOptions, Mode
 from ocr_pdf.pages import parse_pages
-from ocr_pdf.qpdf import graft
-from ocr_pdf.reading import GiveUpPolicy, PageReader
-from ocr_pdf.rendering import page_images
+from ocr_pdf.qpdf import graft, original
+from ocr_pdf.reading import GiveUpPolicy, PageImage, PageReader
+from ocr_pdf.rendering import page_images, rendered
 from ocr_pdf.results import ConversionResult, PageResult, ProgressCallback
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ def convert(
     given = Path(input_path)
     dst = _destination(given, output_path, options)
     # Every output checked before the first paid call, not found unwritable after the last.
+    files.check_source(given)
     files.check_targets((dst, ""), (options.sidecar, "--sidecar"), (options.ocr_json, "--ocr-json"))
     store = open_cache(options.cache)
     with ExitStack() as stack:
@@ -79,6 +80,14 @@ def convert(
         signed_ok = options.invalidate_signatures
         source = stack.enter_context(open_input(src, invalidate_signatures=signed_ok))
         plan = plan_pages(source, options)
+        if plan.to_read and original.is_tagged(source.original):
+            # As OCRmyPDF does with --skip-text: the structure is kept (it still describes
+            # the original content, which is untouched) and the new text stays outside it.
+            log.warning(
+                "%s is a Tagged PDF: the text OCR adds is not in its structure tree (screen "
+                "readers follow the tree; search, selection and copy find the text)",
+                given,
+            )
         costs.check_page_cap(src, len(plan.to_read), options.max_pages)
         handle = stack.enter_context(EngineHandle(options, costs.budget_for(options.budget)))
         if options.dry_run:
@@ -172,7 +181,29 @@ def plan_pages(source: Source, options: ConversionOptions) -> Plan:
             has_text.append(index)
         else:
             to_read.append(index)
+    for index in to_read:
+        with source.doc.page(index) as page:
+            _warn_if_tiny(index, page.geometry().cropbox)
     return Plan(to_read, has_text, to_strip)
+
+
+TINY_PAGE = 36.0
+"""Points (half an inch) below which a page's shorter side is too small to show print an
+engine can read at any resolution we render at."""
+
+
+def _warn_if_tiny(index: int, box: tuple[float, float, float, float]) -> None:
+    width, height = box[2] - box[0], box[3] - box[1]
+    if min(width, height) < TINY_PAGE:
+        log.warning(
+            "page %d is only %.3g x %.3g pt (%.2g x %.2g in): too small for its text to be "
+            "read; read anyway",
+            index + 1,
+            width,
+            height,
+            width / 72,
+            height / 72,
+        )
 
 
 def read_pages(
@@ -186,7 +217,12 @@ def read_pages(
 ) -> None:
     """Render and read the planned pages, each reading assembled as it arrives; raise the
     error naming every page that failed, once the others are read (and cached)."""
-    reader = PageReader(engine, store, options.jobs or engine.default_jobs, GiveUpPolicy())
+
+    def render(index: int) -> PageImage:
+        return rendered(source, index, engine, store, options)
+
+    jobs = options.jobs or engine.default_jobs
+    reader = PageReader(engine, store, jobs, GiveUpPolicy(), render=render)
     reviewed = False
     try:
         for reading in reader.read(page_images(source, plan.to_read, engine, store, options)):

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr_pdf import files
 from ocr_pdf.cache import open_cache
 from ocr_pdf.errors import BadArgumentsError, InputFileError
-from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.imaging import EncodedImage, as_grey
 from ocr_pdf.inputs import open_input
 from ocr_pdf.models import PageText, Quad, quad_angle
 from ocr_pdf.options import ConversionOptions
@@ -59,7 +59,7 @@ def preview(
         text, _, cached = read_page(engine, image.image, store, image.page.key)
     drawn = image.image
     if isinstance(drawn, EncodedImage):  # the scan itself was read: draw on it
-        drawn = Image.open(io.BytesIO(drawn.data)).convert("L")
+        drawn = as_grey(Image.open(io.BytesIO(drawn.data)))
     png = io.BytesIO()
     draw_words(drawn, text).save(png, "PNG")
     files.write_atomically(dst, png.getvalue())  # a preview is either complete or absent

@@ -7,19 +7,25 @@ import io
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from PIL import Image
 
 from ocr_pdf import inkfit, rescue
 from ocr_pdf.cache import PageStore
 from ocr_pdf.engines.base import Engine
-from ocr_pdf.errors import ExitCode, OcrPdfError, PagesFailedError
+from ocr_pdf.errors import (
+    ExitCode,
+    OcrPdfError,
+    OperationFailedError,
+    PagesFailedError,
+    ServiceError,
+)
 from ocr_pdf.geometry import rescale
-from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.imaging import EncodedImage, as_grey
 from ocr_pdf.models import Matrix, PageGeometry, PageText
 
 log = logging.getLogger(__name__)
@@ -89,8 +95,14 @@ def read_page(
     without paying for them again."""
     sent = SentImage(image, size)
     with store.claim(key) if store is not None else nullcontext(None) as cached:
-        if cached is not None:
+        if cached is not None and (cached.width, cached.height) == sent.page_size:
             return sent.fitted(cached), 0.0, True
+        if cached is not None:  # made in another frame: never placed through this page's
+            log.info(
+                "a cached reading is for a %dx%d image, not this one: read again",
+                cached.width,
+                cached.height,
+            )
         started = time.monotonic()
         if isinstance(image, EncodedImage):
             if store is None:
@@ -102,7 +114,8 @@ def read_page(
         pixels = None if text.words else sent.pixels()
         if pixels is not None:
             text = rescue.reread(engine, pixels, text)
-        text = sent.to_page(text)
+        # Kept as a reading of the page image it is for, whatever size an engine called it.
+        text = replace(sent.to_page(text), width=sent.page_size[0], height=sent.page_size[1])
         elapsed = time.monotonic() - started
         if store is not None:
             store.put(key, text)
@@ -130,7 +143,8 @@ class SentImage:
             assert isinstance(self.image, EncodedImage)
             try:
                 with Image.open(io.BytesIO(self.image.data)) as opened:
-                    self._pixels = opened.convert("L")
+                    opened.load()
+                    self._pixels = as_grey(opened)
             except (OSError, ValueError, Image.DecompressionBombError) as exc:
                 log.debug("the image sent cannot be decoded here (%s): boxes kept", exc)
                 self._undecodable = True
@@ -195,29 +209,39 @@ class PageReader:
     other error stops the run at once, named with its page."""
 
     def __init__(
-        self, engine: Engine, store: PageStore | None, workers: int, policy: GiveUpPolicy
+        self,
+        engine: Engine,
+        store: PageStore | None,
+        workers: int,
+        policy: GiveUpPolicy,
+        render: Callable[[int], PageImage] | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.workers = workers
         self.policy = policy
+        self.render = render  # page index -> its render, for a scan the service refused
         self.failed: dict[int, OcrPdfError] = {}
         self.done: set[int] = set()  # pages read
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _submit(self, image: PageImage) -> Future[tuple[PageText, float, bool]]:
+        assert self._pool is not None
+        page = image.page
+        size = (page.width, page.height)
+        return self._pool.submit(read_page, self.engine, image.image, self.store, page.key, size)
 
     def read(self, pages: Iterable[PageImage]) -> Iterator[Reading]:
         in_flight: deque[tuple[RenderedPage, Future[tuple[PageText, float, bool]]]] = deque()
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            self._pool = pool
             try:
                 for rendered in pages:
                     if self.policy.given_up:
                         break
-                    page = rendered.page
-                    size = (page.width, page.height)
-                    future = pool.submit(
-                        read_page, self.engine, rendered.image, self.store, page.key, size
-                    )
+                    future = self._submit(rendered)
                     # The worker holds the only reference to the pixels: freed once read.
-                    in_flight.append((page, future))
+                    in_flight.append((rendered.page, future))
                     del rendered
                     if len(in_flight) >= self.workers + 2:
                         yield from self._collect(in_flight.popleft())
@@ -241,6 +265,18 @@ class PageReader:
         except OcrPdfError as err:
             if err.exit_code != ExitCode.ocr_engine_error:
                 raise err.with_context(f"page {page.index + 1}") from None
+            if page.from_scan and self.render is not None and refused(err):
+                # The service will not take the scan's stored bytes (a truncated JPEG, an
+                # encoding it does not decode): the page as displayed is readable all the same.
+                log.warning(
+                    "page %d: the service refused the scan's own image (%s); reading the page "
+                    "rendered instead",
+                    page.index + 1,
+                    err,
+                )
+                again = self.render(page.index)
+                yield from self._collect((again.page, self._submit(again)))
+                return
             # The service failed on this page after its retries. Go on with the others (each
             # is cached as it is read) and name the failed pages at the end.
             self.failed[page.index] = err
@@ -286,6 +322,19 @@ class PageReader:
             not_tried=not_tried,
             errors={i + 1: e for i, e in self.failed.items()},
         )
+
+
+def refused(err: OcrPdfError) -> bool:
+    """Whether the service refused the image it was sent (HTTP 4xx other than access, address,
+    language or rate, or an operation that ended "failed"), rather than failing to answer."""
+    if isinstance(err, OperationFailedError):
+        return True
+    return (
+        type(err) is ServiceError
+        and err.status is not None
+        and 400 <= err.status < 500
+        and err.status not in (408, 429)
+    )
 
 
 def page_ranges(numbers: tuple[int, ...]) -> str:

@@ -23,7 +23,7 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 from ocr_pdf import pdf
-from ocr_pdf.cache import PageStore, bytes_digest, cache_key, pixel_digest
+from ocr_pdf.cache import PageStore, bytes_digest, cache_key, pixel_digest, scan_key
 from ocr_pdf.engines import choose_dpi
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
@@ -133,7 +133,7 @@ def _as_sent(
         scan.dpi,
         True,
         digest,
-        cache_key(digest, cache_id) if cache_id is not None else "",
+        scan_key(digest, scan.width, scan.height, cache_id) if cache_id is not None else "",
     )
     sent = EncodedImage(scan.data, scan.content_type, scan.width, scan.height, 1.0)
     return PageImage(rendered, sent)
@@ -158,9 +158,7 @@ def page_images(
             if scan is not None:
                 yield _as_sent(source, index, scan, hash_it, cache_id)
                 continue
-            dpi = engine.saved_dpi(index) or options.dpi
-            preferred, limits = engine.render_dpi, engine.accepts
-            yield RenderJob(source.doc.path, index, dpi, preferred, limits, hash_it, cache_id)
+            yield _render_job(source, index, engine, store, options)
 
     workers = min(os.cpu_count() or 1, 4)
     if engine.accepts is None or workers < 2 or len(indexes) < POOL_FROM:
@@ -168,6 +166,32 @@ def page_images(
             yield job if isinstance(job, PageImage) else render(source.doc, job)
         return
     yield from _in_workers(jobs(), workers)
+
+
+def _render_job(
+    source: Source,
+    index: int,
+    engine: Engine,
+    store: PageStore | None,
+    options: ConversionOptions,
+) -> RenderJob:
+    hash_it = store is not None or options.ocr_json is not None
+    cache_id = engine.cache_id if store is not None else None
+    dpi = engine.saved_dpi(index) or options.dpi
+    preferred, limits = engine.render_dpi, engine.accepts
+    return RenderJob(source.doc.path, index, dpi, preferred, limits, hash_it, cache_id)
+
+
+def rendered(
+    source: Source,
+    index: int,
+    engine: Engine,
+    store: PageStore | None,
+    options: ConversionOptions,
+) -> PageImage:
+    """Page ``index`` rendered as displayed, never its scan sent as stored: for a page whose
+    scan the service refused. On the calling thread (the one that owns ``source``)."""
+    return render(source.doc, _render_job(source, index, engine, store, options))
 
 
 def _in_workers(jobs: Iterator[RenderJob | PageImage], workers: int) -> Iterator[PageImage]:

@@ -80,6 +80,10 @@ def cluster_env(url: str, key: str, config: Path | None = None) -> dict[str, str
     """The environment of a worker or client of the cluster at ``url``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "OCR_PDF_"))}
     env.update(OCR_PDF_REDIS_URL=url, AZURE_VISION_KEY=key)
+    # The workers' own limits (ocr_pdf/cluster/policy.py): the tests' files, any loopback
+    # stand-in (tests/test_cluster_trust.py starts workers without these).
+    env.update(OCR_PDF_WORKER_ROOTS=tempfile.gettempdir())
+    env.update(OCR_PDF_WORKER_ENDPOINTS="http://127.0.0.1:*")
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT)] + ([str(config.parent)] if config else []) + [env.get("PYTHONPATH", "")]
     )

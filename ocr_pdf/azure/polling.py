@@ -99,7 +99,15 @@ def same_service(url: str, endpoint: str) -> bool:
     """Whether we may send our key to ``url``: the endpoint's own host, or an Azure host over
     https (Read returned regional hosts such as westus.api.cognitive.microsoft.com)."""
     target, own = urlsplit(url), urlsplit(endpoint)
-    if (target.scheme, target.hostname) == (own.scheme, own.hostname):
+    try:
+        # Another port of the same host is another server (a loopback endpoint's neighbour).
+        defaults = {"http": 80, "https": 443}
+        same_port = (target.port or defaults.get(target.scheme)) == (
+            own.port or defaults.get(own.scheme)
+        )
+    except ValueError:
+        return False
+    if (target.scheme, target.hostname) == (own.scheme, own.hostname) and same_port:
         return True
     host = target.hostname or ""
     return target.scheme == "https" and host.endswith(_AZURE_HOST_SUFFIXES)

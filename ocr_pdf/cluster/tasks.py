@@ -17,6 +17,7 @@ from ocr_pdf.assembly import Assembly
 from ocr_pdf.cache import open_cache
 from ocr_pdf.cluster.celery_app import app
 from ocr_pdf.cluster.messages import result_message
+from ocr_pdf.cluster.policy import WorkerPolicy
 from ocr_pdf.cluster.store import SharedBudget
 from ocr_pdf.engines import Engine, EngineConfig, get_engine
 from ocr_pdf.errors import OcrPdfError, RemoteConversionError
@@ -65,6 +66,8 @@ def convert_document(
     if done.successful():
         return cast(dict[str, Any], done.result)
     try:
+        asked = ConversionOptions.from_kwargs(**options)  # checked before anything is done
+        WorkerPolicy.from_environment().check(input_path, output_path, asked)
         budget = budget or _own_budget(options, task_id)
         settings = worker_options(options, budget)
         if split_pages > 0 and not settings.dry_run and _shared_cache(settings):
@@ -89,6 +92,8 @@ def read_document_pages(
     if self.AsyncResult(document).ready():
         return {"pages": 0}
     try:
+        asked = ConversionOptions.from_kwargs(**options)
+        WorkerPolicy.from_environment().check(input_path, None, asked)
         settings = worker_options(options, budget)
         return {"pages": _read_into_cache(Path(input_path), settings)}
     except OcrPdfError as err:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from ocr_pdf.azure.apis import Api
+from ocr_pdf.imaging import as_grey
 
 _UNREADABLE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError)
 
@@ -70,7 +71,7 @@ def decode(data: bytes | bytearray) -> Image.Image | None:
     try:
         with _opened(data) as image:
             image.load()
-            grey: Image.Image = image.convert("L")
+            grey: Image.Image = as_grey(image)  # 16-bit samples scaled, never clipped
             return grey
     except (*_UNREADABLE, Image.DecompressionBombError):
         return None
