@@ -7,8 +7,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import __version__
-from ocr_pdf.engines import EngineConfig, available_engines
+from ocr_pdf import resolution
+from ocr_pdf._version import __version__
+from ocr_pdf.engines import DEFAULT_POLICY, EngineConfig, available_engines
 from ocr_pdf.errors import ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
 
@@ -59,8 +60,7 @@ def engine_flags() -> argparse.ArgumentParser:
     engine = p.add_argument_group("engine")
     engine.add_argument(
         "--engine",
-        help=f"OCR engine: {', '.join(available_engines())} (default: azure when "
-        "AZURE_VISION_ENDPOINT is set, else local when installed)",
+        help=f"OCR engine: {', '.join(available_engines())} (default: {DEFAULT_POLICY})",
     )
     engine.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
     engine.add_argument(
@@ -75,12 +75,7 @@ def engine_flags() -> argparse.ArgumentParser:
         "10/s or 20/min (Azure's free tier)",
     )
     engine.add_argument("--timeout", type=float, default=60.0, help="seconds per service call")
-    engine.add_argument(
-        "--dpi",
-        type=float,
-        help="rendering resolution for OCR (default: 300 "
-        "for Azure; the scan's own, within 150 to 400, for local engines)",
-    )
+    engine.add_argument("--dpi", type=float, help=resolution.HELP)
     cache = p.add_argument_group("cache")
     cache.add_argument(
         "--cache-dir",
@@ -200,8 +195,8 @@ def page_flags(p: argparse.ArgumentParser) -> None:
         "-j",
         "--jobs",
         type=int,
-        help="pages read at once (default: the engine's: 6 for Azure, 16 for azure-read and "
-        "azure-di, the number of cores for local and tesseract)",
+        help="pages read at once (default: the engine's own: several for a service, which "
+        "waits on the network; as many as the cores allow for a local engine)",
     )
     pages = p.add_argument_group("pages")
     pages.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")

@@ -126,7 +126,6 @@ def analyze(engine: Engine, doc: Document, request: Request) -> Analysis | Failu
         out, readings = Path(folder, "output.pdf"), Path(folder, "readings.json")
         src.write_bytes(doc.data)
         options = ConversionOptions(
-            engine=_Served(engine),
             pages=page_spec(request.pages),
             cache=False,
             ocr_json=readings,
@@ -134,7 +133,7 @@ def analyze(engine: Engine, doc: Document, request: Request) -> Analysis | Failu
             invalidate_signatures=True,  # the client's copy, not its original, gets the layer
         )
         try:
-            convert(src, out, options)
+            convert(src, out, options, engine=_Served(engine))
         except (InputFileError, EncryptedPdfError) as exc:
             return Failure("InvalidContent", str(exc).replace(str(src), "the document"))
         read = {p.index: p for p in document.load(readings)}

@@ -1,0 +1,42 @@
+"""The layout docs/architecture.md describes, checked: no import cycle among the library's
+modules (imports made by name at run time included), and the checker itself finds the cycles
+it claims to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests import import_graph
+
+
+def test_no_import_cycle_in_the_library() -> None:
+    edges = import_graph.graph(import_graph.ROOT / "ocr_pdf")
+    assert len(edges) > 50  # the whole package was read
+    assert import_graph.cycles(edges) == []
+
+
+def test_the_checker_sees_imports_made_by_name(tmp_path: Path) -> None:
+    """A cycle closed by an import at run time (``importlib``, a registry's string, an
+    f-string naming a package, a ``TYPE_CHECKING`` import) is a cycle all the same."""
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    files = {
+        "__init__.py": "",
+        "low.py": "import importlib\n\ndef up():\n    return importlib.import_module('pkg.high')\n",
+        "high.py": "from pkg import low\n",
+        "registry.py": "TABLE = {'x': 'pkg.sub.plugin:create'}\n",
+        "sub/__init__.py": "",
+        "sub/plugin.py": "import typing\nif typing.TYPE_CHECKING:\n    from .. import registry\n",
+        "any.py": "def load(name):\n    return __import__(f'pkg.sub.{name}')\n",
+        "docs.py": '"""pkg.high is mentioned, not imported."""\n',
+        "quiet.py": "from pkg import docs\n",
+    }
+    for name, text in files.items():
+        (package / name).write_text(text)
+    edges = import_graph.graph(package)
+    assert "pkg.sub.plugin" in edges["pkg.any"]
+    assert edges["pkg.docs"] == set()
+    assert import_graph.cycles(edges) == [
+        ["pkg.high", "pkg.low"],
+        ["pkg.registry", "pkg.sub.plugin"],
+    ]
