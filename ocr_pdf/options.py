@@ -18,7 +18,15 @@ from ocr_pdf.errors import BadArgumentsError
 from ocr_pdf.pages import check_page_spec
 from ocr_pdf.resolution import DPI_RANGE, check_dpi
 
-__all__ = ["DPI_RANGE", "ENGINE_SETTINGS", "ConversionOptions", "Mode", "PathLike"]
+__all__ = [
+    "DPI_RANGE",
+    "ENGINE_SETTINGS",
+    "FROM_READINGS",
+    "SIDE_OUTPUTS",
+    "ConversionOptions",
+    "Mode",
+    "PathLike",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -34,6 +42,14 @@ class Mode(str, Enum):
     FORCE = "force"
     REDO = "redo"
 
+
+SIDE_OUTPUTS = {"sidecar": "--sidecar", "ocr_json": "--ocr-json"}
+"""The options that name a file written beside the PDF, and their flags: each is made a Path,
+checked before the first call, written with the PDF or not at all, refused with several
+inputs, and kept within a cluster worker's folders."""
+
+FROM_READINGS = frozenset({"ocr_json"})
+"""The side outputs written from the readings themselves (the assembly keeps them for these)."""
 
 ENGINE_SETTINGS = frozenset(f.name for f in fields(EngineConfig)) - {"key"}
 """The keyword arguments of make_searchable that go into ``settings`` (never the key, which
@@ -87,7 +103,7 @@ class ConversionOptions:
     dry_run: bool = False
 
     def __post_init__(self) -> None:
-        for name in ("sidecar", "ocr_json"):
+        for name in SIDE_OUTPUTS:
             value = getattr(self, name)
             if value is not None and not isinstance(value, Path):
                 object.__setattr__(self, name, Path(value))
@@ -154,6 +170,15 @@ class ConversionOptions:
         if unknown:
             raise BadArgumentsError(f"unknown option(s): {', '.join(unknown)}")
         return cls(settings=EngineConfig(**settings), **kwargs)
+
+    def side_outputs(self) -> list[tuple[Path | None, str]]:
+        """Each side output's path (None: not asked for) and flag (see SIDE_OUTPUTS)."""
+        return [(getattr(self, name), flag) for name, flag in SIDE_OUTPUTS.items()]
+
+    @property
+    def keeps_readings(self) -> bool:
+        """Whether a side output asked for is written from the readings (FROM_READINGS)."""
+        return any(getattr(self, name) is not None for name in FROM_READINGS)
 
     def engine_config(self) -> EngineConfig:
         """The settings the engine is built from: ``settings``, with the endpoint and the key

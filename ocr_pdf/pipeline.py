@@ -83,7 +83,7 @@ def convert(
     dst = _destination(given, output_path, options)
     # Every output checked before the first paid call, not found unwritable after the last.
     files.check_source(given)
-    files.check_targets((dst, ""), (options.sidecar, "--sidecar"), (options.ocr_json, "--ocr-json"))
+    files.check_targets((dst, ""), *options.side_outputs())
     store = open_cache(options.cache)
     with ExitStack() as stack:
         src = stack.enter_context(images.as_pdf(given, options.image_dpi))

@@ -40,3 +40,21 @@ def test_the_checker_sees_imports_made_by_name(tmp_path: Path) -> None:
         ["pkg.high", "pkg.low"],
         ["pkg.registry", "pkg.sub.plugin"],
     ]
+
+
+def test_exit_codes_are_listed_once() -> None:
+    """The exit-code table is errors.EXIT_CODES: the CLI's help is made from it, the README's
+    table says the same, and every code the library gives is in it."""
+    from ocr_pdf.cli.arguments import build_parser
+    from ocr_pdf.errors import EXIT_CODES, ExitCode
+
+    listed = [code for code, _, _ in EXIT_CODES]
+    assert set(ExitCode) - set(listed) == {ExitCode.already_done_ocr}  # OCRmyPDF's, not ours
+    readme = (import_graph.ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    table = [tuple(cell.strip() for cell in row.strip("|").split(" | ", 1)) for row in rows[1:]]
+    assert table == [(str(int(code)), long) for code, _, long in EXIT_CODES]
+    help_text = " ".join(build_parser().format_help().split())
+    for code, short, _ in EXIT_CODES:
+        assert f"{int(code)} {short}" in help_text

@@ -4,16 +4,33 @@ and shared, and the options object built from what was parsed."""
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from ocr_pdf import resolution
 from ocr_pdf._version import __version__
 from ocr_pdf.engines import DEFAULT_POLICY, EngineConfig, available_engines
-from ocr_pdf.errors import ExitCode
+from ocr_pdf.errors import EXIT_CODES, ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
 
-EPILOG = """\
+
+def exit_code_summary(width: int = 88) -> str:
+    """The exit codes (errors.EXIT_CODES) as the help lists them, wrapped to ``width``."""
+    listed = ", ".join(f"{int(code)} {short}" for code, short, _ in EXIT_CODES)
+    text = f"{listed}; with several files, the code of the first that failed"
+    return textwrap.fill(
+        text,
+        width,
+        initial_indent="  ",
+        subsequent_indent="  ",
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+
+
+EPILOG = (
+    """\
 usage forms:
   ocr-pdf [options] INPUT OUTPUT            one file (- for stdin / stdout)
   ocr-pdf [options] INPUT... FOLDER         several files, or folders of PDFs, into a folder
@@ -31,13 +48,10 @@ environment:
                          budgets are shared by every run and worker that sets it
 
 exit codes:
-  0 ok, 1 bad arguments, 2 input file error (also: signed, see
-  --invalidate-digital-signatures), 3 missing dependency, 4 output invalid,
-  5 file access error, 7 OCR engine or service error, 8 encrypted PDF,
-  9 invalid configuration (endpoint, key, language, API version), 11 refused by
-  --max-pages or stopped by --budget, 15 other error, 130 interrupted, 141 standard
-  output closed by its reader; with several files, the code of the first that failed
 """
+    + exit_code_summary()
+    + "\n"
+)
 
 
 class Parser(argparse.ArgumentParser):

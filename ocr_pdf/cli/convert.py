@@ -20,7 +20,7 @@ from ocr_pdf.cli.arguments import options_from
 from ocr_pdf.costs import budget_for, page_list
 from ocr_pdf.errors import BadArgumentsError, ExitCode, FileAccessError, OcrPdfError
 from ocr_pdf.inputs import into_folder
-from ocr_pdf.options import ConversionOptions
+from ocr_pdf.options import SIDE_OUTPUTS, ConversionOptions
 from ocr_pdf.pipeline import convert
 from ocr_pdf.results import ConversionResult, DryRun
 from ocr_pdf.shared_state import Budget
@@ -165,8 +165,10 @@ def _check_compatible(args: argparse.Namespace, todo: list[tuple[Path, Path | No
             f"--output-type {args.output_type}: ocr-pdf writes pdf only, keeping the original "
             "pages as they are; for PDF/A run ocrmypdf --plugin ocr_pdf.ocrmypdf_plugin"
         )
-    if len(todo) > 1 and (args.sidecar or args.ocr_json):
-        raise BadArgumentsError("--sidecar and --ocr-json take one input file")
+    given = [flag for name, flag in SIDE_OUTPUTS.items() if getattr(args, name, None)]
+    if len(todo) > 1 and given:
+        verb = "takes" if len(given) == 1 else "take"
+        raise BadArgumentsError(f"{' and '.join(given)} {verb} one input file")
     if args.sidecar == STDIO and any(str(dst) == STDIO for _, dst in todo):
         raise BadArgumentsError("--sidecar - and OUTPUT - cannot both be standard output")
     if args.skip_text:
