@@ -10,6 +10,7 @@ from typing import Any
 
 from ocr_pdf import resolution
 from ocr_pdf._version import __version__
+from ocr_pdf.azure.apis import LEGACY_DEFAULT_VERSION, LEGACY_OCR
 from ocr_pdf.engines import DEFAULT_POLICY, EngineConfig, available_engines
 from ocr_pdf.errors import EXIT_CODES, ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
@@ -77,9 +78,8 @@ def engine_flags() -> argparse.ArgumentParser:
         help=f"OCR engine: {', '.join(available_engines())} (default: {DEFAULT_POLICY})",
     )
     engine.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
-    engine.add_argument(
-        "--api-version", help="azure-ocr API version: v3.2 (default), v3.1, v3.0, v2.1, v2.0"
-    )
+    versions = (f"{v} (default)" if v == LEGACY_DEFAULT_VERSION else v for v in LEGACY_OCR.versions)
+    engine.add_argument("--api-version", help=f"azure-ocr API version: {', '.join(versions)}")
     engine.add_argument("--model-version", help="azure-read/azure-vision model version")
     engine.add_argument("--reading-order", choices=("basic", "natural"), help="azure-read only")
     engine.add_argument("-l", "--language", help="language of the text (Azure: unk = detect)")
