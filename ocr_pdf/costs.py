@@ -16,6 +16,16 @@ from ocr_pdf.results import DryRun
 from ocr_pdf.shared_state import Budget, PageStore
 from ocr_pdf.shared_state.local import CallBudget
 
+__all__ = [
+    "Budget",  # kept here for code written against 0.1: see ocr_pdf.shared_state
+    "CallBudget",
+    "budget_for",
+    "check_page_cap",
+    "dry_run",
+    "page_list",
+    "with_pages_left",
+]
+
 
 def budget_for(total: int | None, given: Budget | None = None) -> Budget | None:
     """The budget a run charges: ``given`` (shared by the files of a CLI run, a batch or a
