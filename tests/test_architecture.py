@@ -58,3 +58,18 @@ def test_exit_codes_are_listed_once() -> None:
     help_text = " ".join(build_parser().format_help().split())
     for code, short, _ in EXIT_CODES:
         assert f"{int(code)} {short}" in help_text
+
+
+def test_layers_the_architecture_document_states() -> None:
+    """Shared state imports only the bottom of the library; nothing imports the command line
+    (but ``python -m ocr_pdf``); only the command line reaches the Celery application."""
+    edges = import_graph.graph(import_graph.ROOT / "ocr_pdf")
+    bottom = {"ocr_pdf.errors", "ocr_pdf.models", "ocr_pdf.files", "ocr_pdf.formats.pagejson"}
+    for module, imported in edges.items():
+        if module.startswith("ocr_pdf.shared_state"):
+            outside = {m for m in imported if not m.startswith("ocr_pdf.shared_state")}
+            assert outside <= bottom, (module, outside - bottom)
+        if not module.startswith(("ocr_pdf.cli", "ocr_pdf.__main__")):
+            assert not any(m.startswith("ocr_pdf.cli") for m in imported), module
+        if not module.startswith(("ocr_pdf.cli", "ocr_pdf.__main__", "ocr_pdf.cluster")):
+            assert not any(m.startswith("ocr_pdf.cluster") for m in imported), module
