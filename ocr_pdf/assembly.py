@@ -60,7 +60,7 @@ class Assembly:
 
     def __init__(self, options: ConversionOptions, page_count: int) -> None:
         self.rotate = options.rotate_pages
-        self.keep_saved = options.ocr_json is not None
+        self.keep_saved = options.keeps_readings
         self.page_count = page_count
         self.layers = textlayer.LayerWriter()
         self.placements: list[graft.Placement] = []

@@ -27,6 +27,7 @@ from ocr_pdf.errors import (
 from ocr_pdf.geometry import rescale
 from ocr_pdf.imaging import EncodedImage, as_grey
 from ocr_pdf.models import Matrix, PageGeometry, PageText
+from ocr_pdf.pages import page_ranges
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,14 @@ def read_page(
         if store is not None:
             store.put(key, text)
     return sent.fitted(text), elapsed, False
+
+
+def read_one(engine: Engine, image: PageImage, store: PageStore | None) -> Reading:
+    """One page image read through the cache as a run reads each (:func:`read_page`)."""
+    page = image.page
+    size = (page.width, page.height)
+    text, seconds, cached = read_page(engine, image.image, store, page.key, size)
+    return Reading(page, text, seconds, cached)
 
 
 class SentImage:
@@ -335,17 +344,3 @@ def refused(err: OcrPdfError) -> bool:
         and 400 <= err.status < 500
         and err.status not in (408, 429)
     )
-
-
-def page_ranges(numbers: tuple[int, ...]) -> str:
-    """1, 2, 3, 5 as "1-3, 5"."""
-    parts: list[str] = []
-    start = prev = numbers[0]
-    for n in (*numbers[1:], None):
-        if n is not None and n == prev + 1:
-            prev = n
-            continue
-        parts.append(str(start) if start == prev else f"{start}-{prev}")
-        if n is not None:
-            start = prev = n
-    return ", ".join(parts)

@@ -24,13 +24,13 @@ from pathlib import Path
 
 from ocr_pdf import pdf
 from ocr_pdf.cache import PageStore, bytes_digest, cache_key, pixel_digest, scan_key
-from ocr_pdf.engines import choose_dpi
-from ocr_pdf.engines.base import Engine
+from ocr_pdf.engines.base import Engine, Replaying
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.inputs import Source
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.qpdf import scans
 from ocr_pdf.reading import PageImage, RenderedPage
+from ocr_pdf.resolution import page_dpi
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +40,15 @@ POOL_FROM = 3
 
 @dataclass(frozen=True)
 class RenderJob:
-    """What a worker needs to render one page: the file, the page (0-based), the resolution
-    (``dpi``, or the engine's ``preferred`` one, or the scan's own), the limits to fit the
+    """What a worker needs to render one page: the file, the page (0-based), what decides the
+    resolution (:func:`ocr_pdf.resolution.page_dpi`: the ``saved`` one of a replay, the
+    user's ``dpi``, the engine's ``preferred`` one, or the scan's own), the limits to fit the
     image to (None: send the pixels), and whether to hash it and how to key it."""
 
     path: Path
     index: int
     dpi: float | None
+    saved: float | None
     preferred: float | None
     limits: ImageLimits | None
     hash_pixels: bool
@@ -58,7 +60,7 @@ def render(doc: pdf.Document, job: RenderJob) -> PageImage:
     engine's limits when it takes encoded images."""
     with doc.page(job.index) as page:
         geometry = page.geometry()
-        dpi = job.dpi or choose_dpi(job.preferred, page.native_dpi())
+        dpi = page_dpi(job.dpi, job.preferred, page.native_dpi(), job.saved)
         image = page.render(dpi)
     digest = pixel_digest(image) if job.hash_pixels else ""
     rendered = RenderedPage(
@@ -106,7 +108,7 @@ def _die_with_parent() -> None:
 def _scan(source: Source, index: int, engine: Engine, dpi: float | None) -> scans.Scan | None:
     """The page's scan if the engine takes it as it is and nothing asks for a render: no
     --dpi, and, replaying, a page that was read from its scan before."""
-    wanted = engine.saved_as_image(index)
+    wanted = engine.saved_as_image(index) if isinstance(engine, Replaying) else None
     if engine.accepts is None or wanted is False or (dpi is not None and wanted is None):
         return None
     scan = scans.page_scan(source.original, index)
@@ -177,9 +179,11 @@ def _render_job(
 ) -> RenderJob:
     hash_it = store is not None or options.ocr_json is not None
     cache_id = engine.cache_id if store is not None else None
-    dpi = engine.saved_dpi(index) or options.dpi
+    saved = engine.saved_dpi(index) if isinstance(engine, Replaying) else None
     preferred, limits = engine.render_dpi, engine.accepts
-    return RenderJob(source.doc.path, index, dpi, preferred, limits, hash_it, cache_id)
+    return RenderJob(
+        source.doc.path, index, options.dpi, saved, preferred, limits, hash_it, cache_id
+    )
 
 
 def rendered(

@@ -26,6 +26,8 @@ from ocr_pdf.errors import (
 from ocr_pdf.geometry import rescale
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.models import PageText
+from ocr_pdf.resolution import SERVICE_DPI
+from ocr_pdf.shared_state import Budget
 
 if TYPE_CHECKING:
     import requests
@@ -59,18 +61,18 @@ def transport_for(config: EngineConfig, engine: str) -> AzureTransport:
         config.key,
         timeout=config.timeout,
         rate=config.rate,
-        budget=config.billing,
     )
 
 
 class AzureEngine(Engine):
     """An engine that reads pages through an Azure API: 300 dpi renders, pages read six at
-    a time (calls wait on the network, not on our CPU), the transport's calls counted. A page
-    image is fitted to the API's limits; a scan's own image that already fits is sent as it
-    is (``accepts``)."""
+    a time (calls wait on the network, not on our CPU), the transport's calls counted and
+    charged to the run's budget (:class:`ocr_pdf.engines.base.Billed`). A page image is fitted
+    to the API's limits; a scan's own image that already fits is sent as it is
+    (``accepts``)."""
 
     default_jobs = 6
-    render_dpi = 300.0
+    render_dpi = SERVICE_DPI
     requests_per_page = 1
     api: Api
 
@@ -90,6 +92,10 @@ class AzureEngine(Engine):
     @property
     def calls(self) -> int:
         return self.transport.calls
+
+    def bill_to(self, budget: Budget | None) -> None:
+        """Charge ``budget`` for every request that sends a page (:class:`Billed`)."""
+        self.transport.budget = budget
 
     def close(self) -> None:
         self.transport.session.close()

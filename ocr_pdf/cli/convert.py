@@ -13,17 +13,17 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ocr_pdf.cli.arguments import options_from
-from ocr_pdf.costs import CallBudget, page_list
+from ocr_pdf.costs import budget_for, page_list
 from ocr_pdf.errors import BadArgumentsError, ExitCode, FileAccessError, OcrPdfError
 from ocr_pdf.inputs import into_folder
-from ocr_pdf.options import ConversionOptions
+from ocr_pdf.options import SIDE_OUTPUTS, ConversionOptions
 from ocr_pdf.pipeline import convert
 from ocr_pdf.results import ConversionResult, DryRun
+from ocr_pdf.shared_state import Budget
 
 log = logging.getLogger("ocr_pdf")
 
@@ -106,7 +106,7 @@ def _copy_to_stdout(path: Path) -> None:
 
 
 def _convert_one(
-    src: Path, dst: Path | None, options: ConversionOptions, progress: Any
+    src: Path, dst: Path | None, options: ConversionOptions, progress: Any, budget: Budget | None
 ) -> ConversionResult:
     """One conversion; ``-`` as input spools stdin to a file, as output writes to stdout."""
     _refuse_terminal(dst)
@@ -119,7 +119,7 @@ def _convert_one(
         to_stdout = dst is not None and str(dst) == STDIO
         target = Path(spool) / "stdout.pdf" if to_stdout else dst
         try:
-            result = convert(src, target, options, progress)
+            result = convert(src, target, options, progress, budget=budget)
         except OcrPdfError as err:
             if not spooled:
                 raise
@@ -165,8 +165,10 @@ def _check_compatible(args: argparse.Namespace, todo: list[tuple[Path, Path | No
             f"--output-type {args.output_type}: ocr-pdf writes pdf only, keeping the original "
             "pages as they are; for PDF/A run ocrmypdf --plugin ocr_pdf.ocrmypdf_plugin"
         )
-    if len(todo) > 1 and (args.sidecar or args.ocr_json):
-        raise BadArgumentsError("--sidecar and --ocr-json take one input file")
+    given = [flag for name, flag in SIDE_OUTPUTS.items() if getattr(args, name, None)]
+    if len(todo) > 1 and given:
+        verb = "takes" if len(given) == 1 else "take"
+        raise BadArgumentsError(f"{' and '.join(given)} {verb} one input file")
     if args.sidecar == STDIO and any(str(dst) == STDIO for _, dst in todo):
         raise BadArgumentsError("--sidecar - and OUTPUT - cannot both be standard output")
     if args.skip_text:
@@ -184,12 +186,11 @@ def run_convert(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ocr-pdf-") as spool:
         sidecar = Path(spool) / "sidecar.txt" if sidecar_to_stdout else args.sidecar
         options = options_from(args, in_place=args.in_place, sidecar=sidecar)
-        if isinstance(options.budget, int):  # one budget for every file of the run
-            options = replace(options, budget=CallBudget(options.budget))
+        budget = budget_for(options.budget)  # one budget for every file of the run
         for src, dst in todo:
             try:
                 with _progress(show_progress, src.name) as progress:
-                    result = _convert_one(src, dst, options, progress)
+                    result = _convert_one(src, dst, options, progress, budget)
                 done += 1
                 if result.dry_run is not None:
                     print(dry_run_line(str(src), result.dry_run))

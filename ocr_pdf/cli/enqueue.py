@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import shared
+from ocr_pdf import shared_state
 from ocr_pdf.cli.arguments import options_from
 from ocr_pdf.cli.convert import dry_run_line
 from ocr_pdf.errors import BadArgumentsError, ConfigurationError, ExitCode
@@ -30,9 +30,9 @@ def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
 
 def run_enqueue(args: argparse.Namespace) -> int:
     """Submit (or, with --dry-run, only estimate here) each file; with --wait, follow them."""
-    if not shared.redis_url():
+    if not shared_state.redis_url():
         raise ConfigurationError(
-            f"enqueue sends files to a cluster: set {shared.ENV} to its Redis "
+            f"enqueue sends files to a cluster: set {shared_state.ENV} to its Redis "
             "(e.g. redis://host:6379/0)"
         )
     pairs = _pairs(args)
@@ -45,7 +45,12 @@ def run_enqueue(args: argparse.Namespace) -> int:
             if plan is not None:
                 print(dry_run_line(str(src), plan))
         return ExitCode.ok
-    client = shared.load("client")
+    try:
+        from ocr_pdf.cluster import client
+    except ImportError as exc:  # the cluster extra is not installed
+        if exc.name and exc.name.startswith("ocr_pdf"):
+            raise
+        raise shared_state.missing_extra("cluster", exc.name) from None
     batch = client.submit(pairs, options, split_pages=args.split_pages)
     for item in batch.submitted:
         print(f"{item.task_id}\t{item.input}", flush=True)
@@ -61,7 +66,8 @@ def run_enqueue(args: argparse.Namespace) -> int:
             f"{len(failed)} failed",
             file=sys.stderr,
         )
-    return failed[0].error.exit_code if failed else ExitCode.ok
+    first = next((o.error for o in failed if o.error is not None), None)
+    return first.exit_code if first is not None else ExitCode.ok
 
 
 class _Reporter:

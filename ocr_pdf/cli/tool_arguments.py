@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ocr_pdf.cli.arguments import Parser, cost_flags, engine_flags, page_flags, verbosity
+from ocr_pdf.engines import OFFLINE
 from ocr_pdf.serve.limits import ServeLimits as ServeDefaults
 
 ENQUEUE = (
@@ -64,7 +65,11 @@ def build_serve_parser() -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default loopback; ::1 for IPv6)"
     )
     p.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 = any free)")
-    p.add_argument("--engine", default=None, help="local engine: local (default) or tesseract")
+    p.add_argument(
+        "--engine",
+        default=None,
+        help=f"offline engine: {' or '.join(OFFLINE)} (default: the first installed)",
+    )
     p.add_argument("-l", "--language", help="language of the text (tesseract codes)")
     p.add_argument(
         "--queue",
@@ -72,38 +77,42 @@ def build_serve_parser() -> argparse.ArgumentParser:
         default=ServeDefaults.queue,
         help=f"images waiting for the engine; beyond, 429 (default {ServeDefaults.queue})",
     )
-    p.add_argument(
-        "--max-wait",
-        type=float,
-        default=ServeDefaults.max_wait,
-        metavar="SECONDS",
-        help="refuse (429) an image that would wait longer than this for the engine "
-        f"(default {ServeDefaults.max_wait:g})",
-    )
-    p.add_argument(
-        "--keep-results",
-        type=float,
-        default=ServeDefaults.keep_results / 3600,
-        metavar="HOURS",
-        help="hours Read results are kept for polling (default 48, as Azure)",
-    )
-    p.add_argument(
-        "--results-memory",
-        type=int,
-        default=ServeDefaults.results_memory // 1_000_000,
-        metavar="MB",
-        help="most memory Read and Document Intelligence results take (searchable PDFs "
-        "included); the oldest go first beyond it (default "
-        f"{ServeDefaults.results_memory // 1_000_000})",
-    )
-    p.add_argument(
-        "--max-pages",
-        type=int,
-        default=ServeDefaults.max_pages,
-        metavar="N",
-        help="Document Intelligence: the first N pages of a document are analyzed (default "
-        f"{ServeDefaults.max_pages}, as Azure's S0 tier)",
-    )
+    bounds: list[tuple[str, type, float, str, str]] = [
+        (
+            "--max-wait",
+            float,
+            ServeDefaults.max_wait,
+            "SECONDS",
+            "refuse (429) an image that would wait longer than this for the engine "
+            f"(default {ServeDefaults.max_wait:g})",
+        ),
+        (
+            "--keep-results",
+            float,
+            ServeDefaults.keep_results / 3600,
+            "HOURS",
+            "hours Read results are kept for polling (default 48, as Azure)",
+        ),
+        (
+            "--results-memory",
+            int,
+            ServeDefaults.results_memory // 1_000_000,
+            "MB",
+            "most memory Read and Document Intelligence results take (searchable PDFs "
+            "included); the oldest go first beyond it (default "
+            f"{ServeDefaults.results_memory // 1_000_000})",
+        ),
+        (
+            "--max-pages",
+            int,
+            ServeDefaults.max_pages,
+            "N",
+            "Document Intelligence: the first N pages of a document are analyzed (default "
+            f"{ServeDefaults.max_pages}, as Azure's S0 tier)",
+        ),
+    ]
+    for flag, kind, default, metavar, text in bounds:
+        p.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
     p.add_argument(
         "--allow-url-source",
         action="store_true",

@@ -3,7 +3,7 @@ anyone who can write to Redis can send a task, so a message never chooses where 
 key and pages go, nor which files it reads and writes beyond what the worker allows.
 
 - ``OCR_PDF_WORKER_ROOTS``: the folders (separated by ``:``) a task may read its input from
-  and write its output, side files (sidecar, --ocr-json), cache folder and replay source in,
+  and write its output, side files (--sidecar, --ocr-json, ...), cache folder and replay source in,
   symbolic links resolved. Unset, the worker converts nothing.
 - Endpoints: a message that names one gets it only if it is the worker's own
   (``AZURE_VISION_ENDPOINT``, ``AZURE_DI_ENDPOINT``) or listed in
@@ -77,7 +77,7 @@ class WorkerPolicy:
                 "write (the shared scans folder), then restart it"
             )
         paths: list[tuple[str, object]] = [("input", input_path), ("output", output_path)]
-        paths += [("--sidecar", options.sidecar), ("--ocr-json", options.ocr_json)]
+        paths += [(flag, path) for path, flag in options.side_outputs()]
         paths += [("--cache-dir", options.cache), ("replay source", options.settings.source)]
         self._within(p for p in paths if isinstance(p[1], (str, Path)))
         self._endpoint(options.settings.endpoint)

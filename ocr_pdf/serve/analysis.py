@@ -22,6 +22,7 @@ from ocr_pdf.errors import EncryptedPdfError, InputFileError
 from ocr_pdf.formats import document
 from ocr_pdf.models import PageText
 from ocr_pdf.options import ConversionOptions
+from ocr_pdf.pages import selection
 from ocr_pdf.pipeline import convert
 from ocr_pdf.serve.documents import Document
 from ocr_pdf.serve.replies import encode
@@ -88,15 +89,7 @@ class _Served(Engine):
 
 def page_spec(pages: tuple[int, ...]) -> str:
     """0-based page indexes as a 1-based selection of ranges (``1-3,7``)."""
-    parts: list[str] = []
-    start = prev = -2
-    for index in (*sorted(pages), -3):
-        if index != prev + 1:
-            if start >= 0:
-                parts.append(f"{start + 1}" if start == prev else f"{start + 1}-{prev + 1}")
-            start = index
-        prev = index
-    return ",".join(parts)
+    return selection(pages)
 
 
 def _result_page(
@@ -126,7 +119,6 @@ def analyze(engine: Engine, doc: Document, request: Request) -> Analysis | Failu
         out, readings = Path(folder, "output.pdf"), Path(folder, "readings.json")
         src.write_bytes(doc.data)
         options = ConversionOptions(
-            engine=_Served(engine),
             pages=page_spec(request.pages),
             cache=False,
             ocr_json=readings,
@@ -134,7 +126,7 @@ def analyze(engine: Engine, doc: Document, request: Request) -> Analysis | Failu
             invalidate_signatures=True,  # the client's copy, not its original, gets the layer
         )
         try:
-            convert(src, out, options)
+            convert(src, out, options, engine=_Served(engine))
         except (InputFileError, EncryptedPdfError) as exc:
             return Failure("InvalidContent", str(exc).replace(str(src), "the document"))
         read = {p.index: p for p in document.load(readings)}

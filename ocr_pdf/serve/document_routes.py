@@ -13,7 +13,6 @@ import logging
 import math
 import re
 from functools import partial
-from typing import TYPE_CHECKING
 
 from ocr_pdf.azure import document_intelligence as di
 from ocr_pdf.azure.apis import DOCUMENT_INTELLIGENCE, DOCUMENT_VERSIONS
@@ -21,10 +20,7 @@ from ocr_pdf.serve import analysis, documents
 from ocr_pdf.serve.exchange import Exchange
 from ocr_pdf.serve.images import Refusal
 from ocr_pdf.serve.replies import NOT_FOUND, Reply, encode, too_many_requests
-from ocr_pdf.serve.routes import Handler, Upload, receive_body
-
-if TYPE_CHECKING:
-    from ocr_pdf.serve.app import ServeApp
+from ocr_pdf.serve.routes import App, Handler, Upload, receive_body
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +66,7 @@ def _parts(ex: Exchange, path: str) -> tuple[str, str, str, str | None] | Reply:
     return prefix, model, version, op
 
 
-def _retry_after(app: ServeApp, op: str) -> tuple[tuple[str, str], ...]:
+def _retry_after(app: App, op: str) -> tuple[tuple[str, str], ...]:
     future = app.jobs.get(op)
     if future is None:
         return ()
@@ -119,7 +115,7 @@ def _request(
     return analysis.Request(model, version, tuple(wanted[:most]), index_type, bool(outputs))
 
 
-async def _document(app: ServeApp, ex: Exchange, upload: Upload) -> documents.Document | Reply:
+async def _document(app: App, ex: Exchange, upload: Upload) -> documents.Document | Reply:
     """The request's document (fetched when it names a URL and the operator allows it)."""
     found = await asyncio.to_thread(documents.source, upload.data, ex.content_type)
     if isinstance(found, documents.UrlSource):
@@ -153,7 +149,7 @@ def _content_refusal(ex: Exchange) -> Reply | None:
 
 
 async def _accept(
-    app: ServeApp, ex: Exchange, upload: Upload, model: str, version: str
+    app: App, ex: Exchange, upload: Upload, model: str, version: str
 ) -> tuple[documents.Document, analysis.Request] | Reply:
     doc = await _document(app, ex, upload)
     if isinstance(doc, Reply):
@@ -162,7 +158,7 @@ async def _accept(
     return request if isinstance(request, Reply) else (doc, request)
 
 
-async def analyze(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
+async def analyze(app: App, ex: Exchange, path: str) -> Reply | None:
     """``POST .../documentModels/{model}:analyze``: 202 and where to poll, or the refusal.
     The body's bytes stay in the body budget until the document's job ends."""
     parts = _parts(ex, path)
@@ -202,7 +198,7 @@ async def analyze(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
     return Reply(202, headers=headers)
 
 
-def _job(app: ServeApp, op: str, doc: documents.Document, request: analysis.Request) -> None:
+def _job(app: App, op: str, doc: documents.Document, request: analysis.Request) -> None:
     app.operations.update(op, "running")
     try:
         done = analysis.analyze(app.engine, doc, request)
@@ -218,7 +214,7 @@ def _job(app: ServeApp, op: str, doc: documents.Document, request: analysis.Requ
         app.operations.update(op, "succeeded", done.result, done.pdf)
 
 
-def _operation(app: ServeApp, ex: Exchange, path: str) -> tuple[str, str, str] | Reply:
+def _operation(app: App, ex: Exchange, path: str) -> tuple[str, str, str] | Reply:
     """(id, kind, status) of the operation a results path names, or the refusal."""
     parts = _parts(ex, path)
     if isinstance(parts, Reply):
@@ -230,7 +226,7 @@ def _operation(app: ServeApp, ex: Exchange, path: str) -> tuple[str, str, str] |
     return failure("OperationNotFound") if status is None else (op, kind, status)
 
 
-async def result(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
+async def result(app: App, ex: Exchange, path: str) -> Reply | None:
     """``GET .../analyzeResults/{id}`` (the operation) or ``DELETE`` it."""
     found = _operation(app, ex, path)
     if isinstance(found, Reply):
@@ -244,7 +240,7 @@ async def result(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
     return await ex.finish(Reply(200, body, _retry_after(app, op)))
 
 
-def _delete(app: ServeApp, op: str, kind: str) -> Reply:
+def _delete(app: App, op: str, kind: str) -> Reply:
     future = app.jobs.get(op)
     if future is not None and not app.work.cancel(future):
         return failure("Conflict")  # being read now: it can be deleted once it ends
@@ -252,7 +248,7 @@ def _delete(app: ServeApp, op: str, kind: str) -> Reply:
     return Reply(204)
 
 
-async def result_pdf(app: ServeApp, ex: Exchange, path: str) -> Reply | None:
+async def result_pdf(app: App, ex: Exchange, path: str) -> Reply | None:
     """``GET .../analyzeResults/{id}/pdf``: the searchable PDF of a succeeded operation that
     asked for it (``output=pdf``)."""
     found = _operation(app, ex, path)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from ocr_pdf import __version__
+from ocr_pdf._version import __version__
 from ocr_pdf.serve.replies import Reply
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
