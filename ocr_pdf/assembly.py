@@ -62,11 +62,19 @@ class Assembly:
         self.rotate = options.rotate_pages
         self.keep_saved = options.ocr_json is not None
         self.page_count = page_count
-        self.layers = textlayer.LayerWriter()
+        self._layers: textlayer.LayerWriter | None = None
         self.placements: list[graft.Placement] = []
         self._results: dict[int, PageResult] = {}
         self.saved: list[document.SavedPage] = []  # only for --ocr-json
         self._selected = 0
+
+    @property
+    def layers(self) -> textlayer.LayerWriter:
+        """The document of layers, begun when first needed: its font takes 0.1 s to load,
+        spent while the first pages are read, not before the first is sent."""
+        if self._layers is None:
+            self._layers = textlayer.LayerWriter()
+        return self._layers
 
     def start(self, selected: int, has_text: list[int], progress: ProgressCallback | None) -> None:
         """Count ``selected`` pages to do, those in ``has_text`` done already."""
