@@ -4,7 +4,8 @@ layer goes and what each page got."""
 
 from __future__ import annotations
 
-from ocr_pdf import textlayer
+from typing import TYPE_CHECKING
+
 from ocr_pdf.formats import document
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, Matrix, PageGeometry, PageText, Word, apply
@@ -12,6 +13,9 @@ from ocr_pdf.options import ConversionOptions
 from ocr_pdf.qpdf import graft
 from ocr_pdf.reading import Reading
 from ocr_pdf.results import PageResult, ProgressCallback
+
+if TYPE_CHECKING:  # reportlab (70 ms to import) is loaded with the first reading, not before
+    from ocr_pdf import textlayer
 
 CROP_TOLERANCE = 1.0
 """Points a word's centre may lie outside the CropBox and still be kept: a scan's edge."""
@@ -25,6 +29,8 @@ def to_layer_page(
     ``clip``, words whose centre falls outside the CropBox are left out: a scan read as
     stored may be drawn larger than the page it is cropped to, and no viewer shows that part
     (a render is the CropBox already)."""
+    from ocr_pdf import textlayer
+
     ox, oy, x1, y1 = geometry.mediabox
     cx0, cy0, cx1, cy1 = geometry.cropbox
     lines = []
@@ -70,10 +76,12 @@ class Assembly:
 
     @property
     def layers(self) -> textlayer.LayerWriter:
-        """The document of layers, begun when first needed: its font takes 0.1 s to load,
-        spent while the first pages are read, not before the first is sent."""
+        """The document of layers, begun when first needed: reportlab and its font take 0.15 s
+        to load, spent while the first pages are read, not before the first is sent."""
         if self._layers is None:
-            self._layers = textlayer.LayerWriter()
+            from ocr_pdf.textlayer import LayerWriter
+
+            self._layers = LayerWriter()
         return self._layers
 
     def start(self, selected: int, has_text: list[int], progress: ProgressCallback | None) -> None:

@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import img2pdf
 from PIL import Image, UnidentifiedImageError
 
 from ocr_pdf.errors import FileAccessError, InputFileError
@@ -95,6 +94,8 @@ def _flattened(path: Path) -> bytes:
 
 def to_pdf(path: Path, fallback_dpi: float | None) -> bytes:
     """A PDF of ``path``'s images, one page each, sized by their resolution."""
+    import img2pdf  # here, not above: 45 ms of start-up that a PDF input never needs
+
     plain, imposed = _check(path, fallback_dpi)
     settings: dict[str, Any] = {"rotation": img2pdf.Rotation.ifvalid}
     if imposed:
