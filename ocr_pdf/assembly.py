@@ -76,13 +76,18 @@ class Assembly:
 
     @property
     def layers(self) -> textlayer.LayerWriter:
-        """The document of layers, begun when first needed: reportlab and its font take 0.15 s
-        to load, spent while the first pages are read, not before the first is sent."""
+        """The document of layers, begun by :meth:`prepare` or when first needed."""
         if self._layers is None:
             from ocr_pdf.textlayer import LayerWriter
 
             self._layers = LayerWriter()
         return self._layers
+
+    def prepare(self) -> None:
+        """Begin the document of layers now (reportlab and its font: 0.15 s of Python), before
+        pages are sent rather than amid their sending, where it would hold up the threads that
+        keep to a rate limit (a send held up, the next on time: two closer than the limit)."""
+        _ = self.layers
 
     def start(self, selected: int, has_text: list[int], progress: ProgressCallback | None) -> None:
         """Count ``selected`` pages to do, those in ``has_text`` done already."""

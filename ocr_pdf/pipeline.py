@@ -188,6 +188,7 @@ def read_pages(
     error naming every page that failed, once the others are read (and cached)."""
     reader = PageReader(engine, store, options.jobs or engine.default_jobs, GiveUpPolicy())
     reviewed = False
+    assembly.prepare()
     try:
         for reading in reader.read(page_images(source, plan.to_read, engine, store, options)):
             assembly.add(reading, progress)
