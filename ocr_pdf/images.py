@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import img2pdf
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocr_pdf.errors import FileAccessError, InputFileError
@@ -182,6 +181,8 @@ def _opened(path: Path) -> Image.Image:
 
 def to_pdf(path: Path, fallback_dpi: float | None) -> bytes:
     """A PDF of ``path``'s images, one page each, sized by their resolution."""
+    import img2pdf  # here, not above: 45 ms of start-up that a PDF input never needs
+
     try:
         with _opened(path) as image:
             survey = _survey(path, image, fallback_dpi)

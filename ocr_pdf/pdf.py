@@ -1,8 +1,14 @@
-"""pypdfium2: open and check PDFs, read page geometry, render pages as displayed."""
+"""pypdfium2: open and check PDFs, read page geometry, render pages as displayed.
+
+PDFium is not thread-safe, not even for two documents (pypdfium2 says so): every call into it,
+from any thread of the process, is made holding one lock (``_PDFIUM``), so that pages can be
+rendered on worker threads while the pipeline reads other pages' geometry. A render lets
+other threads run meanwhile (ctypes releases the GIL), only not other PDFium calls."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +32,10 @@ MAX_RENDER_PIXELS = 60_000_000
 """A page is rendered at a lower resolution rather than above this many pixels (a 200-inch
 drawing at 300 dpi would need gigabytes); OCR services take at most about 10-100 MP anyway."""
 
+
+_PDFIUM = threading.RLock()
+"""Held for every call into PDFium: opening and closing a document, and the whole time a page
+is loaded (:meth:`Document.page`)."""
 
 Box = tuple[float, float, float, float]
 US_LETTER: Box = (0.0, 0.0, 612.0, 792.0)
@@ -220,9 +230,12 @@ class Page:
             bitmap = self._raw.render(
                 scale=scale, may_draw_forms=False, force_bitmap_format=pdfium_c.FPDFBitmap_Gray
             )
-            image: Image.Image = bitmap.to_pil()
-            # Detach from PDFium's buffer so the bitmap can be freed now.
-            return image.copy() if image.mode == "L" else image.convert("L")
+            try:
+                image: Image.Image = bitmap.to_pil()
+                # Detach from PDFium's buffer so the bitmap can be freed now (still locked).
+                return image.copy() if image.mode == "L" else image.convert("L")
+            finally:
+                bitmap.close()
         except (pdfium.PdfiumError, ValueError) as exc:  # ValueError: nothing of it shows
             raise InputFileError(
                 f"{self._path}: page {self.index + 1} cannot be rendered ({exc})"
@@ -231,12 +244,13 @@ class Page:
 
 class Document:
     """An input PDF opened for reading with PDFium (callers check the header first: see
-    :func:`check_header`). PDFium is not thread-safe: use one Document from one thread."""
+    :func:`check_header`). Any thread may use it: its calls into PDFium take turns."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._doc = pdfium.PdfDocument(str(path))
+            with _PDFIUM:
+                self._doc = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as exc:
             code = getattr(exc, "err_code", None)
             if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
@@ -245,7 +259,7 @@ class Document:
                 f"{path}: the PDF is damaged and cannot be read ({str(exc).rstrip('.')}); try "
                 "repairing it with qpdf or re-exporting it"
             ) from None
-        if len(self._doc) == 0:
+        if len(self) == 0:
             self.close()
             raise InputFileError(f"{path}: the PDF has no pages")
         self._loads = 0
@@ -253,26 +267,29 @@ class Document:
     @contextmanager
     def page(self, index: int) -> Iterator[Page]:
         """Page ``index`` (0-based), loaded once for the block, reopening the document now
-        and then to keep memory flat."""
-        self._loads += 1
-        if self._loads % REOPEN_EVERY == 0:
-            self._doc.close()
-            self._doc = pdfium.PdfDocument(str(self.path))
-        raw = self._doc[index]
-        try:
-            yield Page(raw, index, self.path)
-        finally:
-            raw.close()
+        and then to keep memory flat. The block holds PDFium: keep it to PDFium's work."""
+        with _PDFIUM:
+            self._loads += 1
+            if self._loads % REOPEN_EVERY == 0:
+                self._doc.close()
+                self._doc = pdfium.PdfDocument(str(self.path))
+            raw = self._doc[index]
+            try:
+                yield Page(raw, index, self.path)
+            finally:
+                raw.close()
 
     def page_text(self, index: int) -> str:
         with self.page(index) as page:
             return page.text()
 
     def __len__(self) -> int:
-        return len(self._doc)
+        with _PDFIUM:
+            return len(self._doc)
 
     def close(self) -> None:
-        self._doc.close()
+        with _PDFIUM:
+            self._doc.close()
 
     def __enter__(self) -> Document:
         return self
@@ -286,6 +303,11 @@ def check_output(path: Path, expected_pages: int) -> None:
     layer included (its text page is built, which reads every content stream and form but
     decodes no image: rendering a scan to check it cost more than the rest of a page's
     work); raise OutputInvalidError otherwise."""
+    with _PDFIUM:
+        _check_output(path, expected_pages)
+
+
+def _check_output(path: Path, expected_pages: int) -> None:
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:

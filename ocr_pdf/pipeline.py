@@ -168,6 +168,7 @@ def read_pages(
     jobs = options.jobs or engine.default_jobs
     reader = PageReader(engine, store, jobs, GiveUpPolicy(), render=render)
     reviewed = False
+    assembly.prepare()
     try:
         for reading in reader.read(page_images(source, plan.to_read, engine, store, options)):
             assembly.add(reading, progress)

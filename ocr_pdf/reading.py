@@ -58,11 +58,13 @@ class RenderedPage:
 
 @dataclass(frozen=True)
 class PageImage:
-    """A page's image for the engine, and what is known of it: rendered pixels (``image``),
-    or an encoded image the engine takes as it is (``encoded``)."""
+    """A page's image for the engine, and what is known of it: rendered pixels, or an encoded
+    image the engine takes as it is (``image``); and for an image encoded from a render, the
+    render (``pixels``), on which the words are fitted to their ink."""
 
     page: RenderedPage
     image: Image.Image | EncodedImage
+    pixels: Image.Image | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ def read_page(
     store: PageStore | None,
     key: str,
     size: tuple[int, int] | None = None,
+    pixels: Image.Image | None = None,
 ) -> tuple[PageText, float, bool]:
     """(reading, seconds, from cache): the cached result under ``key``, or the engine's
     reading, timed and cached at once. Called in worker threads, so that a run killed at any
@@ -92,9 +95,10 @@ def read_page(
     shows print: :mod:`ocr_pdf.rescue`), in the frame of the page image it identifies (an
     encoded ``image`` made from a render of ``size`` is read, and its words put back in the
     render's pixels). The words are fitted to their ink (:func:`ocr_pdf.inkfit.refine`) on the
-    way out, on the image the engine read, so that a better fit reaches pages read earlier
-    without paying for them again."""
-    sent = SentImage(image, size)
+    way out, so that a better fit reaches pages read earlier without paying for them again:
+    on the render ``pixels`` (of ``size``) that an encoded ``image`` was made from when given,
+    else on the image the engine read."""
+    sent = SentImage(image, size, pixels)
     with store.claim(key) if store is not None else nullcontext(None) as cached:
         if cached is not None and (cached.width, cached.height) == sent.page_size:
             return sent.fitted(cached), 0.0, True
@@ -134,16 +138,23 @@ def read_one(engine: Engine, image: PageImage, store: PageStore | None) -> Readi
 class SentImage:
     """The image an engine reads and the page image its reading is kept for: the same for
     rendered pixels and a scan sent as stored; for a render encoded to a service's limits,
-    the encoding's ``scale`` and padding tell one frame from the other. Its pixels are
-    decoded once, when first needed."""
+    the encoding's ``scale`` and padding tell one frame from the other, and the render itself
+    (``page_pixels``) may be at hand. Its pixels are decoded once, when first needed."""
 
-    def __init__(self, image: Image.Image | EncodedImage, size: tuple[int, int] | None) -> None:
+    def __init__(
+        self,
+        image: Image.Image | EncodedImage,
+        size: tuple[int, int] | None,
+        page_pixels: Image.Image | None = None,
+    ) -> None:
         self.image = image
         self._pixels = image if isinstance(image, Image.Image) else None
         self.size = image.size if isinstance(image, Image.Image) else (image.width, image.height)
         self.page_size = size or self.size
         self.scale = image.scale if isinstance(image, EncodedImage) else 1.0
         self._undecodable = False
+        known = page_pixels is not None and page_pixels.size == self.page_size
+        self._page_pixels = page_pixels if known else None
 
     def pixels(self) -> Image.Image | None:
         """The image as the engine saw it, 8-bit grey; None if it cannot be decoded (the
@@ -152,6 +163,10 @@ class SentImage:
             assert isinstance(self.image, EncodedImage)
             try:
                 with Image.open(io.BytesIO(self.image.data)) as opened:
+                    # Grey from the decoder itself: a colour JPEG's luma, its colour never
+                    # made (a 300 dpi colour scan: 48 -> 13 ms); as_grey keeps "L" as it is
+                    # and scales 16-bit, 32-bit and float samples instead of clipping them.
+                    opened.draft("L", opened.size)
                     opened.load()
                     self._pixels = as_grey(opened)
             except (OSError, ValueError, Image.DecompressionBombError) as exc:
@@ -166,8 +181,10 @@ class SentImage:
         return rescale(text, 1 / self.scale, *self.page_size)
 
     def fitted(self, text: PageText) -> PageText:
-        """A reading in the page image's pixels, its words fitted to their ink on the sent
-        image."""
+        """A reading in the page image's pixels, its words fitted to their ink on the page
+        image when at hand, else on the sent image."""
+        if self._page_pixels is not None and text.words:
+            return inkfit.refine(text, self._page_pixels)
         pixels = self.pixels()
         if pixels is None or not text.words:
             return text
@@ -238,7 +255,9 @@ class PageReader:
         assert self._pool is not None
         page = image.page
         size = (page.width, page.height)
-        return self._pool.submit(read_page, self.engine, image.image, self.store, page.key, size)
+        return self._pool.submit(
+            read_page, self.engine, image.image, self.store, page.key, size, image.pixels
+        )
 
     def read(self, pages: Iterable[PageImage]) -> Iterator[Reading]:
         in_flight: deque[tuple[RenderedPage, Future[tuple[PageText, float, bool]]]] = deque()

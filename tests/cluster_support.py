@@ -92,20 +92,27 @@ def cluster_env(url: str, key: str, config: Path | None = None) -> dict[str, str
     return env
 
 
+POOLS = ("prefork", "threads", "solo")
+"""Celery's worker pools: ``prefork`` is its default (no ``--pool`` flag given), whose pool
+processes are daemonic and may not start processes of their own."""
+
+
 class Worker:
     """One ``celery -A ocr_pdf.cluster worker`` process (its own process group, so that it
-    and its pool can be killed together)."""
+    and its pool can be killed together), on Celery's default pool unless ``pool`` names
+    another, exactly as a user types it."""
 
     def __init__(
         self, name: str, env: dict[str, str], log: Path, *, concurrency: int = 2,
-        pool: str = "threads",
+        pool: str = "prefork",
     ) -> None:  # fmt: skip
         self.name = name
         self.log = log
         self._log = log.open("wb")
+        chosen = [] if pool == "prefork" else ["--pool", pool]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ocr_pdf.cluster", "worker",
-             "--pool", pool, "--concurrency", str(concurrency), "-n", f"{name}@%h",
+            [sys.executable, "-m", "celery", "-A", "ocr_pdf.cluster", "worker", *chosen,
+             "--concurrency", str(concurrency), "-n", f"{name}@%h",
              "--loglevel", "INFO", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
             env=env,
@@ -121,6 +128,18 @@ class Worker:
                 raise RuntimeError(f"worker {self.name} did not start:\n{self.log.read_text()}")
             time.sleep(0.1)
         return self
+
+    def pool_processes(self) -> list[int]:
+        """The process ids of the worker's prefork pool (its child processes)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            if int(fields[1]) == self.proc.pid:  # the parent's id
+                children.append(int(stat.parent.name))
+        return children
 
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, nothing handed back to the broker."""
