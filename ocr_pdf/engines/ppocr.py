@@ -7,6 +7,7 @@ one session at once, so one engine serves all the pages read in parallel."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,20 @@ SENTENCE_MARKS = frozenset(".,;:!?)]")
 CLS_SIZE = (48, 192)  # the 0/180 classifier's input: height, and the width lines are fitted to
 
 
+def runtime() -> Any:
+    """The onnxruntime module, imported with its telemetry off: otherwise, on its first use, it
+    writes a device id and an event database under the user's cache folder
+    (Microsoft/DeveloperTools/.onnxruntime), which an offline tool has no business doing. It
+    reads ORT_DISABLE_TELEMETRY when it is first imported; a value the user set is kept."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
 def session(path: Path, threads: int) -> Any:
     """An onnxruntime CPU session of the model at ``path``."""
-    import onnxruntime
+    onnxruntime = runtime()
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
