@@ -49,7 +49,11 @@ def page_has_ink(image: np.ndarray) -> bool:
     """Whether a page image holds anything at all: a blank sheet, white, grey or black, does
     not, and is not given to the models (whatever a model makes of empty input on one CPU or
     another). A page number, a speck or a punch hole is something."""
-    thumb = fit(image, 256) if max(image.shape[:2]) > 256 else image
+    height, width = image.shape[:2]
+    ratio = min(1.0, 256 / max(height, width))
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    # Each thumbnail pixel the mean of the pixels it covers: a small mark still shows.
+    thumb = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if ratio < 1 else image
     grey = thumb if thumb.ndim == 2 else thumb.mean(axis=2)
     return float(grey.max()) - float(grey.min()) >= PAGE_CONTRAST
 
