@@ -64,18 +64,8 @@ class TextEverywhere:
 class ReadsOne:
     """A recognizer as a misbehaving CPU may run it: every line is a confident "1"."""
 
-    characters = ["", "1", " "]
-
     def read(self, line: np.ndarray) -> ppocr.Reading:
         return ppocr.Reading("1", 0.99, (ppocr.Piece("1", 0.99, 0.0, 1.0),))
-
-    def probabilities(self, line: np.ndarray) -> np.ndarray:
-        probs = np.zeros((max(1, line.shape[1] // 8), 3), np.float32)
-        probs[:, 0], probs[0] = 1.0, (0.0, 1.0, 0.0)
-        return probs
-
-    def decode(self, probs: np.ndarray, line: np.ndarray) -> ppocr.Reading:
-        return self.read(line)
 
 
 @pytest.fixture(scope="module")
