@@ -126,7 +126,7 @@ class RapidOcrEngine(Engine):
         # new recipe or the float fallback each make a new id, so cached pages never mix them.
         self._cache_id = (
             f"local|{det.name}|{rec.name}|{latin.name if latin else '-'}|{DETECTION_SIDE}"
-            f"|{READ_SIDE}|turns-by-lines|script {self._script}"
+            f"|{READ_SIDE}|turns-by-lines|pad {ppocr.MIN_WIDTH}|ink-checked|script {self._script}"
         )
         self.reads = 0  # detections run: one per upright page, two per turned page
 

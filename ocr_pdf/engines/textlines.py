@@ -24,7 +24,7 @@ BOX_SCORE = 0.5  # mean probability inside a candidate line for it to count
 UNCLIP = 1.6  # the detector marks a shrunk core of each line: grown back by this ratio
 MAX_LINES = 1000
 LINE_HEIGHT = 48  # the recognizer's input height
-LINE_WIDTH = 320  # its training width: narrower lines are padded to it
+LINE_WIDTH = 320  # its training width (lines narrower are scaled rounding up)
 TALL = 1.5  # a cut-out this many times taller than wide is a vertical line: laid flat
 # Grey levels between a page's darkest and lightest parts (seen 256 pixels wide) below which it
 # holds nothing to read, and between a line's 0.5th and 99.5th percentiles below which the
