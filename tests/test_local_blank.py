@@ -100,6 +100,7 @@ def test_a_blank_page_never_reaches_the_models(engine, misbehaving, name: str) -
 
 
 @has_local
+@pytest.mark.slow
 @pytest.mark.parametrize("dpi", [100, 200, 300])
 def test_an_empty_ruled_table_reads_no_words(engine, misbehaving, dpi: int) -> None:  # type: ignore[no-untyped-def]
     image = table_rules(dpi)
@@ -109,6 +110,7 @@ def test_an_empty_ruled_table_reads_no_words(engine, misbehaving, dpi: int) -> N
 
 
 @has_local
+@pytest.mark.slow
 def test_a_text_page_still_reads_where_the_models_are_sane(engine) -> None:  # type: ignore[no-untyped-def]
     """The guards cost no words: a page with text and a ruled table reads its text."""
     image = table_rules(200)
