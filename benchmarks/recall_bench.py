@@ -18,8 +18,8 @@ fresh process, defaults, no cache. Columns:
 
 Rows: ``local`` as shipped; ``local int8`` and ``local float`` (OCR_PDF_LOCAL_PRECISION);
 ``tesseract`` (ocr-pdf's engine); ``OCRmyPDF`` 17 (``-j 2 --output-type pdf --optimize 0``,
-Debian's tesseract, its default language). ``--rows`` picks some; ``--env NAME=K=V`` adds a
-row ``NAME`` running local with environment K=V (a candidate setting).
+Debian's tesseract, its default language; no per-page timeout). ``--rows`` picks some;
+``--env NAME=K=V`` adds a row ``NAME`` running local with environment K=V (a candidate).
 
 Run from the repository root:  python benchmarks/recall_bench.py [--set DIR] [--kinds a,b]
 [--limit N] [--rows local,OCRmyPDF]"""
@@ -119,6 +119,9 @@ def rows(extra: list[str]) -> dict[str, tuple[list[str], dict[str, str]]]:
         out["tesseract"] = ([*py, "--engine", "tesseract"], env)
         if shutil.which("ocrmypdf"):
             ocrmypdf = ["ocrmypdf", "-q", "-j", "2", "--output-type", "pdf", "--optimize", "0"]
+            # Its default 180 s per page skips a page on a loaded machine (a brochure page
+            # came out empty with both cores busy): recall is measured here, not patience.
+            ocrmypdf += ["--tesseract-timeout", "3600"]
             out["OCRmyPDF"] = (ocrmypdf, env)
     return out
 
