@@ -20,6 +20,7 @@ import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Callable, Sequence
+from itertools import pairwise
 from pathlib import Path
 
 from tests import checks
@@ -139,10 +140,8 @@ def recall(known: Sequence[str], got: Sequence[str]) -> float:
 def glued(known_lines: Sequence[Sequence[str]], got: Sequence[str]) -> tuple[int, int]:
     """Words of ``got`` that are two known words run together: (within a line, across a
     line end), the second a line's last word glued to the next line's first."""
-    inside = {a + b for ln in known_lines for a, b in zip(ln, ln[1:], strict=False)}
-    across = {
-        a[-1] + b[0] for a, b in zip(known_lines, known_lines[1:], strict=False) if a and b
-    }
+    inside = {a + b for ln in known_lines for a, b in pairwise(ln)}
+    across = {a[-1] + b[0] for a, b in pairwise(known_lines) if a and b}
     across -= inside
     got_set = Counter(got)
     return (

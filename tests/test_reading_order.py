@@ -233,10 +233,10 @@ def test_engine_order_replaced_when_it_interleaves_columns() -> None:
 
 def test_engine_order_replaced_when_its_lines_cross_the_gutter() -> None:
     """Engine lines that run across the gutter are cut there, the columns read one by one."""
-    rows = [
-        Line((*line(100, 100 + 30 * n, *a.split()).words, *line(460, 100 + 30 * n, *b.split()).words))
-        for n, (a, b) in enumerate(zip(LEFT, RIGHT, strict=True))
-    ]
+    rows = []
+    for n, (a, b) in enumerate(zip(LEFT, RIGHT, strict=True)):
+        left, right = line(100, 100 + 30 * n, *a.split()), line(460, 100 + 30 * n, *b.split())
+        rows.append(Line((*left.words, *right.words)))
     assert texts(engine_order(rows)) == LEFT + RIGHT
 
 

@@ -135,8 +135,8 @@ def _contradicted(page: _Page, regions: dict[int, Region]) -> bool:
         return True
     slack = page.height
     for a, b in pairwise(order):
-        al, at, ar, ab = page.bounds[a]
-        bl, bt, br, bb = page.bounds[b]
+        al, at, ar, _ = page.bounds[a]
+        bl, _, br, bb = page.bounds[b]
         if bb > at + slack:
             continue  # b is not above a
         inside = (bl >= al - slack and br <= ar + slack) or (al >= bl - slack and ar <= br + slack)

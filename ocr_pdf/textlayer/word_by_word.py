@@ -75,8 +75,9 @@ def _end_line(
     join lines with nothing else between them: the space keeps the last word of one line
     apart from the first of the next. On the first baseline, it is also the rightmost piece of
     the line where that baseline is: PDFium gathers the pieces that follow each other within
-    half a character's width of height, sorted by x, into one line, so on a skewed line written level
-    in steps (see layout._level) the last step would take the next line's first words in."""
+    half a character's width of height into one line, sorted by x, so on a skewed line
+    written level in steps (see layout._level) the last step took the next line's first
+    words in."""
     move(layout.places[-1][1], layout.places[0][2])
     set_scale(text, 100 * LINE_END * layout.size / space, places=0)
     text.textOut(" ")
