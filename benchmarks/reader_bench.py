@@ -38,7 +38,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.util import find_spec
 from pathlib import Path
 
 import img2pdf
@@ -49,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.placement_bench import checkout, columns_page, prose_page, run, tight_page  # noqa: E402
 from tests import readers  # noqa: E402
-from tests.pagegen import make_pdf  # noqa: E402
+from tests.pagegen import PageSpec, make_pdf  # noqa: E402
 
 REAL = ROOT / "tests" / "fixtures" / "real" / "layout"
 
@@ -108,7 +110,7 @@ def extra_pages(folder: Path) -> list[Page]:
     return pages
 
 
-def generated(specs: list) -> list[Page]:  # type: ignore[type-arg]
+def generated(specs: list[PageSpec]) -> list[Page]:
     out = []
     for spec in specs:
         data, truths = make_pdf([spec])
@@ -117,8 +119,9 @@ def generated(specs: list) -> list[Page]:  # type: ignore[type-arg]
     return out
 
 
-def page_sets(extra: Path | None) -> dict[str, list[Page]]:
-    sets = {
+def page_sets(names: list[str], extra: Path | None) -> dict[str, list[Page]]:
+    """The chosen sets' pages (``extra``: a folder of more real pages, see above)."""
+    sets: dict[str, Callable[[], list[Page]]] = {
         "real": lambda: real_pages(REAL),
         "skewed": lambda: generated(
             [
@@ -131,10 +134,9 @@ def page_sets(extra: Path | None) -> dict[str, list[Page]]:
         ),
         "tight": lambda: generated([tight_page("tight-form", 0)]),
     }
-    out = {name: make() for name, make in sets.items()}
     if extra is not None:
-        out["extra"] = extra_pages(extra)
-    return out
+        sets["extra"] = lambda: extra_pages(extra)
+    return {name: make() for name, make in sets.items() if name in names}
 
 
 @dataclass
@@ -148,7 +150,8 @@ class Score:
         if not self.cer:
             return f"{'-':>16}"
         cer = sum(self.cer) / len(self.cer)
-        return f"{cer:5.2f}/{self.found / max(self.known, 1):4.2f}/{100 * self.glued / max(self.known, 1):4.1f}"
+        known = max(self.known, 1)
+        return f"{cer:5.2f}/{self.found / known:4.2f}/{100 * self.glued / known:4.1f}"
 
 
 def score(path: Path, page: Page, names: list[str], into: dict[str, Score]) -> None:
@@ -183,14 +186,13 @@ def main() -> None:
     parser.add_argument("--no-before", action="store_true", help="only this checkout")
     parser.add_argument("--no-ocrmypdf", action="store_true", help="leave OCRmyPDF out")
     args = parser.parse_args()
-    sets = page_sets(args.extra)
-    if args.sets:
-        sets = {k: v for k, v in sets.items() if k in args.sets.split(",")}
+    chosen = args.sets.split(",") if args.sets else ["real", "extra", "skewed", "columns", "tight"]
+    sets = page_sets(chosen, args.extra)
     if args.pages:
         sets = {k: v[: args.pages] for k, v in sets.items()}
     names = args.readers.split(",") if args.readers else list(readers.available())
-    engines = [e for e in args.engines.split(",") if (e == "tesseract" and shutil.which("tesseract"))
-               or (e == "local" and __import__("importlib").util.find_spec("rapidocr"))]  # fmt: skip
+    have = {"tesseract": shutil.which("tesseract") is not None, "local": find_spec("rapidocr")}
+    engines = [e for e in args.engines.split(",") if have.get(e)]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         roots: list[tuple[str, Path]] = []

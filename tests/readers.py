@@ -57,7 +57,7 @@ def _poppler(raw: bool) -> Callable[[Path], list[str]]:
 def _mupdf(path: Path) -> list[str]:
     import pymupdf
 
-    with pymupdf.open(str(path)) as doc:
+    with pymupdf.open(str(path)) as doc:  # type: ignore[no-untyped-call]
         return [str(page.get_text()) for page in doc]
 
 
