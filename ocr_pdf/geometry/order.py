@@ -10,9 +10,11 @@ or lines (a block may hold several columns, a line may run across a gutter):
    touches, at least GUTTER word heights wide) and follow each other closely; a wide band
    gap (a header's, a footer's) starts a new section.
 3. A section's channel with text on both sides is a column gutter when both sides hold at
-   least two lines of prose (lines PROSE word heights long or more): the section is cut
-   there, and each column is ordered the same way, recursively. Short text on either side
-   (a form's labels, a receipt's prices, a table's cells) is read row by row instead.
+   least two lines of prose (lines PROSE word heights long or more), or two lines or more
+   that do not share rows (a sidebar beside an article, short lines beside a photo): the
+   section is cut there, and each column is ordered the same way, recursively. Text whose
+   lines share rows across the channel (a form's labels and values, a receipt's prices, a
+   table's cells) is read row by row instead.
 4. What is left is read row by row, each engine line a unit, left to right (right to left
    on a right-to-left page, whose columns are also read from the right)."""
 
@@ -272,9 +274,39 @@ def _columns(items: list[_Item], gutters: list[Span], height: float) -> list[lis
         last = parts[-1]
         left = [it for it in last if it.left + it.right < 2 * middle]
         right = [it for it in last if it.left + it.right >= 2 * middle]
-        if _prose(left, height) and _prose(right, height):
+        if _separate(left, right, height):
             parts[-1:] = [left, right]
     return parts
+
+
+ALIGNED = 0.5
+"""Share of the lines beside a gutter, on its side with fewer, that have a line on the same
+row across it, from which the two sides are a table's or a form's, read row by row."""
+
+
+def _separate(left: list[_Item], right: list[_Item], height: float) -> bool:
+    """Whether two sides of a white channel are columns read one after the other: both hold
+    prose, or both hold two lines or more that do not share rows (a sidebar of names beside an
+    article, lines beside a photo, a caption: flows of their own); a table's cells and a
+    form's labels and values share rows, and are read row by row."""
+    if _prose(left, height) and _prose(right, height):
+        return True
+    a, b = _middles(left), _middles(right)
+    if len(a) < 2 or len(b) < 2:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    aligned = sum(any(abs(m - n) < ROW * height for n in b) for m in a)
+    return aligned < ALIGNED * len(a)
+
+
+def _middles(items: list[_Item]) -> list[float]:
+    """The middle height of each engine line among the items."""
+    spans: dict[int, tuple[float, float]] = {}
+    for it in items:
+        top, bottom = spans.get(it.line, (it.top, it.bottom))
+        spans[it.line] = (min(top, it.top), max(bottom, it.bottom))
+    return [(top + bottom) / 2 for top, bottom in spans.values()]
 
 
 def _word_gap(items: list[_Item]) -> float:

@@ -106,7 +106,7 @@ def _shared(centres: list[float], size: float) -> list[float]:
     return out
 
 
-STEP = 0.08
+STEP = 0.09
 """Largest distance (in sizes) of a word's centre from the shared centre of its step."""
 
 
