@@ -12,8 +12,10 @@ model (``generate_ocr``, used by its default renderer), hOCR, and a text-only PD
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,19 +24,19 @@ from ocrmypdf import exceptions, hookimpl
 from ocrmypdf.exceptions import ExitCodeException
 from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
-from PIL import Image
+from PIL import Image, ImageFilter
 
-from ocr_pdf import __version__, textlayer
-from ocr_pdf.assembly import to_layer_page
-from ocr_pdf.cache import cache_key, open_cache, pixel_digest
+from ocr_pdf import __version__, straighten
+from ocr_pdf.assembly import layer_pdf
+from ocr_pdf.cache import open_cache
 from ocr_pdf.engines import Engine, EngineConfig, default_engine_name, get_engine
 from ocr_pdf.errors import ExitCode, OcrPdfError
 from ocr_pdf.formats.text import hocr, textangle
-from ocr_pdf.geometry import dominant_angle
-from ocr_pdf.models import PageGeometry, PageText, quad_bounds
+from ocr_pdf.models import PageText, quad_bounds
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.qpdf import graft
-from ocr_pdf.reading import read_page
+from ocr_pdf.reading import ImageReading, read_image
+
+log = logging.getLogger(__name__)
 
 MODULE = __name__
 # OCRmyPDF (Tesseract) language codes and what Azure calls them; -l with one of these is
@@ -45,6 +47,9 @@ AZURE_LANGUAGES = {
     "hun": "hu", "ron": "ro", "tur": "tr", "ell": "el", "rus": "ru", "ara": "ar",
     "chi_sim": "zh-Hans", "chi_tra": "zh-Hant", "jpn": "ja", "kor": "ko",
 }  # fmt: skip
+
+SMOOTHING_DPI = 300.0
+"""Dots per inch per pixel of blur that smooths a bilevel page image (one pixel at 300 dpi)."""
 
 _engines: dict[tuple[str, str | None, str | None], Engine] = {}
 _engines_lock = threading.Lock()
@@ -77,11 +82,14 @@ def _selected(options: Any) -> str | None:
         return str(name)
     plugins = [str(p) for p in (getattr(options, "plugins", None) or [])]
     if any(p == MODULE or p.endswith("ocrmypdf_plugin.py") for p in plugins):
-        return default_engine_name(_options(options, None).engine_config())
+        try:
+            return default_engine_name(_options(options).engine_config())
+        except OcrPdfError as err:
+            raise as_ocrmypdf_error(err) from None
     return None
 
 
-def _options(options: Any, engine: str | None) -> ConversionOptions:
+def _options(options: Any) -> ConversionOptions:
     """Our options from OCRmyPDF's: the engine, its language (``-l eng`` is Azure's ``en``)
     and endpoint."""
     languages = list(getattr(options, "languages", None) or [])
@@ -89,35 +97,121 @@ def _options(options: Any, engine: str | None) -> ConversionOptions:
     if len(languages) == 1:
         language = AZURE_LANGUAGES.get(languages[0], languages[0])
     endpoint = getattr(options, "ocr_pdf_endpoint", None)
-    return ConversionOptions(engine=engine, settings=EngineConfig(language, endpoint))
+    return ConversionOptions(settings=EngineConfig(language, endpoint))
 
 
 def _engine(options: Any) -> Engine:
-    name = _selected(options) or "local"
-    ours = _options(options, name)
-    config = ours.engine_config()
+    """The engine this run reads with: one per process and setting (one model in memory, one
+    HTTP pool), built by the library from its name."""
+    config = _options(options).engine_config()
+    name = _selected(options) or default_engine_name(config)
     key = (name, config.endpoint, config.language)
-    with _engines_lock:  # one engine (one model in memory, one HTTP pool) per process
+    with _engines_lock:
         if key not in _engines:
             try:
                 _engines[key] = get_engine(name, config)
             except OcrPdfError as err:
                 raise as_ocrmypdf_error(err) from None
+            if name == "local" and config.language:
+                log.info(
+                    "ocr-pdf: the local engine reads -l %s as Latin-script text only; for "
+                    "Chinese or Japanese pages pass their language (chi_sim, jpn) or two "
+                    "languages (eng+chi_sim) to let it find the script (paperless-ngx: "
+                    "PAPERLESS_OCR_LANGUAGE)",
+                    "+".join(getattr(options, "languages", None) or [config.language]),
+                )
         return _engines[key]
 
 
-def _read(input_file: Path, options: Any) -> tuple[PageText, float]:
-    """Our engine's reading of a page image OCRmyPDF rendered, via the cache; and its dpi."""
-    engine = _engine(options)
+def _image(input_file: Path) -> tuple[Image.Image, float]:
+    """A page image OCRmyPDF made, grey, and its dpi. A bilevel one (Ghostscript's mono device
+    renders bilevel scans so, jagged where the scan is drawn turned or was deskewed) is
+    smoothed as our own renders are (PDFium anti-aliases): on jagged edges and dithered
+    paper the words' ink cannot be told from the paper's (their boxes grow a line tall)."""
     with Image.open(input_file) as opened:
         dpi = float((opened.info.get("dpi") or (300, 300))[0]) or 300.0
         image = opened.convert("L")
-    key = cache_key(pixel_digest(image), engine.cache_id)
+        if opened.mode == "1":
+            image = image.filter(ImageFilter.GaussianBlur(dpi / SMOOTHING_DPI))
+        return image, dpi
+
+
+def _read(image: Image.Image, options: Any) -> ImageReading:
+    """Our engine's reading of a page image, through our OCR cache."""
     try:
-        text, _, _ = read_page(engine, image, open_cache(True), key)
+        return read_image(_engine(options), image, open_cache(True))
     except OcrPdfError as err:
         raise as_ocrmypdf_error(err) from None
-    return text, dpi
+
+
+@dataclass
+class _Page:
+    """One page's reading while OCRmyPDF straightens it: the reading of the first image of
+    the page OCRmyPDF showed us, a thumbnail of that image, the skew of its lines (degrees
+    clockwise), and how OCRmyPDF turns (``turn``, clockwise degrees) and deskews
+    (``rotate``, counter-clockwise degrees) the images it makes after it, by our answers."""
+
+    reading: ImageReading
+    seen: Image.Image
+    skew: float
+    turn: int = 0
+    rotate: float = 0.0
+
+
+class _Pages:
+    """The pages being read, by OCRmyPDF's work folder and page number: every image of a page
+    is named ``NNNNNN_step.ext`` in one folder, and its steps (orientation, deskew, OCR) run
+    in one worker. The first image of a page is read; the others get that reading moved
+    through the turn and deskew OCRmyPDF applied (:func:`ocr_pdf.straighten.carry`), so that
+    a page costs one reading whatever OCRmyPDF asks."""
+
+    LIMIT = 256  # pages kept at most: a page whose OCR never came (an error) is dropped
+
+    def __init__(self) -> None:
+        self._pages: dict[tuple[str, str], _Page] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(input_file: Path) -> tuple[str, str] | None:
+        match = re.match(r"(\d{6})_", input_file.name)
+        return (str(input_file.parent), match.group(1)) if match else None
+
+    def first(self, input_file: Path, options: Any) -> _Page:
+        """The page's reading: made now from ``input_file`` if it is the page's first image."""
+        key = self.key(input_file)
+        with self._lock:
+            page = self._pages.get(key) if key else None
+        if page is None:
+            image, _ = _image(input_file)
+            reading = _read(image, options)
+            deskew = getattr(options, "deskew", False)
+            skew = straighten.skew(reading.raw, image) if deskew else 0.0
+            page = _Page(reading, straighten.thumbnail(image), skew)
+            if key:
+                with self._lock:
+                    self._pages[key] = page
+                    while len(self._pages) > self.LIMIT:
+                        del self._pages[next(iter(self._pages))]
+        return page
+
+    def last(self, input_file: Path, options: Any) -> tuple[PageText, float]:
+        """The reading of the image OCRmyPDF reads the page from (its last), and that image's
+        dpi: the page's reading carried onto it, or read from it when the page has none or
+        the image is not what we expect (a masked image for --redo-ocr, say)."""
+        key = self.key(input_file)
+        with self._lock:
+            page = self._pages.pop(key, None) if key else None
+        image, dpi = _image(input_file)
+        if page is not None and not getattr(options, "redo_ocr", False):
+            how = straighten.Straightening(page.turn, page.rotate)
+            carried = straighten.carry(page.reading.text, page.seen, image, how)
+            if carried is not None:
+                return carried, dpi
+            log.info("ocr-pdf: %s is not the page image read before: reading it", input_file.name)
+        return _read(image, options).text, dpi
+
+
+_pages = _Pages()
 
 
 def _box(points: Any) -> BoundingBox:
@@ -166,7 +260,7 @@ class OcrPdfEngine(OcrEngine):
 
     @staticmethod
     def creator_tag(options: Any) -> str:
-        return f"ocr-pdf {__version__} ({_selected(options) or 'local'})"
+        return f"ocr-pdf {__version__} ({_selected(options)})"
 
     def __str__(self) -> str:
         return f"ocr-pdf {__version__}"
@@ -177,22 +271,23 @@ class OcrPdfEngine(OcrEngine):
 
     @staticmethod
     def get_orientation(input_file: Path, options: Any) -> OrientationConfidence:
-        """The quarter turn that makes the page's text upright (the reading is cached, so the
-        OCR that follows costs nothing more)."""
-        text, _ = _read(input_file, options)
-        if len(text.words) < 3:
-            return OrientationConfidence(angle=0, confidence=0.0)
-        quarter = round(dominant_angle(text.words) / 90) % 4
-        return OrientationConfidence(angle=(90 * quarter) % 360, confidence=30.0)
+        """The quarter turn of the page's text, from our reading of this first image of the
+        page (which the OCR that follows reuses: no second reading)."""
+        page = _pages.first(input_file, options)
+        found = straighten.orientation(page.reading.text)
+        threshold = float(getattr(options, "rotate_pages_threshold", 0.0))
+        if found.facing and found.confidence >= threshold:
+            # OCRmyPDF renders the page turned back upright from now on.
+            page.turn = (360 - found.facing) % 360
+        return OrientationConfidence(angle=found.facing, confidence=found.confidence)
 
     @staticmethod
     def get_deskew(input_file: Path, options: Any) -> float:
-        text, _ = _read(input_file, options)
-        if not text.words:
-            return 0.0
-        skew = dominant_angle(text.words)
-        skew -= 90 * round(skew / 90)
-        return -skew  # OCRmyPDF turns the page counter-clockwise by this
+        """How far to turn the page counter-clockwise (OCRmyPDF's convention: Pillow's
+        ``Image.rotate``) to level its lines: their skew clockwise, from our reading."""
+        page = _pages.first(input_file, options)
+        page.rotate = page.skew
+        return page.rotate
 
     @staticmethod
     def supports_generate_ocr() -> bool:
@@ -202,26 +297,20 @@ class OcrPdfEngine(OcrEngine):
     def generate_ocr(
         input_file: Path, options: Any, page_number: int = 0
     ) -> tuple[OcrElement, str]:
-        text, dpi = _read(input_file, options)
+        text, dpi = _pages.last(input_file, options)
         return page_tree(text, dpi, page_number), text.text
 
     @staticmethod
     def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
-        text, _ = _read(input_file, options)
+        text, _ = _pages.last(input_file, options)
         output_hocr.write_text(hocr(text), encoding="utf-8")
         output_text.write_text(text.text, encoding="utf-8")
 
     @staticmethod
     def generate_pdf(input_file: Path, output_pdf: Path, output_text: Path, options: Any) -> None:
         """A text-only page the size of the image, with our own text layer on it."""
-        text, dpi = _read(input_file, options)
-        width_pt, height_pt = text.width * 72 / dpi, text.height * 72 / dpi
-        box = (0.0, 0.0, width_pt, height_pt)
-        geometry = PageGeometry(box, box, 0)
-        layer = to_layer_page(text, geometry, geometry.image_to_user(text.width, text.height), 0)
-        writer = textlayer.LayerWriter()
-        writer.add(layer)
-        output_pdf.write_bytes(graft.standalone_layer(writer.finish()))
+        text, dpi = _pages.last(input_file, options)
+        output_pdf.write_bytes(layer_pdf(text, dpi))
         output_text.write_text(text.text, encoding="utf-8")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ocr_pdf import inkfit, rescue
-from ocr_pdf.cache import PageStore
+from ocr_pdf.cache import PageStore, cache_key, pixel_digest
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import ExitCode, OcrPdfError, PagesFailedError
 from ocr_pdf.geometry import rescale
@@ -88,9 +88,19 @@ def read_page(
     way out, on the image the engine read, so that a better fit reaches pages read earlier
     without paying for them again."""
     sent = SentImage(image, size)
+    text, elapsed, cached = _read(engine, sent, store, key)
+    return sent.fitted(text), elapsed, cached
+
+
+def _read(
+    engine: Engine, sent: SentImage, store: PageStore | None, key: str
+) -> tuple[PageText, float, bool]:
+    """:func:`read_page`'s reading as the engine gave it (in the page image's pixels), before
+    its words are fitted to their ink."""
+    image = sent.image
     with store.claim(key) if store is not None else nullcontext(None) as cached:
         if cached is not None:
-            return sent.fitted(cached), 0.0, True
+            return cached, 0.0, True
         started = time.monotonic()
         if isinstance(image, EncodedImage):
             if store is None:
@@ -106,7 +116,28 @@ def read_page(
         elapsed = time.monotonic() - started
         if store is not None:
             store.put(key, text)
-    return sent.fitted(text), elapsed, False
+    return text, elapsed, False
+
+
+@dataclass(frozen=True)
+class ImageReading:
+    """A page image read by :func:`read_image`: ``text``, its words fitted to their ink;
+    ``raw``, the engine's own boxes (which say more of a page's skew, see
+    :func:`ocr_pdf.straighten.skew`); both in the image's pixels."""
+
+    text: PageText
+    raw: PageText
+    seconds: float
+    from_cache: bool
+
+
+def read_image(engine: Engine, image: Image.Image, store: PageStore | None) -> ImageReading:
+    """A page image someone else rendered (OCRmyPDF) read through the cache, keyed by its exact
+    pixels and the engine: see :func:`read_page`."""
+    key = cache_key(pixel_digest(image), engine.cache_id) if store is not None else ""
+    sent = SentImage(image, None)
+    raw, seconds, cached = _read(engine, sent, store, key)
+    return ImageReading(sent.fitted(raw), raw, seconds, cached)
 
 
 class SentImage:
