@@ -28,13 +28,12 @@ from PIL import Image, ImageFilter
 
 from ocr_pdf import __version__, straighten
 from ocr_pdf.assembly import layer_pdf
-from ocr_pdf.cache import open_cache
-from ocr_pdf.engines import Engine, EngineConfig, default_engine_name, get_engine
+from ocr_pdf.engines import EngineConfig, default_engine_name, get_engine
 from ocr_pdf.errors import ExitCode, OcrPdfError
 from ocr_pdf.formats.text import hocr, textangle
 from ocr_pdf.models import PageText, quad_bounds
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.reading import ImageReading, read_image
+from ocr_pdf.reading import ImageReader, ImageReading
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,8 @@ AZURE_LANGUAGES = {
 SMOOTHING_DPI = 300.0
 """Dots per inch per pixel of blur that smooths a bilevel page image (one pixel at 300 dpi)."""
 
-_engines: dict[tuple[str, str | None, str | None], Engine] = {}
-_engines_lock = threading.Lock()
+_readers: dict[tuple[str, str | None, str | None], ImageReader] = {}
+_readers_lock = threading.Lock()
 
 
 # OCRmyPDF prints an error as "ClassName: message": its own class for each of our exit codes
@@ -100,19 +99,19 @@ def _options(options: Any) -> ConversionOptions:
     return ConversionOptions(settings=EngineConfig(language, endpoint))
 
 
-def _engine(options: Any) -> Engine:
-    """The engine this run reads with: one per process and setting (one model in memory, one
-    HTTP pool), built by the library from its name."""
+def _reader(options: Any) -> ImageReader:
+    """This run's engine reading through our OCR cache: one engine per process and setting
+    (one model in memory, one HTTP pool), built by the library from its name."""
     config = _options(options).engine_config()
-    name = _selected(options) or default_engine_name(config)
-    key = (name, config.endpoint, config.language)
-    with _engines_lock:
-        if key not in _engines:
+    name = _selected(options)  # None: the library's default engine
+    key = (name or "", config.endpoint, config.language)
+    with _readers_lock:
+        if key not in _readers:
             try:
-                _engines[key] = get_engine(name, config)
+                _readers[key] = ImageReader(get_engine(name, config))
             except OcrPdfError as err:
                 raise as_ocrmypdf_error(err) from None
-            if name == "local" and config.language:
+            if _readers[key].engine.name == "local" and config.language:
                 log.info(
                     "ocr-pdf: the local engine reads -l %s as Latin-script text only; for "
                     "Chinese or Japanese pages pass their language (chi_sim, jpn) or two "
@@ -120,7 +119,7 @@ def _engine(options: Any) -> Engine:
                     "PAPERLESS_OCR_LANGUAGE)",
                     "+".join(getattr(options, "languages", None) or [config.language]),
                 )
-        return _engines[key]
+        return _readers[key]
 
 
 def _image(input_file: Path) -> tuple[Image.Image, float]:
@@ -139,7 +138,7 @@ def _image(input_file: Path) -> tuple[Image.Image, float]:
 def _read(image: Image.Image, options: Any) -> ImageReading:
     """Our engine's reading of a page image, through our OCR cache."""
     try:
-        return read_image(_engine(options), image, open_cache(True))
+        return _reader(options).read(image)
     except OcrPdfError as err:
         raise as_ocrmypdf_error(err) from None
 

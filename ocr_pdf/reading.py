@@ -11,11 +11,12 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
 from ocr_pdf import inkfit, rescue
-from ocr_pdf.cache import PageStore, cache_key, pixel_digest
+from ocr_pdf.cache import PageStore, cache_key, open_cache, pixel_digest
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import ExitCode, OcrPdfError, PagesFailedError
 from ocr_pdf.geometry import rescale
@@ -121,7 +122,7 @@ def _read(
 
 @dataclass(frozen=True)
 class ImageReading:
-    """A page image read by :func:`read_image`: ``text``, its words fitted to their ink;
+    """A page image read by an :class:`ImageReader`: ``text``, its words fitted to their ink;
     ``raw``, the engine's own boxes (which say more of a page's skew, see
     :func:`ocr_pdf.straighten.skew`); both in the image's pixels."""
 
@@ -131,13 +132,20 @@ class ImageReading:
     from_cache: bool
 
 
-def read_image(engine: Engine, image: Image.Image, store: PageStore | None) -> ImageReading:
-    """A page image someone else rendered (OCRmyPDF) read through the cache, keyed by its exact
-    pixels and the engine: see :func:`read_page`."""
-    key = cache_key(pixel_digest(image), engine.cache_id) if store is not None else ""
-    sent = SentImage(image, None)
-    raw, seconds, cached = _read(engine, sent, store, key)
-    return ImageReading(sent.fitted(raw), raw, seconds, cached)
+class ImageReader:
+    """Reads page images someone else rendered (OCRmyPDF's) with ``engine`` through the OCR
+    cache (``cache``: True for the default one, a folder, or False), each keyed by its exact
+    pixels and the engine: see :func:`read_page`. Safe to share between threads."""
+
+    def __init__(self, engine: Engine, cache: bool | Path = True) -> None:
+        self.engine = engine
+        self.store = open_cache(cache)
+
+    def read(self, image: Image.Image) -> ImageReading:
+        key = cache_key(pixel_digest(image), self.engine.cache_id) if self.store is not None else ""
+        sent = SentImage(image, None)
+        raw, seconds, cached = _read(self.engine, sent, self.store, key)
+        return ImageReading(sent.fitted(raw), raw, seconds, cached)
 
 
 class SentImage:

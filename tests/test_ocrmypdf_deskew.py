@@ -138,7 +138,7 @@ def test_paperless_default_arguments_read_each_page_once(
     src.write_bytes(data)
     cache = tmp_path / "cache"
     monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(cache))
-    monkeypatch.setattr(ocrmypdf_plugin, "_engines", {})
+    monkeypatch.setattr(ocrmypdf_plugin, "_readers", {})
     calls: list[tuple[int, int]] = []
     build = get_engine
 
