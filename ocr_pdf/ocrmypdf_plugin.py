@@ -47,6 +47,8 @@ AZURE_LANGUAGES = {
     "chi_sim": "zh-Hans", "chi_tra": "zh-Hant", "jpn": "ja", "kor": "ko",
 }  # fmt: skip
 
+BEYOND_LATIN = (None, "zh-Hans", "zh-Hant", "ja")  # languages local reads more than Latin in
+
 SMOOTHING_DPI = 300.0
 """Dots per inch per pixel of blur that smooths a bilevel page image (one pixel at 300 dpi)."""
 
@@ -111,7 +113,7 @@ def _reader(options: Any) -> ImageReader:
                 _readers[key] = ImageReader(get_engine(name, config))
             except OcrPdfError as err:
                 raise as_ocrmypdf_error(err) from None
-            if _readers[key].engine.name == "local" and config.language:
+            if _readers[key].engine.name == "local" and config.language not in BEYOND_LATIN:
                 log.info(
                     "ocr-pdf: the local engine reads -l %s as Latin-script text only; for "
                     "Chinese or Japanese pages pass their language (chi_sim, jpn) or two "
