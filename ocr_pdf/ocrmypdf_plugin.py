@@ -7,7 +7,10 @@ AZURE_VISION_ENDPOINT is set, else local), or, since it is registered in OCRmyPD
 ``ocrmypdf`` entry-point group, just pass ``--ocr-pdf-engine NAME``; without either, OCRmyPDF
 keeps its own engine. All three of OCRmyPDF's engine paths are implemented: the OcrElement
 model (``generate_ocr``, used by its default renderer), hOCR, and a text-only PDF for
-``--pdf-renderer sandwich``, which is our own text layer. Results go through our OCR cache."""
+``--pdf-renderer sandwich``, which is our own text layer. Results go through our OCR cache.
+Each page is read once: OCRmyPDF's orientation and deskew questions are answered from the
+reading of the first image it shows us of the page, and its OCR gets that reading carried
+onto the turned and deskewed image (:mod:`ocr_pdf.straighten`)."""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ import argparse
 import logging
 import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +26,7 @@ from ocrmypdf import exceptions, hookimpl
 from ocrmypdf.exceptions import ExitCodeException
 from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
-from PIL import Image, ImageFilter
+from PIL import Image
 
 from ocr_pdf import __version__, straighten
 from ocr_pdf.assembly import layer_pdf
@@ -32,6 +34,7 @@ from ocr_pdf.engines import EngineConfig, default_engine_name, get_engine
 from ocr_pdf.errors import ExitCode, OcrPdfError
 from ocr_pdf.formats.text import hocr, textangle
 from ocr_pdf.models import PageText, quad_bounds
+from ocr_pdf.ocrmypdf_pages import Pages
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.reading import ImageReader, ImageReading
 
@@ -48,9 +51,6 @@ AZURE_LANGUAGES = {
 }  # fmt: skip
 
 BEYOND_LATIN = (None, "zh-Hans", "zh-Hant", "ja")  # languages local reads more than Latin in
-
-SMOOTHING_DPI = 300.0
-"""Dots per inch per pixel of blur that smooths a bilevel page image (one pixel at 300 dpi)."""
 
 _readers: dict[tuple[str, str | None, str | None], ImageReader] = {}
 _readers_lock = threading.Lock()
@@ -124,19 +124,6 @@ def _reader(options: Any) -> ImageReader:
         return _readers[key]
 
 
-def _image(input_file: Path) -> tuple[Image.Image, float]:
-    """A page image OCRmyPDF made, grey, and its dpi. A bilevel one (Ghostscript's mono device
-    renders bilevel scans so, jagged where the scan is drawn turned or was deskewed) is
-    smoothed as our own renders are (PDFium anti-aliases): on jagged edges and dithered
-    paper the words' ink cannot be told from the paper's (their boxes grow a line tall)."""
-    with Image.open(input_file) as opened:
-        dpi = float((opened.info.get("dpi") or (300, 300))[0]) or 300.0
-        image = opened.convert("L")
-        if opened.mode == "1":
-            image = image.filter(ImageFilter.GaussianBlur(dpi / SMOOTHING_DPI))
-        return image, dpi
-
-
 def _read(image: Image.Image, options: Any) -> ImageReading:
     """Our engine's reading of a page image, through our OCR cache."""
     try:
@@ -145,74 +132,7 @@ def _read(image: Image.Image, options: Any) -> ImageReading:
         raise as_ocrmypdf_error(err) from None
 
 
-@dataclass
-class _Page:
-    """One page's reading while OCRmyPDF straightens it: the reading of the first image of
-    the page OCRmyPDF showed us, a thumbnail of that image, the skew of its lines (degrees
-    clockwise), and how OCRmyPDF turns (``turn``, clockwise degrees) and deskews
-    (``rotate``, counter-clockwise degrees) the images it makes after it, by our answers."""
-
-    reading: ImageReading
-    seen: Image.Image
-    skew: float
-    turn: int = 0
-    rotate: float = 0.0
-
-
-class _Pages:
-    """The pages being read, by OCRmyPDF's work folder and page number: every image of a page
-    is named ``NNNNNN_step.ext`` in one folder, and its steps (orientation, deskew, OCR) run
-    in one worker. The first image of a page is read; the others get that reading moved
-    through the turn and deskew OCRmyPDF applied (:func:`ocr_pdf.straighten.carry`), so that
-    a page costs one reading whatever OCRmyPDF asks."""
-
-    LIMIT = 256  # pages kept at most: a page whose OCR never came (an error) is dropped
-
-    def __init__(self) -> None:
-        self._pages: dict[tuple[str, str], _Page] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def key(input_file: Path) -> tuple[str, str] | None:
-        match = re.match(r"(\d{6})_", input_file.name)
-        return (str(input_file.parent), match.group(1)) if match else None
-
-    def first(self, input_file: Path, options: Any) -> _Page:
-        """The page's reading: made now from ``input_file`` if it is the page's first image."""
-        key = self.key(input_file)
-        with self._lock:
-            page = self._pages.get(key) if key else None
-        if page is None:
-            image, _ = _image(input_file)
-            reading = _read(image, options)
-            deskew = getattr(options, "deskew", False)
-            skew = straighten.skew(reading.raw, image) if deskew else 0.0
-            page = _Page(reading, straighten.thumbnail(image), skew)
-            if key:
-                with self._lock:
-                    self._pages[key] = page
-                    while len(self._pages) > self.LIMIT:
-                        del self._pages[next(iter(self._pages))]
-        return page
-
-    def last(self, input_file: Path, options: Any) -> tuple[PageText, float]:
-        """The reading of the image OCRmyPDF reads the page from (its last), and that image's
-        dpi: the page's reading carried onto it, or read from it when the page has none or
-        the image is not what we expect (a masked image for --redo-ocr, say)."""
-        key = self.key(input_file)
-        with self._lock:
-            page = self._pages.pop(key, None) if key else None
-        image, dpi = _image(input_file)
-        if page is not None and not getattr(options, "redo_ocr", False):
-            how = straighten.Straightening(page.turn, page.rotate)
-            carried = straighten.carry(page.reading.text, page.seen, image, how)
-            if carried is not None:
-                return carried, dpi
-            log.info("ocr-pdf: %s is not the page image read before: reading it", input_file.name)
-        return _read(image, options).text, dpi
-
-
-_pages = _Pages()
+_pages = Pages(_read)
 
 
 def _box(points: Any) -> BoundingBox:
