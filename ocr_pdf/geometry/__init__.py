@@ -1,11 +1,10 @@
 """Geometry of a page's words on image pixels (stdlib only): rotations, text direction and
-skew (:mod:`ocr_pdf.geometry.plane`) and reading order (:mod:`ocr_pdf.geometry.order`).
+skew (:mod:`ocr_pdf.geometry.plane`) and reading order (:mod:`ocr_pdf.geometry.order`, its
+column gutters in :mod:`ocr_pdf.geometry.columns`).
 Pixels: origin top-left, y down; angles in degrees clockwise. Import the names from here."""
 
+from ocr_pdf.geometry.columns import GUTTER, PROSE, ROW
 from ocr_pdf.geometry.order import (
-    GUTTER,
-    PROSE,
-    ROW,
     SECTION_BREAK,
     engine_order,
     group_lines,

@@ -24,34 +24,12 @@ import math
 from collections.abc import Sequence
 from itertools import pairwise
 
+from ocr_pdf.geometry.columns import GUTTER, ROW, Item, Span, columns, shared, white
 from ocr_pdf.geometry.plane import Box, text_angle, turned_bounds
-from ocr_pdf.models import Line, Word, is_rtl
+from ocr_pdf.models import Line, is_rtl
 
-GUTTER = 0.8
-"""Narrowest column gutter, in word heights (about an em): wider than word spaces, even
-justified ones, narrower than any gutter a typesetter would leave."""
-PROSE = 6.0
-"""Median line length, in word heights, above which the text beside a gutter is a column of
-prose rather than a column of a table or form."""
 SECTION_BREAK = 2.0
 """Vertical white space, in word heights, that ends a section (a header's or footer's)."""
-ROW = 0.3
-"""Engine lines whose middles are closer than this many word heights share a row (a table's
-cells on one baseline); a line a third of a height lower is the next row."""
-
-
-Span = tuple[float, float]
-"""An interval of x in the upright frame: (left, right)."""
-
-
-class _Item:
-    """A word in the upright frame: its bounds and the index of its engine line."""
-
-    __slots__ = ("bottom", "left", "line", "right", "top", "word")
-
-    def __init__(self, box: Box, line: int, word: Word) -> None:
-        self.left, self.top, self.right, self.bottom = box
-        self.line, self.word = line, word
 
 
 def reading_order(lines: Sequence[Line]) -> tuple[Line, ...]:
@@ -80,7 +58,7 @@ def engine_order(lines: Sequence[Line]) -> tuple[Line, ...]:
     segments = _order(list(page.items), page.height, page.rtl, regions)
     if len(segments) != len(page.bounds) or _contradicted(page, regions):
         return page.lines(segments)
-    by_line: dict[int, list[_Item]] = {}
+    by_line: dict[int, list[Item]] = {}
     for it in page.items:
         by_line.setdefault(it.line, []).append(it)
     return page.lines([by_line[n] for n in sorted(by_line)])
@@ -92,9 +70,7 @@ class _Page:
     def __init__(self, lines: list[Line]) -> None:
         angle = text_angle(lines)
         self.items = [
-            _Item(turned_bounds(w.quad, angle), n, w)
-            for n, ln in enumerate(lines)
-            for w in ln.words
+            Item(turned_bounds(w.quad, angle), n, w) for n, ln in enumerate(lines) for w in ln.words
         ]
         heights = sorted(it.bottom - it.top for it in self.items)
         self.height = max(heights[len(heights) // 2], 1e-6)
@@ -114,11 +90,11 @@ class _Page:
         kept = [ln for ln in lines if ln.words]
         return cls(kept) if kept else None
 
-    def segments(self) -> list[list[_Item]]:
+    def segments(self) -> list[list[Item]]:
         return _order(list(self.items), self.height, self.rtl)
 
     @staticmethod
-    def lines(segments: list[list[_Item]]) -> tuple[Line, ...]:
+    def lines(segments: list[list[Item]]) -> tuple[Line, ...]:
         out = []
         for segment in segments:
             rtl_line = is_rtl("".join(it.word.text for it in segment))
@@ -150,10 +126,10 @@ def _contradicted(page: _Page, regions: dict[int, Region]) -> bool:
     return False
 
 
-def _bands(items: list[_Item]) -> list[list[_Item]]:
+def _bands(items: list[Item]) -> list[list[Item]]:
     """Items cut at every horizontal white space across them all, top to bottom."""
     items = sorted(items, key=lambda it: it.top)
-    bands: list[list[_Item]] = []
+    bands: list[list[Item]] = []
     reach = -math.inf
     for it in items:
         if not bands or it.top > reach:
@@ -163,52 +139,23 @@ def _bands(items: list[_Item]) -> list[list[_Item]]:
     return bands
 
 
-def _white(items: list[_Item], x0: float, x1: float, height: float) -> list[Span]:
-    """The x-intervals in [x0, x1] that no item touches, at least GUTTER word heights wide.
-    Specks (a dot or comma an engine read off the paper's grain) do not count: they must not
-    close a gutter."""
-    narrowest = GUTTER * height
-    out: list[Span] = []
-    reach = x0
-    for it in sorted(items, key=lambda it: it.left):
-        if it.right - it.left < 0.3 * height and it.bottom - it.top < 0.5 * height:
-            continue
-        if it.left - reach >= narrowest:
-            out.append((reach, it.left))
-        reach = max(reach, it.right)
-    if x1 - reach >= narrowest:
-        out.append((reach, x1))
-    return out
-
-
-def _common(a: list[Span], b: list[Span], narrowest: float) -> list[Span]:
-    """The intervals both lists leave white, at least ``narrowest`` wide."""
-    out = []
-    for a0, a1 in a:
-        for b0, b1 in b:
-            lo, hi = max(a0, b0), min(a1, b1)
-            if hi - lo >= narrowest:
-                out.append((lo, hi))
-    return out
-
-
 Region = tuple[tuple[int, int], ...]
 """Where a line was read: the section and the column of each level of the recursion."""
 
 
 def _order(
-    items: list[_Item],
+    items: list[Item],
     height: float,
     rtl: bool,
     regions: dict[int, Region] | None = None,
     region: Region = (),
-) -> list[list[_Item]]:
+) -> list[list[Item]]:
     """The items as line segments in reading order (see the notes above); with ``regions``,
     the region of each engine line is noted there."""
-    out: list[list[_Item]] = []
+    out: list[list[Item]] = []
     for s, (bands, channels) in enumerate(_sections(items, height)):
         section = [it for band in bands for it in band]
-        parts = _columns(section, channels, height)
+        parts = columns(section, channels, height)
         if len(parts) > 1:
             for p, part in enumerate(reversed(parts) if rtl else parts):
                 out.extend(_order(part, height, rtl, regions, (*region, (s, p))))
@@ -220,24 +167,24 @@ def _order(
     return out
 
 
-Section = tuple[list[list[_Item]], list[Span]]
+Section = tuple[list[list[Item]], list[Span]]
 """A section: its bands, top to bottom, and the white channels they all share that have text
 on both sides (none: a single column so far, or a header or footer)."""
 
 
-def _sections(items: list[_Item], height: float) -> list[Section]:
+def _sections(items: list[Item], height: float) -> list[Section]:
     """The items' bands grouped in sections, top to bottom (see the notes above)."""
     x0 = min(it.left for it in items)
     x1 = max(it.right for it in items)
     sections: list[Section] = []
     bottom = -math.inf
     for band in _bands(items):
-        white = _white(band, x0, x1, height)
-        inner = [w for w in white if x0 < w[0] and w[1] < x1]
+        free = white(band, x0, x1, height)
+        inner = [w for w in free if x0 < w[0] and w[1] < x1]
         top = min(it.top for it in band)
         if sections and top - bottom < SECTION_BREAK * height:
             bands, channels = sections[-1]
-            kept = _continued(channels, white, inner, height)
+            kept = _continued(channels, free, inner, height)
             if kept is not None:
                 bands.append(band)
                 sections[-1] = (bands, kept)
@@ -255,101 +202,28 @@ def _continued(
     it with text on both sides) follows it closely, None when the band starts a new section.
     Columns go on while their channels stay white (a column may end before the others); a
     single column goes on while there are no channels."""
-    common = _common(channels, white, GUTTER * height) if channels else []
+    common = shared(channels, white, GUTTER * height) if channels else []
     if common or not (channels or inner):
         return common
     return None
 
 
-def _columns(items: list[_Item], gutters: list[Span], height: float) -> list[list[_Item]]:
-    """The items cut at the gutters that have at least two lines of prose on each side and
-    are more than twice as wide as the gaps between words (in widely spaced text, gaps that
-    line up are not gutters), left to right; one part when there is none."""
-    spacing = _word_gap(items)
-    parts = [items]
-    for g0, g1 in sorted(gutters):
-        if g1 - g0 <= 2 * spacing:
-            continue
-        middle = (g0 + g1) / 2
-        last = parts[-1]
-        left = [it for it in last if it.left + it.right < 2 * middle]
-        right = [it for it in last if it.left + it.right >= 2 * middle]
-        if _separate(left, right, height):
-            parts[-1:] = [left, right]
-    return parts
-
-
-ALIGNED = 0.5
-"""Share of the lines beside a gutter, on its side with fewer, that have a line on the same
-row across it, from which the two sides are a table's or a form's, read row by row."""
-
-
-def _separate(left: list[_Item], right: list[_Item], height: float) -> bool:
-    """Whether two sides of a white channel are columns read one after the other: both hold
-    prose, or both hold two lines or more that do not share rows (a sidebar of names beside an
-    article, lines beside a photo, a caption: flows of their own); a table's cells and a
-    form's labels and values share rows, and are read row by row."""
-    if _prose(left, height) and _prose(right, height):
-        return True
-    a, b = _middles(left), _middles(right)
-    if len(a) < 2 or len(b) < 2:
-        return False
-    if len(a) > len(b):
-        a, b = b, a
-    aligned = sum(any(abs(m - n) < ROW * height for n in b) for m in a)
-    return aligned < ALIGNED * len(a)
-
-
-def _middles(items: list[_Item]) -> list[float]:
-    """The middle height of each engine line among the items."""
-    spans: dict[int, tuple[float, float]] = {}
-    for it in items:
-        top, bottom = spans.get(it.line, (it.top, it.bottom))
-        spans[it.line] = (min(top, it.top), max(bottom, it.bottom))
-    return [(top + bottom) / 2 for top, bottom in spans.values()]
-
-
-def _word_gap(items: list[_Item]) -> float:
-    """The median gap between consecutive words of the items' engine lines (0 if none)."""
-    lines: dict[int, list[_Item]] = {}
-    for it in items:
-        lines.setdefault(it.line, []).append(it)
-    gaps = []
-    for words in lines.values():
-        words.sort(key=lambda it: it.left)
-        gaps += [b.left - a.right for a, b in pairwise(words) if b.left > a.right]
-    gaps.sort()
-    return gaps[len(gaps) // 2] if gaps else 0.0
-
-
-def _prose(items: list[_Item], height: float) -> bool:
-    """Whether items hold at least two lines whose median length is PROSE word heights."""
-    spans: dict[int, tuple[float, float]] = {}
-    for it in items:
-        lo, hi = spans.get(it.line, (it.left, it.right))
-        spans[it.line] = (min(lo, it.left), max(hi, it.right))
-    if len(spans) < 2:
-        return False
-    lengths = sorted(hi - lo for lo, hi in spans.values())
-    return lengths[len(lengths) // 2] >= PROSE * height
-
-
-def _rows(items: list[_Item], height: float, rtl: bool) -> list[list[_Item]]:
+def _rows(items: list[Item], height: float, rtl: bool) -> list[list[Item]]:
     """A band read row by row: its engine lines (each one unit) by the height of their middle,
     those within ROW word heights of each other as one row, left to right in a row (right to
     left on a right-to-left page)."""
-    segments: dict[int, list[_Item]] = {}
+    segments: dict[int, list[Item]] = {}
     for it in items:
         segments.setdefault(it.line, []).append(it)
 
-    def middle(seg: list[_Item]) -> float:
+    def middle(seg: list[Item]) -> float:
         return sum(it.top + it.bottom for it in seg) / (2 * len(seg))
 
-    def left(seg: list[_Item]) -> float:
+    def left(seg: list[Item]) -> float:
         return min(it.left for it in seg)
 
     ordered = sorted(segments.values(), key=middle)
-    rows: list[list[list[_Item]]] = []
+    rows: list[list[list[Item]]] = []
     for seg in ordered:
         if rows and middle(seg) - middle(rows[-1][0]) < ROW * height:
             rows[-1].append(seg)
