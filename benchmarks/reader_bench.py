@@ -12,21 +12,25 @@ Sets:
 Readers (tests/readers.py): pdfium, poppler (pdftotext), poppler-raw (pdftotext -raw), mupdf,
 pdfjs (pdf.js on node: `npm ci` in tests/pdfjs), pdfminer (pdfminer.six), pypdf.
 
-Each cell is CER / word recall / glued, over the set's pages:
+Each cell is CER / word recall / glued / glued ends, over the set's pages:
   CER     character error rate of the reader's text against the transcript, whitespace folded
           (so it measures reading order as much as recognition)
   recall  share of the transcript's words the reader gives as words of their own
-  glued   words the reader gives that are two transcript neighbours run together, within a
-          line or across a line end, per 100 words of the transcript
+  glued   words the reader gives that are two transcript neighbours of one line run together,
+          per 100 words of the transcript
+  ends    the same for a line's last word run together with the next line's first
 
 Engines: `local` and `tesseract`, each with the code at --before (default: where this branch
 left main) and this checkout; OCRmyPDF 17 (its own tesseract, `--output-type pdf --optimize 0`)
 once per set, beside both.
 
+Each set's rows are printed as soon as its pages are done (progress goes to stderr).
+
 Run from the repository root:
   python benchmarks/reader_bench.py [--sets real,skewed] [--engines tesseract] [--pages 2]
-  [--extra DIR] [--before REV | --no-before] [--readers pdfium,poppler]
-A short run: --sets real --engines tesseract --pages 1."""
+  [--extra DIR] [--before REV | --no-before] [--readers pdfium,poppler] [--keep DIR]
+A short run: --short (the real set, its three pages), e.g. --short --engines tesseract --no-before.
+--keep DIR keeps every output there and reuses OCRmyPDF's from an earlier run."""
 
 from __future__ import annotations
 
@@ -144,14 +148,19 @@ class Score:
     cer: list[float] = field(default_factory=list)
     found: int = 0
     known: int = 0
-    glued: int = 0
+    glued_inside: int = 0
+    glued_ends: int = 0
 
     def cell(self) -> str:
         if not self.cer:
-            return f"{'-':>16}"
+            return f"{'-':>{WIDTH}}"
         cer = sum(self.cer) / len(self.cer)
         known = max(self.known, 1)
-        return f"{cer:5.2f}/{self.found / known:4.2f}/{100 * self.glued / known:4.1f}"
+        inside, ends = 100 * self.glued_inside / known, 100 * self.glued_ends / known
+        return f"{cer:5.2f}/{self.found / known:4.2f}/{inside:3.1f}/{ends:3.1f}".rjust(WIDTH)
+
+
+WIDTH = 20
 
 
 def score(path: Path, page: Page, names: list[str], into: dict[str, Score]) -> None:
@@ -164,7 +173,9 @@ def score(path: Path, page: Page, names: list[str], into: dict[str, Score]) -> N
         s.cer.append(readers.cer(pages[0] if pages else "", expected))
         s.found += round(readers.recall(known, got) * len(known))
         s.known += len(known)
-        s.glued += sum(readers.glued(page.lines, got))
+        inside, ends = readers.glued(page.lines, got)
+        s.glued_inside += inside
+        s.glued_ends += ends
 
 
 def ours(engine: str) -> list[str]:
@@ -175,17 +186,44 @@ OCRMYPDF = [sys.executable, "-m", "ocrmypdf", "--output-type", "pdf", "--optimiz
             "--tesseract-timeout", "3600", "-j", "1", "-q"]  # fmt: skip
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", help="comma-separated sets (default: real,skewed,columns,tight)")
+    parser.add_argument(
+        "--sets", help="comma-separated sets (default: real,extra,skewed,columns,tight)"
+    )
     parser.add_argument("--engines", default="local,tesseract", help="local, tesseract")
     parser.add_argument("--readers", help="comma-separated readers (default: all available)")
     parser.add_argument("--pages", type=int, help="at most this many pages per set")
+    parser.add_argument("--short", action="store_true",
+                        help="a short run: --sets real unless given")  # fmt: skip
     parser.add_argument("--extra", type=Path, help="a folder of more real pages (see above)")
     parser.add_argument("--before", help="git revision to compare with (default: merge-base main)")
     parser.add_argument("--no-before", action="store_true", help="only this checkout")
     parser.add_argument("--no-ocrmypdf", action="store_true", help="leave OCRmyPDF out")
+    parser.add_argument(
+        "--keep", type=Path, help="a folder for the outputs (OCRmyPDF's there are reused)"
+    )
     args = parser.parse_args()
+    if args.short:
+        args.sets = args.sets or "real"
+    return args
+
+
+Run = tuple[str, str, list[str], Path]
+"""(engine, "before"/"after"/"", the command, the tree it runs from)."""
+
+
+def _convert(run_: Run, src: Path, out: Path, reuse: bool) -> bool:
+    engine, when, argv, root = run_
+    if reuse and out.exists():
+        return True
+    ok, seconds = run(argv, src, out, root)
+    print(f"  {src.stem:30} {engine:9} {when:6} {seconds:6.1f} s", file=sys.stderr, flush=True)
+    return ok
+
+
+def main() -> None:
+    args = _arguments()
     chosen = args.sets.split(",") if args.sets else ["real", "extra", "skewed", "columns", "tight"]
     sets = page_sets(chosen, args.extra)
     if args.pages:
@@ -195,6 +233,8 @@ def main() -> None:
     engines = [e for e in args.engines.split(",") if have.get(e)]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        keep = args.keep or tmp
+        keep.mkdir(parents=True, exist_ok=True)
         roots: list[tuple[str, Path]] = []
         if not args.no_before:
             rev = args.before or subprocess.run(
@@ -203,46 +243,39 @@ def main() -> None:
             ).stdout.strip()  # fmt: skip
             roots.append(("before", checkout(rev, tmp / "before")))
         roots.append(("after", ROOT))
-        runs: list[tuple[str, str, list[str], Path]] = [
-            (engine, when, ours(engine), root) for engine in engines for when, root in roots
-        ]
-        if not args.no_ocrmypdf and shutil.which("tesseract"):
-            runs.append(("OCRmyPDF", "", OCRMYPDF, ROOT))
-        results: dict[tuple[str, str, str], dict[str, Score]] = {}
+        peer = None if args.no_ocrmypdf or not shutil.which("tesseract") else OCRMYPDF
+        _head([when for when, _ in roots])
         for set_name, pages in sets.items():
+            srcs = []
             for page in pages:
-                src = tmp / f"{set_name}-{page.name}.pdf"
-                src.write_bytes(page.pdf)
-                for engine, when, argv, root in runs:
-                    out = tmp / f"{set_name}-{page.name}.out.pdf"
-                    ok, seconds = run(argv, src, out, root)
-                    print(f"  {set_name:8} {page.name:22} {engine:9} {when:6} {seconds:6.1f} s",
-                          file=sys.stderr, flush=True)  # fmt: skip
-                    if ok:
-                        score(out, page, names, results.setdefault((set_name, engine, when), {}))
-        _print(results, list(sets), engines, names, bool(roots[:-1]))
-
-
-def _print(
-    results: dict[tuple[str, str, str], dict[str, Score]],
-    sets: list[str],
-    engines: list[str],
-    names: list[str],
-    before: bool,
-) -> None:
-    columns = [("before", "before") for _ in [0] if before] + [("after", "after")]
-    print("\nCER / word recall / glued words per 100 (lower, higher, lower is better)")
-    head = f"{'set':8} {'reader':12} {'engine':10}" + "".join(f" {c:>16}" for _, c in columns)
-    print(head + f" {'OCRmyPDF':>16}")
-    print("-" * (len(head) + 17))
-    for set_name in sets:
-        for name in names:
+                srcs.append(tmp / f"{set_name}-{page.name}.pdf")
+                srcs[-1].write_bytes(page.pdf)
+            theirs: dict[str, Score] = {}
+            for page, src in zip(pages, srcs, strict=True):
+                out = keep / f"{src.stem}.ocrmypdf.pdf"
+                if peer and _convert(("OCRmyPDF", "", peer, ROOT), src, out, reuse=True):
+                    score(out, page, names, theirs)
             for engine in engines:
-                cells = [results.get((set_name, engine, when), {}).get(name, Score()).cell()
-                         for when, _ in columns]  # fmt: skip
-                ocrmypdf = results.get((set_name, "OCRmyPDF", ""), {}).get(name, Score()).cell()
-                print(f"{set_name:8} {name:12} {engine:10} " + " ".join(cells) + f" {ocrmypdf}")
-        print()
+                results: dict[str, dict[str, Score]] = {}
+                for when, root in roots:
+                    for page, src in zip(pages, srcs, strict=True):
+                        out = keep / f"{src.stem}.{engine}.{when}.pdf"
+                        if _convert((engine, when, ours(engine), root), src, out, reuse=False):
+                            score(out, page, names, results.setdefault(when, {}))
+                for name in names:
+                    cells = [results.get(when, {}).get(name, Score()).cell() for when, _ in roots]
+                    mine = theirs.get(name, Score()).cell()
+                    print(f"{set_name:8} {name:12} {engine:10} " + " ".join(cells) + f" {mine}",
+                          flush=True)  # fmt: skip
+            print(flush=True)
+
+
+def _head(whens: list[str]) -> None:
+    print("CER / word recall / glued words within a line / glued line ends (both per 100 words)")
+    print("(lower, higher, lower, lower is better)")
+    head = f"{'set':8} {'reader':12} {'engine':10}" + "".join(f" {w:>{WIDTH}}" for w in whens)
+    print(head + f" {'OCRmyPDF':>{WIDTH}}")
+    print("-" * (len(head) + WIDTH + 1), flush=True)
 
 
 if __name__ == "__main__":
