@@ -251,3 +251,43 @@ def test_engine_order_replaced_when_it_reads_columns_backwards() -> None:
     left = [line(100, 100 + 30 * n, *t.split()) for n, t in enumerate(LEFT)]
     right = [line(440, 100 + 30 * n, *t.split()) for n, t in enumerate(RIGHT)]
     assert texts(engine_order([*right, *left])) == LEFT + RIGHT
+
+
+def spaced(y: float, texts: list[str], xs: list[float]) -> Line:
+    """A line of words starting at the given x, each 10 px a letter, 20 px high."""
+    return Line(tuple(word(t, x, y) for t, x in zip(texts, xs, strict=True)))
+
+
+def test_loose_word_spaces_that_line_up_in_a_few_lines_are_no_gutter() -> None:
+    """Three loosely justified lines whose widest spaces (0.7 line heights) line up, in a
+    paragraph of prose: read line by line, not cut in two columns there. A gutter that narrow
+    counts only beside four lines or more on each side (a 1985 sheet's gutter, measured on
+    `local`'s padded boxes, was 0.74 of their height)."""
+    rows = [
+        "the committee met tuesday to review",
+        "all annual budget reports with care",
+        "and agreed safely the library wing",
+    ]
+    lines = []
+    for n, row in enumerate(rows):
+        words = row.split()
+        xs, at = [], 100.0
+        for w in words:
+            xs.append(at)
+            at += 10 * len(w) + (14 if len(xs) == 3 else 6)  # the fourth word after 0.7
+        lines.append(spaced(100 + 24 * n, words, xs))
+    lines.append(line(100, 100 + 24 * 3, *"and the last line of the paragraph".split()))
+    expected = [*rows, "and the last line of the paragraph"]
+    assert texts(reading_order(lines)) == expected
+    assert texts(engine_order(lines)) == expected
+
+
+def test_a_narrow_gutter_beside_many_lines_is_a_gutter() -> None:
+    """Two columns of eight lines each, 0.7 line heights apart: column by column."""
+    left = [f"left {n} of the first column text" for n in range(8)]
+    right = [f"right {n} of the second column text" for n in range(8)]
+    lines = []
+    for n, (a, b) in enumerate(zip(left, right, strict=True)):
+        lines.append(line(100, 100 + 24 * n, *a.split()))
+        lines.append(line(100 + 286 + 14, 100 + 24 * n, *b.split()))  # 286 px long
+    assert texts(reading_order(lines)) == left + right
