@@ -161,13 +161,32 @@ def original_streams_kept(src: Path, out: Path) -> None:
 
 def cer(got: str, expected: str) -> float:
     """Character error rate: Levenshtein distance over the expected length."""
-    prev = list(range(len(expected) + 1))
-    for i, cg in enumerate(got, 1):
-        cur = [i]
-        for j, ce in enumerate(expected, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (cg != ce)))
-        prev = cur
-    return prev[-1] / max(len(expected), 1)
+    return levenshtein(got, expected) / max(len(expected), 1)
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance, a column of the table at a time as bits of one integer (Myers 1999,
+    Hyyrö 2003): a page against its transcript in milliseconds, not seconds."""
+    m = len(b)
+    if not m:
+        return len(a)
+    peq: dict[str, int] = {}
+    for i, c in enumerate(b):
+        peq[c] = peq.get(c, 0) | (1 << i)
+    full, top = (1 << m) - 1, 1 << (m - 1)
+    pv, mv, score = full, 0, m
+    for c in a:
+        eq = peq.get(c, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = (mv | ~(xh | pv)) & full
+        mh = pv & xh
+        score += 1 if ph & top else -1 if mh & top else 0
+        ph = ((ph << 1) | 1) & full
+        mh = (mh << 1) & full
+        pv = (mh | ~(xv | ph)) & full
+        mv = ph & xv
+    return score
 
 
 def share_on_words(path: Path, index: int, truth: TruthPage) -> float:

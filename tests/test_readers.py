@@ -6,13 +6,14 @@ tests/fixtures/real/layout (read by tesseract)."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
 import pytest
 
 from ocr_pdf.cli import main
-from tests import readers
+from tests import checks, readers
 from tests.conftest import FAKE_KEY
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
@@ -123,3 +124,19 @@ def test_real_scans_read_alike_in_every_reader(pdf: Path, tmp_path: Path) -> Non
         # skew.pdf: the two columns come out row by row (tesseract's lines run across the
         # skewed gutter, and the geometry does not find it): 0.33, OCRmyPDF's layer 0.38.
         assert readers.cer(texts["poppler-raw"], expected) < (0.4 if pdf.stem == "skew" else 0.1)
+
+
+def test_edit_distance_agrees_with_the_table() -> None:
+    """The bit-parallel edit distance behind the character error rates here gives what the
+    textbook table gives (random strings, fixed seed)."""
+    rng = random.Random(21)
+    for _ in range(500):
+        a = "".join(rng.choice("ab c\n") for _ in range(rng.randint(0, 40)))
+        b = "".join(rng.choice("ab c\n") for _ in range(rng.randint(0, 40)))
+        table = list(range(len(b) + 1))
+        for i, x in enumerate(a, 1):
+            row = [i]
+            for j, y in enumerate(b, 1):
+                row.append(min(table[j] + 1, row[j - 1] + 1, table[j - 1] + (x != y)))
+            table = row
+        assert checks.levenshtein(a, b) == table[-1], (a, b)
