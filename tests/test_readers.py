@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.placement_bench import prose_page
 from ocr_pdf.cli import main
 from tests import checks, readers
 from tests.conftest import FAKE_KEY
@@ -140,3 +141,25 @@ def test_edit_distance_agrees_with_the_table() -> None:
                 row.append(min(table[j] + 1, row[j - 1] + 1, table[j - 1] + (x != y)))
             table = row
         assert checks.levenshtein(a, b) == table[-1], (a, b)
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract is not installed")
+def test_tesseract_reads_a_page_skewed_4_degrees_whole(tmp_path: Path) -> None:
+    """Sixteen lines of 11-pt prose at 300 dpi skewed 4 degrees, read by the real tesseract:
+    every word in every reader that keeps the layer's order (tesseract's layout analysis had
+    dropped six of the lines: recall 0.59, CER 0.37 in every reader), each selection on its
+    ink (line-height IoU 0.52, now 0.87; target 0.85). The page is read a second time,
+    straightened, and the words turned back onto the page."""
+    spec = prose_page("skew+4", 2, skew=4.0, lines=16)
+    data, truths = make_pdf([spec])
+    src, out = tmp_path / "scan.pdf", tmp_path / "out.pdf"
+    src.write_bytes(data)
+    assert main([str(src), str(out), "--engine", "tesseract", "--no-cache", "-q"]) == 0
+    lines = [[w.text for w in ln] for ln in truths[0].lines]
+    expected = "\n".join(" ".join(ln) for ln in lines)
+    for name, pages in readers.extract_all(out).items():
+        if name in ("poppler", "pdfjs"):
+            continue  # skewed lines: see test_every_reader_reads_every_word_and_line
+        assert readers.cer(pages[0], expected) < 0.03, (name, pages[0])
+    ious = checks.selection_ious(out, 0, truths[0])
+    assert sum(ious) / len(checks.line_height_boxes(truths[0])) >= 0.85

@@ -15,7 +15,7 @@ from PIL import Image
 from ocr_pdf import ink
 from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import MissingDependencyError, OcrEngineError
-from ocr_pdf.geometry import engine_order, rescale
+from ocr_pdf.geometry import box_skew, engine_order, rescale, rotate_quad
 from ocr_pdf.models import Line, PageText, Word, quad_from_box
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,10 @@ INSTALL_HINT = "install Tesseract (Debian/Ubuntu: apt-get install tesseract-ocr)
 TIMEOUT = 300  # seconds per page: a hung tesseract must not hang a batch
 MAX_SIDE = 32000  # pixels; tesseract's own limit is 32767
 BLOCK_PSM = 6  # page segmentation mode "a single uniform block of text"
+DESKEW = 3.0
+"""Skew (degrees) from which a page is read a second time, straightened: tesseract's layout
+analysis drops lines of pages skewed further (a generated page at 4 degrees: 90 words of 144
+read, 144 straightened). Pages less skewed, most scans, are read once."""
 
 # -l values in the spellings users bring (ISO 639-1 and Azure's) mapped to Tesseract's.
 LANGUAGE_CODES = {
@@ -107,8 +111,9 @@ class TesseractEngine(Engine):
 
     @property
     def cache_id(self) -> str:
-        # "+6": a page that shows print but reads empty is read again as one block.
-        return f"tesseract|{_version(self.exe)}|{self.languages}|psm{self.psm}+6"
+        # "+6": a page that shows print but reads empty is read again as one block; "deskew":
+        # a skewed page is read again straightened.
+        return f"tesseract|{_version(self.exe)}|{self.languages}|psm{self.psm}+6|deskew{DESKEW:g}"
 
     def recognize(self, image: Image.Image) -> PageText:
         # Tesseract refuses images over 32767 pixels a side (a 200-inch strip at 300 dpi).
@@ -117,6 +122,23 @@ class TesseractEngine(Engine):
             size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
             page = self.recognize(image.resize(size, Image.Resampling.LANCZOS))
             return rescale(page, 1 / factor, image.width, image.height)
+        page = self._read_page(image)
+        skew = box_skew(page.lines)
+        if skew is None or abs(skew) < DESKEW:
+            return page
+        # Read again straightened; the words' quads are turned back onto the image given.
+        again = self._read_page(image.rotate(skew, Image.Resampling.BICUBIC, fillcolor="white"))
+        log.info("tesseract: page skewed %.1f degrees read again straightened", skew)
+        if _weight(again) <= _weight(page):
+            return page
+        centre = (image.width / 2, image.height / 2)
+        lines = tuple(
+            Line(tuple(Word(w.text, rotate_quad(w.quad, skew, centre), w.confidence) for w in ws))
+            for ws in (ln.words for ln in again.lines)
+        )
+        return PageText(image.width, image.height, lines)
+
+    def _read_page(self, image: Image.Image) -> PageText:
         page = self._read(image, self.psm)
         if page.words or self.psm == BLOCK_PSM or ink.text_box(image) is None:
             return page
@@ -153,6 +175,11 @@ class TesseractEngine(Engine):
             err = done.stderr.decode(errors="replace").strip().splitlines()
             raise OcrEngineError(f"tesseract failed: {err[-1] if err else done.returncode}")
         return parse_tsv(done.stdout.decode("utf-8", errors="replace"), image.width, image.height)
+
+
+def _weight(page: PageText) -> float:
+    """How much a reading read: its characters, each counted by its word's confidence."""
+    return sum(len(w.text) * (w.confidence or 0.0) for w in page.words)
 
 
 def create(config: EngineConfig) -> TesseractEngine:
