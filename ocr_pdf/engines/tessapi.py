@@ -20,7 +20,8 @@ from ocr_pdf.errors import OcrEngineError
 
 ENV = "OCR_PDF_TESSERACT_INPROCESS"
 # The header of Tesseract's TSV: its renderer writes it, the API's GetTSVText does not.
-TSV_HEADER = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n"
+COLUMNS = "level page_num block_num par_num line_num word_num left top width height conf text"
+TSV_HEADER = "\t".join(COLUMNS.split()) + "\n"
 
 
 def available() -> bool:
