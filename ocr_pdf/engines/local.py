@@ -330,9 +330,9 @@ def create(config: EngineConfig) -> RapidOcrEngine:
     parts = (config.language or "unk").lower().replace(",", "+").split("+")
     unread = [part for part in parts if part.strip() and part.strip() not in LANGUAGES]
     if unread:
+        asked = f" (in -l {config.language})" if len(parts) > 1 else ""
         raise ConfigurationError(
-            f"the local engine's model does not read language {unread[0]!r} of "
-            f"{config.language!r} (it reads Latin-script languages, Chinese and Japanese); use "
-            "--engine tesseract -l ... or Azure"
+            f"the local engine's model does not read language {unread[0]!r}{asked}: it reads "
+            "Latin-script languages, Chinese and Japanese; use --engine tesseract -l ... or Azure"
         )
     return RapidOcrEngine(config=config)
