@@ -175,6 +175,11 @@ def test_budget_and_page_cap_are_kept_across_workers(cluster: Cluster, tmp_path:
     assert (tmp_path / "capped" / "budget0.pdf").exists()
     assert finished.returncode == 0, finished.stderr
     assert set(standin.delivered.values()) == {1}  # the pages read under the budget: once
+    # A spent budget or a refused document is the user's outcome, not the worker's fault:
+    # one INFO line each in the workers' logs, no ERROR and no traceback.
+    logs = "".join(w.log.read_text() for w in cluster.workers)
+    assert "raised expected: RemoteConversionError" in logs
+    assert "ERROR/" not in logs and "Traceback" not in logs and "unexpected" not in logs
 
 
 @pytest.mark.slow
