@@ -12,9 +12,9 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
@@ -26,6 +26,7 @@ from ocr_pdf.models import Line, Quad, Word
 from ocr_pdf.serve import AzureCompatibleServer, make_server
 from tests import checks
 from tests.conftest import FAKE_KEY, ROOT
+from tests.events import HANG, wait_for
 from tests.pagegen import QuadT, TruthPage, geometry_specs, make_pdf
 from tests.standin import StandIn
 from tests.test_local_engines import has_local
@@ -74,6 +75,18 @@ def serve() -> Iterator[object]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+def polled(location: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Read operation's answer, polled (as a client does) until it is no longer running."""
+    answer: dict[str, Any] = {}
+
+    def done() -> bool:
+        answer.update(requests.get(location, headers=headers, timeout=HANG).json())
+        return answer["status"] not in ("notStarted", "running")
+
+    wait_for(done, f"{location} to finish")
+    return answer
 
 
 def page_png(name: str = "upright") -> tuple[bytes, list[TruthPage]]:
@@ -147,13 +160,7 @@ def test_a_script_written_for_read_polls_as_on_azure(serve: object) -> None:
     assert submitted.status_code == 202 and submitted.content == b""
     location = submitted.headers["Operation-Location"]
     assert location.startswith(server.url + "/vision/v3.2/read/analyzeResults/")
-    for _ in range(200):
-        result = requests.get(
-            location, headers={"Ocp-Apim-Subscription-Key": "any"}, timeout=30
-        ).json()
-        if result["status"] not in ("notStarted", "running"):
-            break
-        time.sleep(0.02)
+    result = polled(location, {"Ocp-Apim-Subscription-Key": "any"})
     assert result["status"] == "succeeded"
     page = result["analyzeResult"]["readResults"][0]
     assert (page["unit"], page["page"]) == ("pixel", 1)
