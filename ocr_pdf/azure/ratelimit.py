@@ -50,9 +50,16 @@ class RateLimiter:
 
     MARGIN = 1.05
 
-    def __init__(self, calls: int, per: float, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self,
+        calls: int,
+        per: float,
+        sleep: Sleep = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.interval = per / calls * self.MARGIN
         self._sleep = sleep
+        self._clock = clock  # seconds, monotonic (a test's hand-moved clock, with its sleep)
         self._next = 0.0
         self._paused_until = 0.0
         self._lock = threading.Lock()
@@ -60,7 +67,7 @@ class RateLimiter:
     def acquire(self) -> None:
         """Block until this thread may send one request."""
         with self._lock:
-            now = time.monotonic()
+            now = self._clock()
             slot = max(now, self._next, self._paused_until)
             self._next = slot + self.interval
         if slot > now:
@@ -68,7 +75,7 @@ class RateLimiter:
 
     def pause(self, seconds: float) -> None:
         with self._lock:
-            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
 def limiter_for(endpoint: str, rate: str | None, sleep: Sleep = time.sleep) -> Limiter | None:
