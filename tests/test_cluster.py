@@ -115,7 +115,8 @@ def test_the_rate_limit_is_kept_by_both_workers_together(cluster: Cluster, tmp_p
     truths = documents(tmp_path, [12, 12], "rate")
     # The service allows two calls more per second than --rate: calls are spaced at the rate
     # when sent, and a busy machine delays each on its way by a different amount (eight in a
-    # second would take 470 ms less than their spacing); two workers each keeping 5/s on its own would send 10/s.
+    # second would take 470 ms less than their spacing); two workers keeping 5/s each, on
+    # their own, would send 10/s.
     with StandIn(key=FAKE_KEY, pages=truths, latency=0.3, limit=(7, 1.0)) as standin:
         done = cluster.enqueue(
             standin, "--wait", "--rate", "5/s", "--split-pages", "0",
