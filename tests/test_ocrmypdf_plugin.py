@@ -36,7 +36,7 @@ def ocrmypdf(*args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "ocrmypdf", "--output-type", "pdf", "-q", *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # a guard against a hang: a run takes seconds, minutes on a crowded machine
         check=False,
     )
 
