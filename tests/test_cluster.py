@@ -79,7 +79,6 @@ def same_text(out: Path, truths: list[TruthPage]) -> None:
         assert checks.page_text(out, i) == checks.expected_text(truth)
 
 
-@pytest.mark.slow
 def finish_with_heir(client: subprocess.Popen[str], env: dict[str, str], tmp_path: Path) -> str:
     """Start a worker that takes over from a killed one; the waiting client's stderr once it
     is done."""
@@ -90,6 +89,7 @@ def finish_with_heir(client: subprocess.Popen[str], env: dict[str, str], tmp_pat
         heir.stop()
 
 
+@pytest.mark.slow
 def test_two_workers_convert_several_documents(cluster: Cluster, tmp_path: Path) -> None:
     counts = [3, 5, 4, 6]
     truths = documents(tmp_path, counts, "several")

@@ -276,6 +276,7 @@ def test_key_check(serve: object) -> None:
 
 
 @has_local
+@pytest.mark.slow
 def test_the_command_serves_the_bundled_engine(tmp_path: Path) -> None:
     """`ocr-pdf serve --port 0` as a user starts it: it names its URL, reads a real page with
     the local engine, and stops cleanly on SIGTERM."""
