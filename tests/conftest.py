@@ -88,14 +88,19 @@ def service(record_mode: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Servi
 
 
 @pytest.fixture
-def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Retry waits shrunk to milliseconds: the tests check that we retry, not that we sleep."""
+def fast_retries(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No waiting between tries: backoffs shrunk to milliseconds, and the waits a service
+    names (Retry-After, "try again in 1 seconds") skipped, as on replay. The tests check that
+    we retry and what comes of it, not that we sleep."""
     from ocr_pdf.azure import polling
     from ocr_pdf.azure import transport as http
 
     monkeypatch.setattr(http, "BACKOFF_FACTOR", 0.001)
     monkeypatch.setattr(http, "BACKOFF_CAP", 0.01)
     monkeypatch.setattr(polling, "POLL_INTERVAL", 0.0)
+    previous = http.set_default_sleep(lambda seconds: None)
+    yield
+    http.set_default_sleep(previous)
 
 
 @pytest.fixture(autouse=True)
