@@ -45,6 +45,7 @@ class Run:
     cpu: float  # seconds, pytest and its children
     counts: dict[str, int]
     slowest: list[tuple[float, str]]
+    failures: list[str]  # the tests that failed, as pytest names them
 
 
 @contextmanager
@@ -81,7 +82,7 @@ def run_suite(revision: str, full: bool, busy: int, paths: list[str]) -> Run:
     selection = ("full" if full else "quick") + (" (some)" if paths else "")
     with checkout(revision) as tree, hogs(busy):
         env = {**os.environ, "PYTHONPATH": str(tree)}
-        command = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "--durations=5"]
+        command = [sys.executable, "-m", "pytest", "-q", "-rfE", "--durations=5"]
         if not full:
             command += ["-m", "not slow"]
         command += paths
@@ -92,7 +93,8 @@ def run_suite(revision: str, full: bool, busy: int, paths: list[str]) -> Run:
     counts = {kind.rstrip("s") if kind.startswith("error") else kind: int(n)
               for n, kind in _SUMMARY.findall(tail)}  # fmt: skip
     slowest = [(float(s), name) for s, _, name in _DURATION.findall(done.stdout)]
-    return Run(revision, selection, busy, wall, cpu, counts, slowest)
+    failures = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
+    return Run(revision, selection, busy, wall, cpu, counts, slowest, failures)
 
 
 def table(runs: list[Run]) -> str:
@@ -107,6 +109,8 @@ def table(runs: list[Run]) -> str:
             f"{r.revision:<10} {r.selection:<12} {r.busy:>4} {r.wall:>8.1f} {r.cpu:>8.1f} "
             f"{r.counts.get('passed', 0):>7} {failed:>7} {r.counts.get('skipped', 0):>8}  {slow}"
         )
+    for r in runs:
+        lines += [f"  failed in {r.revision} {r.selection} busy {r.busy}: {f}" for f in r.failures]
     return "\n".join(lines)
 
 
