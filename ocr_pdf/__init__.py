@@ -1,7 +1,6 @@
 """ocr-pdf: turn scanned PDFs into searchable PDFs without touching the original pages."""
 
-__version__ = "0.1.0"
-
+from ocr_pdf._version import __version__
 from ocr_pdf.engines import Engine, EngineConfig, OcrEngine, available_engines, get_engine
 from ocr_pdf.errors import (
     AuthenticationError,
@@ -26,6 +25,7 @@ from ocr_pdf.errors import (
     PageLimitError,
     PagesFailedError,
     RateLimitError,
+    RefusedByWorkerError,
     RemoteConversionError,
     ServiceConfigurationError,
     ServiceError,
@@ -71,6 +71,7 @@ __all__ = [
     "PageText",
     "PagesFailedError",
     "RateLimitError",
+    "RefusedByWorkerError",
     "RemoteConversionError",
     "ServiceConfigurationError",
     "ServiceError",

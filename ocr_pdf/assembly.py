@@ -4,7 +4,8 @@ layer goes and what each page got."""
 
 from __future__ import annotations
 
-from ocr_pdf import textlayer
+from typing import TYPE_CHECKING
+
 from ocr_pdf.formats import document
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, Matrix, PageGeometry, PageText, Word, apply
@@ -12,6 +13,9 @@ from ocr_pdf.options import ConversionOptions
 from ocr_pdf.qpdf import graft
 from ocr_pdf.reading import Reading
 from ocr_pdf.results import PageResult, ProgressCallback
+
+if TYPE_CHECKING:  # reportlab (70 ms to import) is loaded with the first reading, not before
+    from ocr_pdf import textlayer
 
 CROP_TOLERANCE = 1.0
 """Points a word's centre may lie outside the CropBox and still be kept: a scan's edge."""
@@ -25,6 +29,8 @@ def to_layer_page(
     ``clip``, words whose centre falls outside the CropBox are left out: a scan read as
     stored may be drawn larger than the page it is cropped to, and no viewer shows that part
     (a render is the CropBox already)."""
+    from ocr_pdf import textlayer
+
     ox, oy, x1, y1 = geometry.mediabox
     cx0, cy0, cx1, cy1 = geometry.cropbox
     lines = []
@@ -45,6 +51,19 @@ def to_layer_page(
     return textlayer.LayerPage(x1 - ox, y1 - oy, tuple(lines), rotation)
 
 
+def layer_pdf(text: PageText, dpi: float) -> bytes:
+    """A one-page PDF holding only our invisible text layer for ``text``, the size of the image
+    it was read on at ``dpi`` (what OCRmyPDF's sandwich renderer lays over its page)."""
+    width, height = text.width * 72 / dpi, text.height * 72 / dpi
+    box = (0.0, 0.0, width, height)
+    geometry = PageGeometry(box, box, 0)
+    from ocr_pdf import textlayer
+
+    writer = textlayer.LayerWriter()
+    writer.add(to_layer_page(text, geometry, geometry.image_to_user(text.width, text.height), 0))
+    return graft.standalone_layer(writer.finish())
+
+
 def upright_turn(text: PageText) -> int:
     """Clockwise degrees that would turn the page so that its text reads upright (0, 90, 180
     or 270), from the direction most of its words run in."""
@@ -60,13 +79,28 @@ class Assembly:
 
     def __init__(self, options: ConversionOptions, page_count: int) -> None:
         self.rotate = options.rotate_pages
-        self.keep_saved = options.ocr_json is not None
+        self.keep_saved = options.keeps_readings
         self.page_count = page_count
-        self.layers = textlayer.LayerWriter()
+        self._layers: textlayer.LayerWriter | None = None
         self.placements: list[graft.Placement] = []
         self._results: dict[int, PageResult] = {}
         self.saved: list[document.SavedPage] = []  # only for --ocr-json
         self._selected = 0
+
+    @property
+    def layers(self) -> textlayer.LayerWriter:
+        """The document of layers, begun by :meth:`prepare` or when first needed."""
+        if self._layers is None:
+            from ocr_pdf.textlayer import LayerWriter
+
+            self._layers = LayerWriter()
+        return self._layers
+
+    def prepare(self) -> None:
+        """Begin the document of layers now (reportlab and its font: 0.15 s of Python), before
+        pages are sent rather than amid their sending, where it would hold up the threads that
+        keep to a rate limit (a send held up, the next on time: two closer than the limit)."""
+        _ = self.layers
 
     def start(self, selected: int, has_text: list[int], progress: ProgressCallback | None) -> None:
         """Count ``selected`` pages to do, those in ``has_text`` done already."""

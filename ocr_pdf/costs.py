@@ -1,74 +1,38 @@
-"""The cost guard: the cap on the pages one document may send, the budget of billable calls a
-run may make, and the dry run that says what a run would cost (stdlib and our own types)."""
+"""The cost guard, beside the pipeline: the cap on the pages one document may send, the budget
+a run charges and the pages it left unread when spent, and the dry run that says what a run
+would cost. The budget itself (the counter the transport charges) is shared state
+(:mod:`ocr_pdf.shared_state`)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
 
-from ocr_pdf.cache import PageStore
 from ocr_pdf.engines.base import Engine
-from ocr_pdf.errors import BadArgumentsError, BudgetExhaustedError, PageLimitError
-from ocr_pdf.reading import PageImage, page_ranges
+from ocr_pdf.errors import BudgetExhaustedError, PageLimitError
+from ocr_pdf.pages import page_ranges
+from ocr_pdf.reading import PageImage
 from ocr_pdf.results import DryRun
+from ocr_pdf.shared_state import Budget, PageStore
+from ocr_pdf.shared_state.local import CallBudget
+
+__all__ = [
+    "Budget",  # kept here for code written against 0.1: see ocr_pdf.shared_state
+    "CallBudget",
+    "budget_for",
+    "check_page_cap",
+    "dry_run",
+    "page_list",
+    "with_pages_left",
+]
 
 
-class Budget(Protocol):
-    """Billable calls a run may still make. The transport charges one before every request
-    that carries a page (a poll carries none); ``charge`` raises BudgetExhaustedError, and
-    sends nothing, once ``total`` calls are spent."""
-
-    @property
-    def total(self) -> int: ...
-
-    def charge(self) -> None: ...
-
-    def remaining(self) -> int: ...
-
-
-def spent(total: int, where: str = "") -> BudgetExhaustedError:
-    """The error of a spent budget (``where``: "" for a run, "cluster " for a shared one)."""
-    return BudgetExhaustedError(
-        f"the {where}budget of {total} billable call(s) (--budget {total}) is spent; "
-        "no more calls were made",
-        total=total,
-    )
-
-
-class CallBudget:
-    """At most ``total`` billable calls, for every thread of one process (the CLI shares one
-    among the files of a run)."""
-
-    def __init__(self, total: int) -> None:
-        if total < 0:
-            raise BadArgumentsError(f"--budget {total} must be 0 or more calls")
-        self._total = total
-        self._left = total
-        self._lock = threading.Lock()
-
-    @property
-    def total(self) -> int:
-        return self._total
-
-    def charge(self) -> None:
-        with self._lock:
-            if self._left <= 0:
-                raise spent(self._total)
-            self._left -= 1
-
-    def remaining(self) -> int:
-        with self._lock:
-            return self._left
-
-
-def budget_for(setting: int | Budget | None) -> Budget | None:
-    """The budget a ``budget=`` option asks for: a number starts one for this run, a Budget
-    object (shared by a batch or a cluster) is used as it is, None means no limit."""
-    if setting is None or not isinstance(setting, int):
-        return setting
-    return CallBudget(setting)
+def budget_for(total: int | None, given: Budget | None = None) -> Budget | None:
+    """The budget a run charges: ``given`` (shared by the files of a CLI run, a batch or a
+    cluster) when there is one, else ``total`` calls for this run alone, else no limit."""
+    if given is not None or total is None:
+        return given
+    return CallBudget(total)
 
 
 def check_page_cap(path: Path, to_read: int, max_pages: int | None) -> None:

@@ -22,6 +22,83 @@ class ExitCode(IntEnum):
     cost_limit = 11  # ours: --max-pages refused a document, or --budget ran out
     other_error = 15
     ctrl_c = 130
+    closed_pipe = 141  # a Unix tool whose reader went away (128 + SIGPIPE)
+
+
+EXIT_CODES: tuple[tuple[ExitCode, str, str], ...] = (
+    (ExitCode.ok, "ok", "success"),
+    (
+        ExitCode.bad_args,
+        "bad arguments",
+        "bad arguments (unknown option, bad page range, output equal to input)",
+    ),
+    (
+        ExitCode.input_file,
+        "input file error (also: signed, see --invalidate-digital-signatures)",
+        "input file error (missing, not a PDF, damaged beyond repair, no pages, digitally "
+        "signed without `--invalidate-digital-signatures`)",
+    ),
+    (
+        ExitCode.missing_dependency,
+        "missing dependency",
+        "missing dependency (no engine installed, no `tesseract` program or language data, a "
+        "model missing from RapidOCR's wheel)",
+    ),
+    (
+        ExitCode.invalid_output_pdf,
+        "output invalid",
+        "the output failed its own check (nothing written)",
+    ),
+    (
+        ExitCode.file_access_error,
+        "file access error",
+        "file access error (an output that is a folder, a device or a pipe, or whose folder is "
+        "missing or not writable: found before the first call; a full disk)",
+    ),
+    (
+        ExitCode.ocr_engine_error,
+        "OCR engine or service error",
+        "OCR engine or service error (bad answer, 5xx or 429 after retries, timeout, "
+        "unreachable, an operation the service lost: submitted once more, then given up); the "
+        "message names every failed page, and the pages read are cached",
+    ),
+    (
+        ExitCode.encrypted_pdf,
+        "encrypted PDF",
+        "encrypted PDF (decrypt it first, e.g. `qpdf --decrypt`)",
+    ),
+    (
+        ExitCode.invalid_config,
+        "invalid configuration (endpoint, key, language, API version)",
+        "invalid configuration (no endpoint or key, wrong key: HTTP 401/403, wrong endpoint or "
+        "retired API version: 404, unsupported language; the cluster's Redis unreachable)",
+    ),
+    (
+        ExitCode.cost_limit,
+        "refused by --max-pages or stopped by --budget",
+        "the cost guard: a file over `--max-pages` refused, or `--budget` spent (not in "
+        "OCRmyPDF's numbering)",
+    ),
+    (
+        ExitCode.other_error,
+        "other error",
+        "other error (a bug: please report it with the output of `-v`)",
+    ),
+    (
+        ExitCode.ctrl_c,
+        "interrupted",
+        "interrupted (Ctrl-C or SIGTERM): no output left, pages already read stay cached",
+    ),
+    (
+        ExitCode.closed_pipe,
+        "standard output closed by its reader",
+        "standard output was closed by its reader (`ocr-pdf in.pdf - \\| head`): ended "
+        "quietly, as any Unix tool",
+    ),
+)
+"""Every exit code ocr-pdf gives, in one place: (code, what the command line's help says,
+what the README's table says). The help is made from it, the README checked against it.
+``already_done_ocr`` (6) is OCRmyPDF's and never ours."""
 
 
 class OcrPdfError(Exception):
@@ -231,6 +308,12 @@ class SharedStateError(ConfigurationError):
     """The Redis server that OCR_PDF_REDIS_URL names cannot be reached or refused a command;
     without it, neither the shared rate limit nor the budget can be kept, so no call is
     made."""
+
+
+class RefusedByWorkerError(ConfigurationError):
+    """A cluster task asked a worker for something its own settings do not allow: a path
+    outside OCR_PDF_WORKER_ROOTS, an endpoint it was not given, an engine not in
+    OCR_PDF_WORKER_ENGINES. Nothing was read, written or sent."""
 
 
 class RemoteConversionError(OcrPdfError):

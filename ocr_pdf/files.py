@@ -7,15 +7,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import hashlib
 import os
 import socket
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from ocr_pdf.errors import FileAccessError
+from ocr_pdf.errors import FileAccessError, InputFileError
 
 _SUFFIX = ".ocr-pdf.tmp"
 
@@ -24,10 +26,34 @@ def _host() -> str:
     return socket.gethostname().replace(".", "_") or "host"
 
 
+NAME_MAX = 255
+"""Bytes a file name may have (ext4, XFS, Btrfs, APFS, NTFS in UTF-16 units)."""
+
+_RESERVED = 1 + 1 + 10 + 1 + 8 + len(_SUFFIX)
+"""Bytes of a temporary name besides the target's name and the host: the dots, a process id
+of up to 10 digits, mkstemp's 8 random characters and the suffix."""
+
+
+def _name(target: Path) -> str:
+    """The target's name as a temporary file's names carry it: whole when it fits, else its
+    first bytes and a digest of the whole (a valid 250-byte output name must not make the
+    temporary file's name too long to create)."""
+    host = _host()
+    room = NAME_MAX - _RESERVED - len(os.fsencode(host))
+    raw = os.fsencode(target.name)
+    if len(raw) <= room:
+        return target.name
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    head = raw[: max(0, room - len(digest) - 1)].decode("utf-8", "ignore")
+    while len(os.fsencode(head)) > room - len(digest) - 1:  # surrogates re-encoded longer
+        head = head[:-1]
+    return f"{head}~{digest}"
+
+
 def _prefix(target: Path) -> str:
     """Hidden, and naming this host and process, so that a later run can tell a leftover of
     a dead run (removed) from the work of a live one (kept)."""
-    return f".{target.name}.{_host()}.{os.getpid()}."
+    return f".{_name(target)}.{_host()}.{os.getpid()}."
 
 
 def _alive(pid: int) -> bool:
@@ -43,14 +69,14 @@ def _alive(pid: int) -> bool:
 def remove_stale(target: Path) -> None:
     """Remove temporary files for ``target`` left by runs of ours on this host that were
     killed (SIGKILL, power loss) before they could clean up."""
-    host = _host()
-    pattern = glob.escape(f".{target.name}.{host}.") + "*" + _SUFFIX  # "scan [1].pdf" is a name
+    host, name = _host(), _name(target)
+    pattern = glob.escape(f".{name}.{host}.") + "*" + _SUFFIX  # "scan [1].pdf" is a name
     try:
         candidates = list(target.parent.glob(pattern))
     except OSError:
         return
     for leftover in candidates:
-        pid = leftover.name[len(f".{target.name}.{host}.") :].split(".", 1)[0]
+        pid = leftover.name[len(f".{name}.{host}.") :].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()
@@ -67,6 +93,17 @@ def check_target(target: Path, label: str = "") -> None:
         raise FileAccessError(f"{name}: is not a regular file (a device or a pipe?)")
     if not target.parent.is_dir():
         raise FileAccessError(f"{name}: the folder {target.parent} does not exist")
+
+
+def check_source(path: Path) -> None:
+    """An InputFileError when ``path`` exists but is not a regular file or a folder: opening
+    a pipe (a FIFO named ``scan.pdf``) would wait for a writer forever."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # missing or unreadable: the reading says which
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputFileError(f"{path}: not a regular file (a pipe, a socket or a device)")
 
 
 def check_targets(*targets: tuple[Path | None, str]) -> None:

@@ -1,4 +1,5 @@
-"""Pillow: encode a page image so that it meets an OCR service's input limits."""
+"""Pillow: page images of any mode and bit depth in 8-bit samples, and encoded so that they meet
+an OCR service's input limits."""
 
 from __future__ import annotations
 
@@ -61,6 +62,121 @@ class EncodedImage:
     scale: float
 
 
+GREY_MODES = frozenset({"1", "L", "LA", "La", "I", "F"})
+"""Pillow modes of one colour channel (besides the 16-bit ``I;16*`` ones)."""
+
+_STRIP_PIXELS = 4_000_000
+"""Pixels converted at a time: a large image's conversion costs a strip's worth of memory
+beyond the image and its result, not a copy of the whole in every intermediate mode."""
+
+
+def eight_bit(image: Image.Image) -> Image.Image:
+    """``image`` in 8-bit samples as it is displayed on white paper: mode "1", "L" and "RGB"
+    as they are, other grey modes as "L", colour ones as "RGB". Samples of 16 or 32 bits are
+    scaled to 8 (never clipped, which turns a 16-bit scan's print white), floats by their
+    range (0..1, 0..255 or 0..65535), transparency composited onto white, CMYK and other
+    colour spaces converted. Converted a strip of rows at a time."""
+    if image.mode in ("1", "L", "RGB"):
+        return image
+    grey = image.mode in GREY_MODES or image.mode.startswith("I;16")
+    if image.mode == "P" and "transparency" not in image.info:
+        grey = image.getpalette("RGB") is not None and _grey_palette(image)
+    scale = _sample_scale(image)
+    width, height = image.size
+    rows = max(1, _STRIP_PIXELS // max(1, width))
+    if height <= rows:
+        return _strip(image, grey, scale)
+    out = Image.new("L" if grey else "RGB", image.size)
+    for top in range(0, height, rows):
+        strip = image.crop((0, top, width, min(height, top + rows)))
+        out.paste(_strip(strip, grey, scale), (0, top))
+    out.info = dict(image.info)
+    return out
+
+
+def as_grey(image: Image.Image) -> Image.Image:
+    """``image`` as 8-bit grey levels ("L"), whatever its mode and bit depth (see
+    :func:`eight_bit`): what engines, ink fitting and the rescue read."""
+    image = eight_bit(image)
+    return image if image.mode == "L" else image.convert("L")
+
+
+def _grey_palette(image: Image.Image) -> bool:
+    palette = image.getpalette("RGB") or []
+    return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette), 3))
+
+
+def _sample_scale(image: Image.Image) -> float:
+    """The factor that brings a 16-bit, 32-bit or float image's samples to 0..255: the bit
+    depth's for 16-bit modes; for 32-bit integers and floats, the range the values use (0..1,
+    0..255, 0..65535, or else their maximum), read from the samples, not assumed."""
+    if image.mode.startswith("I;16"):
+        return 1 / 257
+    if image.mode not in ("I", "F"):
+        return 1.0
+    extrema = image.getextrema()
+    high = float(extrema[1]) if isinstance(extrema[1], (int, float)) else 0.0
+    if high != high or high <= 0:  # NaN, or nothing above black
+        return 1.0
+    for ceiling in ((1.0,) if image.mode == "F" else ()) + (255.0, 65535.0):
+        if high <= ceiling:
+            return 255 / ceiling
+    return 255 / high
+
+
+def _strip(image: Image.Image, grey: bool, scale: float) -> Image.Image:
+    """One strip of :func:`eight_bit`'s work."""
+    mode = image.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        wide = image.convert("F" if mode == "F" else "I")
+        return (wide if scale == 1.0 else wide.point(lambda v: v * scale)).convert("L")
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        mode = image.mode
+    if mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        solid = image.convert("RGBA")
+        paper = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        flat = Image.alpha_composite(paper, solid)
+        return flat.convert("L" if grey else "RGB")
+    return image.convert("L" if grey else "RGB")
+
+
+@dataclass(frozen=True)
+class Header:
+    """What an encoded image's own header says: Pillow's ``format`` and ``mode`` ("L", "RGB",
+    "CMYK", ...), ``width`` x ``height`` pixels, ``bits`` per sample, and the Exif
+    ``orientation`` (1: as stored; 2-8: a viewer turns or mirrors it)."""
+
+    format: str
+    mode: str
+    width: int
+    height: int
+    bits: int
+    orientation: int
+
+
+def header(data: bytes) -> Header | None:
+    """The header of an encoded image, read without decoding its pixels; None when it is not
+    an image Pillow reads."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            orientation = image.getexif().get(ORIENTATION, 1)
+            return Header(
+                image.format or "",
+                image.mode,
+                image.width,
+                image.height,
+                int(getattr(image, "bits", 8) or 8),
+                orientation if isinstance(orientation, int) else 0,
+            )
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return None
+
+
+ORIENTATION = 0x0112
+"""The TIFF and Exif tag that says how stored pixels are to be turned for display."""
+
+
 # Below this many pixels PNG is cheap to compute and keeps thin strokes crisp.
 _PNG_MAX_PIXELS = 1_500_000
 _JPEG_QUALITIES = (85, 70, 55)
@@ -73,7 +189,7 @@ def encode_for_limits(image: Image.Image, limits: ImageLimits) -> EncodedImage:
     the text at its scanned size, unlike upscaling. Format: PNG for small images, JPEG otherwise,
     lowering JPEG quality and then the resolution until the bytes fit."""
     if image.mode not in ("L", "RGB"):
-        image = image.convert("L")
+        image = as_grey(image)
     w, h = image.size
     scale = min(1.0, limits.max_side / max(w, h))
     if limits.max_pixels and w * h * scale * scale > limits.max_pixels:

@@ -102,7 +102,7 @@ def _expand(inputs: list[Path], recursive: bool) -> tuple[list[tuple[Path, Path]
         for f in sorted(found):
             if f.is_dir():
                 skipped += not recursive
-            elif _wanted(f):
+            elif _wanted(f) and f.is_file():  # not a pipe or device that happens to be named so
                 files.append((f, f.relative_to(item).with_suffix(".pdf")))
     if not files:
         raise BadArgumentsError("no PDF or image files among the inputs")

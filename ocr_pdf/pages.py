@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ocr_pdf.errors import BadArgumentsError
 
 _END = 1 << 62  # "to the last page", whatever the count
@@ -56,3 +58,22 @@ def parse_pages(spec: str, page_count: int) -> list[int]:
             raise BadArgumentsError(f"--pages {spec!r}: the document has only {page_count} page(s)")
         chosen.update(range(first - 1, last))
     return sorted(chosen)
+
+
+def page_ranges(numbers: tuple[int, ...]) -> str:
+    """1, 2, 3, 5 as "1-3, 5"."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in (*numbers[1:], None):
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
+
+
+def selection(indexes: Iterable[int]) -> str:
+    """0-based page indexes as the 1-based selection that names them (``1-3,7``)."""
+    return page_ranges(tuple(i + 1 for i in sorted(set(indexes)))).replace(" ", "")

@@ -1,8 +1,14 @@
-"""pypdfium2: open and check PDFs, read page geometry, render pages as displayed."""
+"""pypdfium2: open and check PDFs, read page geometry, render pages as displayed.
+
+PDFium is not thread-safe, not even for two documents (pypdfium2 says so): every call into it,
+from any thread of the process, is made holding one lock (``_PDFIUM``), so that pages can be
+rendered on worker threads while the pipeline reads other pages' geometry. A render lets
+other threads run meanwhile (ctypes releases the GIL), only not other PDFium calls."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +19,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from ocr_pdf.errors import EncryptedPdfError, FileAccessError, InputFileError, OutputInvalidError
-from ocr_pdf.models import PageGeometry
+from ocr_pdf.models import Line, PageGeometry, PageText, Word
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,10 @@ MAX_RENDER_PIXELS = 60_000_000
 """A page is rendered at a lower resolution rather than above this many pixels (a 200-inch
 drawing at 300 dpi would need gigabytes); OCR services take at most about 10-100 MP anyway."""
 
+
+_PDFIUM = threading.RLock()
+"""Held for every call into PDFium: opening and closing a document, and the whole time a page
+is loaded (:meth:`Document.page`)."""
 
 Box = tuple[float, float, float, float]
 US_LETTER: Box = (0.0, 0.0, 612.0, 792.0)
@@ -130,6 +140,67 @@ class Page:
             pass  # a page whose text cannot be read is treated as having none
         return visible, invisible
 
+    def words(self, scale: float = 1.0) -> PageText:
+        """The page's own text as words, in ``scale`` pixels per point of the page as
+        displayed (origin top-left, y down; width and height its displayed size): PDFium's
+        characters, split into words at spaces and into lines where PDFium breaks them, each
+        word the box of its characters' font boxes."""
+        geometry = self.geometry()
+        width, height = geometry.display_size
+        x0, y0, x1, y1 = geometry.cropbox
+        turn = geometry.rotation
+
+        def shown(x: float, y: float) -> tuple[float, float]:  # user space -> displayed
+            if turn == 90:
+                u, v = y - y0, x - x0
+            elif turn == 180:
+                u, v = x1 - x, y - y0
+            elif turn == 270:
+                u, v = y1 - y, x1 - x
+            else:
+                u, v = x - x0, y1 - y
+            return (u * scale, v * scale)
+
+        lines: list[Line] = []
+        words: list[Word] = []
+        chars: list[tuple[str, float, float, float, float]] = []
+
+        def end_word() -> None:
+            if chars:
+                units = "".join(c for c, *_ in chars).encode("utf-16-le", "surrogatepass")
+                text = units.decode("utf-16-le", "replace")  # PDFium gives astral ones in pairs
+                left, top = min(c[1] for c in chars), min(c[2] for c in chars)
+                right, bottom = max(c[3] for c in chars), max(c[4] for c in chars)
+                quad = ((left, top), (right, top), (right, bottom), (left, bottom))
+                words.append(Word(text, quad))
+                chars.clear()
+
+        try:
+            textpage = self._raw.get_textpage()
+        except pdfium.PdfiumError:
+            return PageText(round(width * scale), round(height * scale))
+        try:
+            for i in range(textpage.count_chars()):
+                code = pdfium_c.FPDFText_GetUnicode(textpage.raw, i)
+                if code in (0x0D, 0x0A):
+                    end_word()
+                    if words:
+                        lines.append(Line(tuple(words)))
+                        words = []
+                    continue
+                if code in (0x20, 0x09, 0xA0, 0) or pdfium_c.FPDFText_IsGenerated(textpage.raw, i):
+                    end_word()
+                    continue
+                left, bottom, right, top = textpage.get_charbox(i, loose=True)
+                (ax, ay), (bx, by) = shown(left, bottom), shown(right, top)
+                chars.append((chr(code), min(ax, bx), min(ay, by), max(ax, bx), max(ay, by)))
+        finally:
+            textpage.close()
+        end_word()
+        if words:
+            lines.append(Line(tuple(words)))
+        return PageText(round(width * scale), round(height * scale), tuple(lines))
+
     def native_dpi(self) -> float | None:
         """The resolution of the sharpest image drawn on the page (pixels per inch as
         drawn), or None when the page draws no image."""
@@ -159,9 +230,12 @@ class Page:
             bitmap = self._raw.render(
                 scale=scale, may_draw_forms=False, force_bitmap_format=pdfium_c.FPDFBitmap_Gray
             )
-            image: Image.Image = bitmap.to_pil()
-            # Detach from PDFium's buffer so the bitmap can be freed now.
-            return image.copy() if image.mode == "L" else image.convert("L")
+            try:
+                image: Image.Image = bitmap.to_pil()
+                # Detach from PDFium's buffer so the bitmap can be freed now (still locked).
+                return image.copy() if image.mode == "L" else image.convert("L")
+            finally:
+                bitmap.close()
         except (pdfium.PdfiumError, ValueError) as exc:  # ValueError: nothing of it shows
             raise InputFileError(
                 f"{self._path}: page {self.index + 1} cannot be rendered ({exc})"
@@ -170,12 +244,13 @@ class Page:
 
 class Document:
     """An input PDF opened for reading with PDFium (callers check the header first: see
-    :func:`check_header`). PDFium is not thread-safe: use one Document from one thread."""
+    :func:`check_header`). Any thread may use it: its calls into PDFium take turns."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            self._doc = pdfium.PdfDocument(str(path))
+            with _PDFIUM:
+                self._doc = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as exc:
             code = getattr(exc, "err_code", None)
             if code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
@@ -184,7 +259,7 @@ class Document:
                 f"{path}: the PDF is damaged and cannot be read ({str(exc).rstrip('.')}); try "
                 "repairing it with qpdf or re-exporting it"
             ) from None
-        if len(self._doc) == 0:
+        if len(self) == 0:
             self.close()
             raise InputFileError(f"{path}: the PDF has no pages")
         self._loads = 0
@@ -192,26 +267,29 @@ class Document:
     @contextmanager
     def page(self, index: int) -> Iterator[Page]:
         """Page ``index`` (0-based), loaded once for the block, reopening the document now
-        and then to keep memory flat."""
-        self._loads += 1
-        if self._loads % REOPEN_EVERY == 0:
-            self._doc.close()
-            self._doc = pdfium.PdfDocument(str(self.path))
-        raw = self._doc[index]
-        try:
-            yield Page(raw, index, self.path)
-        finally:
-            raw.close()
+        and then to keep memory flat. The block holds PDFium: keep it to PDFium's work."""
+        with _PDFIUM:
+            self._loads += 1
+            if self._loads % REOPEN_EVERY == 0:
+                self._doc.close()
+                self._doc = pdfium.PdfDocument(str(self.path))
+            raw = self._doc[index]
+            try:
+                yield Page(raw, index, self.path)
+            finally:
+                raw.close()
 
     def page_text(self, index: int) -> str:
         with self.page(index) as page:
             return page.text()
 
     def __len__(self) -> int:
-        return len(self._doc)
+        with _PDFIUM:
+            return len(self._doc)
 
     def close(self) -> None:
-        self._doc.close()
+        with _PDFIUM:
+            self._doc.close()
 
     def __enter__(self) -> Document:
         return self
@@ -225,6 +303,11 @@ def check_output(path: Path, expected_pages: int) -> None:
     layer included (its text page is built, which reads every content stream and form but
     decodes no image: rendering a scan to check it cost more than the rest of a page's
     work); raise OutputInvalidError otherwise."""
+    with _PDFIUM:
+        _check_output(path, expected_pages)
+
+
+def _check_output(path: Path, expected_pages: int) -> None:
     try:
         doc = pdfium.PdfDocument(str(path))
     except pdfium.PdfiumError as exc:
@@ -259,3 +342,23 @@ def check_output(path: Path, expected_pages: int) -> None:
                 page.close()
     finally:
         doc.close()
+
+
+def page_count(data: bytes) -> int:
+    """The number of pages of the PDF in ``data`` (read from memory, nothing rendered);
+    EncryptedPdfError when it needs a password, InputFileError when PDFium cannot open it or
+    it has no pages."""
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        locked = (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY)
+        if getattr(exc, "err_code", None) in locked:
+            raise EncryptedPdfError("the PDF is encrypted with a password") from None
+        raise InputFileError(f"the PDF is damaged and cannot be read ({exc})") from None
+    try:
+        count = len(doc)
+    finally:
+        doc.close()
+    if count == 0:
+        raise InputFileError("the PDF has no pages")
+    return count

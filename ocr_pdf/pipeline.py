@@ -10,34 +10,29 @@ import logging
 import os
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ocr_pdf import costs, files, images, pdf
 from ocr_pdf.assembly import Assembly
 from ocr_pdf.cache import PageStore, open_cache
-from ocr_pdf.costs import Budget
-from ocr_pdf.engines import as_engine, get_engine
-from ocr_pdf.engines.base import Engine
+from ocr_pdf.engines import as_engine, engine_for
+from ocr_pdf.engines.base import Billed, Engine, Recognizer
 from ocr_pdf.errors import BadArgumentsError, BudgetExhaustedError
 from ocr_pdf.formats import document, text
 from ocr_pdf.inputs import Source, open_input
-from ocr_pdf.options import ConversionOptions, Mode
-from ocr_pdf.pages import parse_pages
-from ocr_pdf.qpdf import graft
-from ocr_pdf.reading import GiveUpPolicy, PageReader
-from ocr_pdf.rendering import page_images
+from ocr_pdf.options import ConversionOptions
+from ocr_pdf.planning import Plan, plan_pages
+from ocr_pdf.qpdf import graft, original
+from ocr_pdf.reading import GiveUpPolicy, PageImage, PageReader, Reading, read_one
+from ocr_pdf.rendering import page_images, rendered
 from ocr_pdf.results import ConversionResult, PageResult, ProgressCallback
+from ocr_pdf.shared_state import Budget
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ConversionOptions", "convert", "make_searchable"]
-
-VISIBLE_TEXT_THRESHOLD = 50
-"""A page with at least this many visible characters is born-digital (or was already made
-searchable some other way): left alone. Fewer (a stamp, a header line on a scan) and the page
-is OCRed like any scan."""
+__all__ = ["ConversionOptions", "Plan", "convert", "make_searchable", "plan_pages"]
 
 
 def make_searchable(
@@ -54,9 +49,21 @@ def make_searchable(
 
     ``options`` are the fields of :class:`ConversionOptions` (``engine``, ``pages="1-3,7"``,
     ``mode="redo"``, ``dpi``, ``jobs``, ``rate="10/s"``, ``cache``, ``sidecar``, ``ocr_json``,
-    ``in_place``, ...). ``progress`` is called with (pages done, pages to do). Raises
-    OcrPdfError subclasses; each carries the exit code the CLI uses."""
-    return convert(input_path, output_path, ConversionOptions.from_kwargs(**options), progress)
+    ``in_place``, ...); ``engine`` may also be a ready engine object, and ``budget`` a budget
+    shared with other runs (:class:`ocr_pdf.shared_state.Budget`). ``progress`` is called
+    with (pages done, pages to do). Raises OcrPdfError subclasses; each carries the exit code
+    the CLI uses."""
+    engine, budget = options.get("engine"), options.get("budget")
+    live_engine = engine if engine is not None and not isinstance(engine, str) else None
+    live_budget = budget if hasattr(budget, "charge") else None
+    if live_engine is not None:
+        options["engine"] = None
+    if live_budget is not None:
+        options["budget"] = None
+    settings = ConversionOptions.from_kwargs(**options)
+    return convert(
+        input_path, output_path, settings, progress, engine=live_engine, budget=live_budget
+    )
 
 
 def convert(
@@ -64,13 +71,19 @@ def convert(
     output_path: str | os.PathLike[str] | None,
     options: ConversionOptions,
     progress: ProgressCallback | None = None,
+    *,
+    engine: Engine | Recognizer | None = None,
+    budget: Budget | None = None,
 ) -> ConversionResult:
-    """The conversion :func:`make_searchable` describes, with its options made already."""
+    """The conversion :func:`make_searchable` describes, with its options made already.
+    ``engine``, when given, is the engine to read with (else ``options.engine`` names it);
+    ``budget``, when given, is charged instead of a new one of ``options.budget`` calls."""
     started = time.monotonic()
     given = Path(input_path)
     dst = _destination(given, output_path, options)
     # Every output checked before the first paid call, not found unwritable after the last.
-    files.check_targets((dst, ""), (options.sidecar, "--sidecar"), (options.ocr_json, "--ocr-json"))
+    files.check_source(given)
+    files.check_targets((dst, ""), *options.side_outputs())
     store = open_cache(options.cache)
     with ExitStack() as stack:
         src = stack.enter_context(images.as_pdf(given, options.image_dpi))
@@ -79,8 +92,16 @@ def convert(
         signed_ok = options.invalidate_signatures
         source = stack.enter_context(open_input(src, invalidate_signatures=signed_ok))
         plan = plan_pages(source, options)
+        if plan.to_read and original.is_tagged(source.original):
+            # As OCRmyPDF does with --skip-text: the structure is kept (it still describes
+            # the original content, which is untouched) and the new text stays outside it.
+            log.warning(
+                "%s is a Tagged PDF: the text OCR adds is not in its structure tree (screen "
+                "readers follow the tree; search, selection and copy find the text)",
+                given,
+            )
         costs.check_page_cap(src, len(plan.to_read), options.max_pages)
-        handle = stack.enter_context(EngineHandle(options, costs.budget_for(options.budget)))
+        handle = stack.enter_context(EngineHandle(options, engine, budget))
         if options.dry_run:
             return dry_run(source, plan, handle, store, dst)
         out, tmp = stack.enter_context(files.temporary_beside(dst))
@@ -129,52 +150,6 @@ def _destination(
     return dst
 
 
-@dataclass(frozen=True)
-class Plan:
-    """Which pages (0-based) are read, which already have text, which have an earlier
-    invisible layer to remove first; pages in none were not selected."""
-
-    to_read: list[int]
-    has_text: list[int]
-    to_strip: list[int]
-
-    @property
-    def selected(self) -> int:
-        return len(self.to_read) + len(self.has_text)
-
-
-def plan_pages(source: Source, options: ConversionOptions) -> Plan:
-    """Decide, page by page, what the conversion does (see :class:`Mode`)."""
-    count = len(source)
-    selected = parse_pages(options.pages, count) if options.pages else range(count)
-    to_read: list[int] = []
-    has_text: list[int] = []
-    to_strip: list[int] = []
-    for index in selected:
-        with source.doc.page(index) as page:
-            if not page.geometry().visible:  # as PDFium and poppler show it: nothing to read
-                log.warning(
-                    "page %d: its CropBox lies outside its MediaBox, so nothing of it is "
-                    "visible; not read",
-                    index + 1,
-                )
-                continue
-            if options.mode is Mode.FORCE:
-                to_read.append(index)
-                continue
-            visible, invisible = page.text_chars()
-        born_digital = visible >= VISIBLE_TEXT_THRESHOLD
-        if options.mode is Mode.REDO:
-            (has_text if born_digital else to_read).append(index)
-            if invisible and not born_digital:
-                to_strip.append(index)
-        elif invisible or born_digital:
-            has_text.append(index)
-        else:
-            to_read.append(index)
-    return Plan(to_read, has_text, to_strip)
-
-
 def read_pages(
     source: Source,
     plan: Plan,
@@ -186,8 +161,14 @@ def read_pages(
 ) -> None:
     """Render and read the planned pages, each reading assembled as it arrives; raise the
     error naming every page that failed, once the others are read (and cached)."""
-    reader = PageReader(engine, store, options.jobs or engine.default_jobs, GiveUpPolicy())
+
+    def render(index: int) -> PageImage:
+        return rendered(source, index, engine, store, options)
+
+    jobs = options.jobs or engine.default_jobs
+    reader = PageReader(engine, store, jobs, GiveUpPolicy(), render=render)
     reviewed = False
+    assembly.prepare()
     try:
         for reading in reader.read(page_images(source, plan.to_read, engine, store, options)):
             assembly.add(reading, progress)
@@ -202,6 +183,40 @@ def read_pages(
         raise failure
 
 
+def read_one_page(
+    source: Source, index: int, engine: Engine, store: PageStore | None, options: ConversionOptions
+) -> tuple[PageImage, Reading]:
+    """Page ``index`` (0-based) as a conversion reads it: its image for ``engine`` (rendered,
+    or its scan sent as stored) and the reading of it through ``store``."""
+    image = next(page_images(source, [index], engine, store, options))
+    return image, read_one(engine, image, store)
+
+
+def pages_to_read(path: Path, options: ConversionOptions) -> list[int]:
+    """The pages (0-based) a conversion of ``path`` with ``options`` would read; refused
+    first, as the conversion would be, when they are more than ``max_pages``."""
+    with open_input(path, invalidate_signatures=options.invalidate_signatures) as source:
+        to_read = plan_pages(source, options).to_read
+    costs.check_page_cap(path, len(to_read), options.max_pages)
+    return to_read
+
+
+def prefetch(
+    path: Path, options: ConversionOptions, engine: Engine | None, budget: Budget | None
+) -> int:
+    """Read the pages ``options`` select into the cache ``options`` name, as a conversion
+    would read them, and write nothing else (a cluster's workers reading the later pages of
+    a large document for the one that grafts them); how many were to read."""
+    store = open_cache(options.cache)
+    with open_input(path, invalidate_signatures=options.invalidate_signatures) as source:
+        plan = plan_pages(source, options)
+        with EngineHandle(options, engine, budget) as handle:
+            if plan.to_read:
+                assembly = Assembly(options, len(source))
+                read_pages(source, plan, handle.engine, store, options, assembly, None)
+    return len(plan.to_read)
+
+
 def dry_run(
     source: Source, plan: Plan, handle: EngineHandle, store: PageStore | None, dst: Path
 ) -> ConversionResult:
@@ -214,32 +229,40 @@ def dry_run(
 
 class EngineHandle:
     """The run's engine, made only when the first page needs reading: a run over pages that
-    all have text already loads no model and opens no connection. Closed at the end if the
-    run made it. A paid service's transport charges ``budget``."""
+    all have text already loads no model and opens no connection. ``given`` is a ready engine
+    to use instead of the one ``options`` name; closed at the end only if the run made it. A
+    paid service's engine charges ``budget`` (given, or ``options.budget`` calls for this
+    run: :func:`ocr_pdf.costs.budget_for`)."""
 
-    def __init__(self, options: ConversionOptions, budget: Budget | None = None) -> None:
+    def __init__(
+        self,
+        options: ConversionOptions,
+        given: Engine | Recognizer | None = None,
+        budget: Budget | None = None,
+    ) -> None:
         self.options = options
-        self.budget = budget
+        self.given = given
+        self.budget = costs.budget_for(options.budget, budget)
         self._engine: Engine | None = None
 
     def __enter__(self) -> EngineHandle:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._engine is not None and not isinstance(self.options.engine, Engine):
+        if self._engine is not None and self.given is None:
             self._engine.close()
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            chosen = self.options.engine
-            config = replace(
-                self.options.engine_config(), billing=self.budget, workers=self.options.jobs
-            )
-            if chosen is None or isinstance(chosen, str):
-                self._engine = get_engine(chosen, config)
+            config = replace(self.options.engine_config(), workers=self.options.jobs)
+            if self.given is None:
+                engine = engine_for(self.options.engine, config)
             else:
-                self._engine = as_engine(chosen, config)
+                engine = as_engine(self.given, config)
+            if isinstance(engine, Billed):
+                engine.bill_to(self.budget)
+            self._engine = engine
         return self._engine
 
     @property

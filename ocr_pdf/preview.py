@@ -16,13 +16,11 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr_pdf import files
 from ocr_pdf.cache import open_cache
 from ocr_pdf.errors import BadArgumentsError, InputFileError
-from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.imaging import EncodedImage, as_grey
 from ocr_pdf.inputs import open_input
 from ocr_pdf.models import PageText, Quad, quad_angle
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.pipeline import EngineHandle
-from ocr_pdf.reading import read_page
-from ocr_pdf.rendering import page_images
+from ocr_pdf.pipeline import EngineHandle, read_one_page
 
 BOX = (220, 20, 60)  # crimson: visible on black, white and grey scans alike
 FAINT = (255, 190, 200)
@@ -45,25 +43,41 @@ def preview(
     ``make_searchable``: engine, language, endpoint, dpi, cache, timeout), so the cache is
     shared."""
     src, dst = Path(input_path), Path(output_path)
-    options = options or ConversionOptions.from_kwargs(**kwargs)
+    engine = kwargs.pop("engine", None)
+    given = engine if engine is not None and not isinstance(engine, str) else None
+    if options is None:
+        options = ConversionOptions.from_kwargs(**kwargs, engine=None if given else engine)
     store = open_cache(options.cache)
     # Opened as a conversion opens it: a decompression bomb is refused before PDFium sees it.
-    with open_input(src, invalidate_signatures=True) as source, EngineHandle(options) as handle:
+    with (
+        open_input(src, invalidate_signatures=True) as source,
+        EngineHandle(options, given) as handle,
+    ):
         if not 1 <= page <= len(source):
             raise BadArgumentsError(f"--page {page}: {src} has pages 1 to {len(source)}")
         with source.doc.page(page - 1) as shown:
             if not shown.geometry().visible:
                 raise InputFileError(f"--page {page}: nothing of it is visible in {src}")
-        engine = handle.engine
-        image = next(page_images(source, [page - 1], engine, store, options))
-        text, _, cached = read_page(engine, image.image, store, image.page.key)
+        image, reading = read_one_page(source, page - 1, handle.engine, store, options)
+    text, cached = reading.text, reading.from_cache
     drawn = image.image
-    if isinstance(drawn, EncodedImage):  # the scan itself was read: draw on it
-        drawn = Image.open(io.BytesIO(drawn.data)).convert("L")
+    if isinstance(drawn, EncodedImage):  # the scan itself, or a render fitted to a service
+        drawn = _in_page_frame(drawn, image.page.width, image.page.height)
     png = io.BytesIO()
     draw_words(drawn, text).save(png, "PNG")
     files.write_atomically(dst, png.getvalue())  # a preview is either complete or absent
     return text, cached
+
+
+def _in_page_frame(sent: EncodedImage, width: int, height: int) -> Image.Image:
+    """The image sent, decoded, in the page image's frame (``width`` x ``height``), where the
+    reading's words are: a render fitted to a service's limits is cropped of its padding
+    and scaled back."""
+    drawn = as_grey(Image.open(io.BytesIO(sent.data)))
+    if drawn.size == (width, height):
+        return drawn
+    inner = (max(1, int(width * sent.scale)), max(1, int(height * sent.scale)))
+    return drawn.crop((0, 0, *inner)).resize((width, height))
 
 
 def draw_words(image: Image.Image, text: PageText) -> Image.Image:

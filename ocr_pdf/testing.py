@@ -12,24 +12,29 @@ works under pytest-recording's ``--block-network``, and a cassette is replaced o
 recording whose test passed. Needs the ``testing`` extra (``pip install '.[testing]'`` in a
 checkout).
 
-Several pages are read at once on worker threads, so for as long as pytest runs the plugin
-also makes vcrpy's cassettes (its own and pytest-recording's) safe with requests in flight on
-several threads: see :func:`serialize_vcr_reset_windows`."""
+Several pages are read at once on worker threads. vcrpy answers by swapping urllib3's
+connection classes process-wide, which is not safe with requests in flight on several
+threads, so ocr-pdf's calls do not go through them: inside ``ocr_pdf_cassette`` and
+pytest-recording's ``vcr`` mark, the transport is given an adapter that answers from the
+cassette itself (:func:`answered_from`, usable around any open cassette)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
-import queue
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import urllib3
+from requests import PreparedRequest, Response
+from requests.adapters import BaseAdapter, HTTPAdapter
 
 RECORDED_HOST = "endpoint.invalid"
 REPLAYED_OPERATIONS = "https://replayed.cognitiveservices.azure.com"
@@ -63,86 +68,66 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-_RESET_WINDOW = threading.RLock()
-"""Held by a thread inside vcrpy's ``force_reset`` and by one making or vetting a connection."""
+class CassetteAdapter(BaseAdapter):
+    """A requests adapter that answers ocr-pdf's transport from a vcrpy cassette (through its
+    public ``can_play_response_for`` and ``play_response``), under one lock: a request the
+    cassette holds opens no connection at all, whatever other threads are doing. One it does
+    not hold goes to ``fallback`` (a plain HTTPAdapter), where vcrpy's own patches record it
+    or refuse it as they do any request, one at a time."""
+
+    def __init__(self, cassette: Any, lock: threading.Lock, fallback: BaseAdapter) -> None:
+        super().__init__()
+        self.cassette = cassette
+        self.lock = lock
+        self.fallback = fallback
+
+    def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
+        from vcr.request import Request
+
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        asked = Request(request.method, request.url, body, dict(request.headers))
+        with self.lock:
+            if not self.cassette.can_play_response_for(asked):
+                return self.fallback.send(request, *args, **kwargs)
+            recorded = self.cassette.play_response(asked)
+        return _response(request, recorded)
+
+    def close(self) -> None:
+        self.fallback.close()
 
 
-def serialize_vcr_reset_windows() -> Callable[[], None]:
-    """Keep vcrpy's process-wide un-patching from leaking into other threads; returns the undo.
-
-    A cassette swaps urllib3's connection classes (``HTTPConnectionPool.ConnectionCls`` and
-    friends) for vcrpy's stubs. But every stub, when built (and, while recording, around each
-    real connect and send), enters ``vcr.patch.force_reset``, which puts the real classes back
-    for the whole process, not just for its own thread. A page read on another thread that
-    opens a connection in that window gets a real urllib3 connection: on replay it dials the
-    recorded host (pytest-recording's network block: "Network is disabled for host"), while
-    recording it goes out unrecorded. Reading two pages at once, each opening its connection,
-    hits the window now and then on a busy machine.
-
-    So one lock is held for the whole of each window, and also wherever urllib3 reads the
-    pool's connection class: while a pool builds a connection (``_new_conn``) and when a pooled
-    connection is checked against the class a cassette wants (``_get_conn``: vcrpy's own check
-    reads the class outside any lock, and in a window would let a pre-cassette connection
-    through). The lock is never held while a pool waits for a free connection, so a blocking
-    pool cannot deadlock on it. Replaying, a window lasts well under a millisecond; recording,
-    it spans a real connect and send, so other threads wait that long to take a connection.
-    The wrappers sit beneath the patches each cassette applies on entry, so they hold for
-    every cassette, whoever opens it (``ocr_pdf_cassette``, pytest-recording, ``use_cassette``),
-    and do nothing outside one but take an uncontended lock per connection."""
-    import urllib3.connectionpool as cpool
-    import vcr.patch
-
-    undo: list[Callable[[], None]] = []
-
-    def replace(owner: Any, name: str, value: Any) -> None:
-        previous = owner.__dict__[name]
-        setattr(owner, name, value)
-        undo.append(lambda: setattr(owner, name, previous))
-
-    force_reset = vcr.patch.force_reset
-
-    @contextlib.contextmanager
-    def locked_force_reset() -> Iterator[None]:
-        with _RESET_WINDOW, force_reset():
-            yield
-
-    replace(vcr.patch, "force_reset", locked_force_reset)  # the stubs look it up per call
-
-    for pool_class in (cpool.HTTPConnectionPool, cpool.HTTPSConnectionPool):
-        new_conn = pool_class.__dict__["_new_conn"]
-
-        def locked_new_conn(pool: Any, *args: Any, _new_conn: Any = new_conn, **kw: Any) -> Any:
-            with _RESET_WINDOW:
-                return _new_conn(pool, *args, **kw)
-
-        replace(pool_class, "_new_conn", locked_new_conn)
-
-    get_conn = cpool.HTTPConnectionPool._get_conn
-
-    def vetted_get_conn(pool: Any, *args: Any, **kw: Any) -> Any:
-        while True:
-            connection = get_conn(pool, *args, **kw)  # may wait for a free one: not locked
-            with _RESET_WINDOW:
-                wanted = pool.ConnectionCls
-            # Outside a cassette (no stub class wanted) the pool's connections are left alone.
-            if getattr(wanted, "cassette", None) is None or isinstance(connection, wanted):
-                return connection
-            # Pooled before the cassette began: drop it, keeping its slot (as vcrpy does).
-            connection.close()
-            if isinstance(pool.pool, queue.Queue):
-                pool._put_conn(None)
-
-    vetted_get_conn._ocr_pdf_vetted = True  # type: ignore[attr-defined]
-    replace(cpool.HTTPConnectionPool, "_get_conn", vetted_get_conn)
-
-    def restore() -> None:
-        while undo:
-            undo.pop()()
-
-    return restore
+def _response(request: PreparedRequest, recorded: dict[str, Any]) -> Response:
+    """A recorded answer as requests' Response, built as requests builds a real one."""
+    body = recorded["body"]["string"]
+    headers = urllib3.HTTPHeaderDict()
+    for name, values in recorded["headers"].items():
+        for value in values if isinstance(values, list) else [values]:
+            headers.add(name, value)
+    raw = urllib3.HTTPResponse(
+        body=io.BytesIO(body.encode() if isinstance(body, str) else body),
+        headers=headers,
+        status=recorded["status"]["code"],
+        reason=recorded["status"]["message"],
+        preload_content=False,
+        request_method=request.method,
+        request_url=request.url,
+    )
+    return HTTPAdapter().build_response(request, raw)
 
 
-_restore = pytest.StashKey[Callable[[], None]]()
+@contextlib.contextmanager
+def answered_from(cassette: Any) -> Iterator[Any]:
+    """ocr-pdf's Azure calls answered from ``cassette`` (a vcrpy Cassette, open) while the
+    block runs, thread-safely (:class:`CassetteAdapter`): every transport given no adapter of
+    its own sends through it meanwhile."""
+    from ocr_pdf.azure import transport
+
+    adapter = CassetteAdapter(cassette, threading.Lock(), HTTPAdapter(max_retries=0))
+    previous = transport.set_default_adapter(adapter)
+    try:
+        yield cassette
+    finally:
+        transport.set_default_adapter(previous)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -150,21 +135,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "ocr_pdf_cassette(name=None): record and replay ocr-pdf's Azure calls in this test",
     )
-    try:
-        import vcr.patch  # noqa: F401
-    except ImportError:  # no testing extra: no cassettes to make thread-safe
-        return
-    import urllib3.connectionpool as cpool
-
-    # Once per process: an in-process pytester run configures the plugin again.
-    if not getattr(cpool.HTTPConnectionPool._get_conn, "_ocr_pdf_vetted", False):
-        config.stash[_restore] = serialize_vcr_reset_windows()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    restore = config.stash.get(_restore, None)
-    if restore is not None:
-        restore()
 
 
 _reports = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -239,7 +209,10 @@ def ocr_pdf_cassette(
     # recording incomplete and the replay untested.
     monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(request.getfixturevalue("tmp_path") / "ocr-cache"))
     try:
-        with recorder.use_cassette(str(path if mode == "none" else draft)) as cassette:
+        with (
+            recorder.use_cassette(str(path if mode == "none" else draft)) as cassette,
+            answered_from(cassette),
+        ):
             yield cassette
         if mode != "none" and draft.exists() and _passed(request.node):
             os.replace(draft, path)
@@ -248,6 +221,14 @@ def ocr_pdf_cassette(
 
 
 @pytest.fixture(autouse=True)
-def _ocr_pdf_cassette_marker(request: pytest.FixtureRequest) -> None:
+def _ocr_pdf_cassette_marker(request: pytest.FixtureRequest) -> Iterator[None]:
     if request.node.get_closest_marker("ocr_pdf_cassette") is not None:
         request.getfixturevalue("ocr_pdf_cassette")
+    elif request.node.get_closest_marker("vcr") is not None and "vcr" in request.fixturenames:
+        # pytest-recording's cassette: ocr-pdf's calls answered from it all the same.
+        cassette = request.getfixturevalue("vcr")
+        if cassette is not None:
+            with answered_from(cassette):
+                yield
+            return
+    yield

@@ -80,6 +80,10 @@ def cluster_env(url: str, key: str, config: Path | None = None) -> dict[str, str
     """The environment of a worker or client of the cluster at ``url``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "OCR_PDF_"))}
     env.update(OCR_PDF_REDIS_URL=url, AZURE_VISION_KEY=key)
+    # The workers' own limits (ocr_pdf/cluster/policy.py): the tests' files, any loopback
+    # stand-in (tests/test_cluster_trust.py starts workers without these).
+    env.update(OCR_PDF_WORKER_ROOTS=tempfile.gettempdir())
+    env.update(OCR_PDF_WORKER_ENDPOINTS="http://127.0.0.1:*")
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT)] + ([str(config.parent)] if config else []) + [env.get("PYTHONPATH", "")]
     )
@@ -88,20 +92,27 @@ def cluster_env(url: str, key: str, config: Path | None = None) -> dict[str, str
     return env
 
 
+POOLS = ("prefork", "threads", "solo")
+"""Celery's worker pools: ``prefork`` is its default (no ``--pool`` flag given), whose pool
+processes are daemonic and may not start processes of their own."""
+
+
 class Worker:
     """One ``celery -A ocr_pdf.cluster worker`` process (its own process group, so that it
-    and its pool can be killed together)."""
+    and its pool can be killed together), on Celery's default pool unless ``pool`` names
+    another, exactly as a user types it."""
 
     def __init__(
         self, name: str, env: dict[str, str], log: Path, *, concurrency: int = 2,
-        pool: str = "threads",
+        pool: str = "prefork",
     ) -> None:  # fmt: skip
         self.name = name
         self.log = log
         self._log = log.open("wb")
+        chosen = [] if pool == "prefork" else ["--pool", pool]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ocr_pdf.cluster", "worker",
-             "--pool", pool, "--concurrency", str(concurrency), "-n", f"{name}@%h",
+            [sys.executable, "-m", "celery", "-A", "ocr_pdf.cluster", "worker", *chosen,
+             "--concurrency", str(concurrency), "-n", f"{name}@%h",
              "--loglevel", "INFO", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
             env=env,
@@ -139,6 +150,18 @@ class Worker:
             assert time.monotonic() - started < 120, f"never {what}"
             time.sleep(0.01)
 
+    def pool_processes(self) -> list[int]:
+        """The process ids of the worker's prefork pool (its child processes)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            if int(fields[1]) == self.proc.pid:  # the parent's id
+                children.append(int(stat.parent.name))
+        return children
+
     def kill(self) -> None:
         """SIGKILL: no warm shutdown, nothing handed back to the broker."""
         os.killpg(self.proc.pid, signal.SIGKILL)
@@ -157,7 +180,7 @@ class Worker:
 def shared_keys(url: str, kind: str) -> list[str]:
     """The keys of the cluster's cache at ``url`` of one kind: ``page`` (results) or
     ``operation`` (notes of submitted operations)."""
-    from ocr_pdf.cluster.store import PREFIX, connection
+    from ocr_pdf.shared_state.redis_store import PREFIX, connection
 
     keys = connection(url).keys(f"{PREFIX}{kind}:*")
     return [k.decode() if isinstance(k, bytes) else str(k) for k in keys]
@@ -165,7 +188,7 @@ def shared_keys(url: str, kind: str) -> list[str]:
 
 def cached_pages(url: str, truths: list[TruthPage]) -> set[str]:
     """The names of the pages among ``truths`` whose results the cluster's cache holds."""
-    from ocr_pdf.cluster.store import PREFIX, RedisPages
+    from ocr_pdf.shared_state.redis_store import PREFIX, RedisPages
     from tests.checks import expected_text
 
     store = RedisPages(url)

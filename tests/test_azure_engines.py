@@ -183,7 +183,9 @@ def test_the_key_goes_only_to_the_endpoint_or_azure() -> None:
     assert _same_service("https://westus.api.cognitive.microsoft.com/vision/x", endpoint)
     assert not _same_service("https://evil.example.com/vision/x", endpoint)
     assert not _same_service("http://westus.api.cognitive.microsoft.com/x", endpoint)
-    assert _same_service("http://127.0.0.1:9/x", "http://127.0.0.1:5000")
+    # Another port of the same host is another server (23.4: a loopback sink got the key).
+    assert not _same_service("http://127.0.0.1:9/x", "http://127.0.0.1:5000")
+    assert _same_service("http://127.0.0.1:5000/x", "http://127.0.0.1:5000")
 
 
 # -- through cassettes ---------------------------------------------------------------------

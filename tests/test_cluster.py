@@ -2,25 +2,30 @@
 processes (``celery -A ocr_pdf.cluster worker``), the loopback Azure stand-in, and
 ``ocr-pdf enqueue`` run as a user runs it. No eager mode, no fake Redis.
 
-They show: several documents converted by two workers; the stand-in's rate limit never
-exceeded by the two together; a large document's pages read by both; a worker killed with
-SIGKILL mid-document and the document still finished with no page that was read before the
-kill paid for again; --budget and --max-pages kept across workers; and the shared limiter's
-pause after a 429 reaching every process."""
+They show: several documents converted by two workers, on each of Celery's pools (its default
+prefork pool, whose daemonic pool processes may start no processes of their own, threads and
+solo), each page's text where its ink is; the stand-in's rate limit never exceeded by the two
+together; a large document's pages read by both; a worker killed with SIGKILL mid-document,
+and a prefork pool process killed the same way, and the document still finished with no page
+that was read before the kill paid for again; --budget and --max-pages kept across workers;
+and the shared limiter's pause after a 429 reaching every process."""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests import checks
 from tests.cluster_support import (
+    POOLS,
     REDIS_SERVER,
     Worker,
     cached_pages,
@@ -40,6 +45,15 @@ pytestmark = [
     pytest.mark.block_network(allowed_hosts=["127.0.0.1"]),
 ]
 
+DEFAULT_POOL = pytest.mark.parametrize("cluster", ["prefork"], indirect=True)
+"""For tests of what the pool does not change: the cluster on Celery's default pool."""
+EVERY_POOL = pytest.mark.parametrize(
+    "cluster", [pool if pool == "prefork" else pytest.param(pool, marks=pytest.mark.slow)
+                for pool in POOLS], indirect=True,
+)  # fmt: skip
+"""For tests of what runs inside the pool (rendering, reading, subtasks): every pool, the
+default one in the quick loop."""
+
 
 @dataclass
 class Cluster:
@@ -47,24 +61,35 @@ class Cluster:
     env: dict[str, str]
     workers: list[Worker]
     folder: Path
+    logged: dict[str, int] = field(default_factory=dict)  # log sizes at the last enqueue
 
     def enqueue(self, standin: StandIn, *args: str) -> subprocess.CompletedProcess[str]:
         """``ocr-pdf enqueue`` as a user types it, against the stand-in."""
+        self.logged = {w.name: w.log.stat().st_size for w in self.workers}
         command = [sys.executable, "-m", "ocr_pdf", "enqueue", "--engine", "azure-ocr",
                    "--endpoint", standin.endpoint, "--dpi", "100", *args]  # fmt: skip
         return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=240)
 
     def did(self, task: str) -> list[str]:
-        """The workers that ran a ``task`` (ocr_pdf.convert_document or ocr_pdf.read_pages)."""
-        return [w.name for w in self.workers if f"{task}[" in w.log.read_text()]
+        """The workers that ran a ``task`` (ocr_pdf.convert_document or ocr_pdf.read_pages)
+        since the last enqueue (the workers serve the module's tests one after another)."""
+        return [
+            w.name
+            for w in self.workers
+            if f"{task}[".encode() in w.log.read_bytes()[self.logged.get(w.name, 0) :]
+        ]
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    folder = tmp_path_factory.mktemp("cluster")
+def cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """Two workers on the pool the test is parametrized with (see DEFAULT_POOL, EVERY_POOL)."""
+    pool = request.param
+    folder = tmp_path_factory.mktemp(f"cluster-{pool}")
     with redis_server() as url:
         env = cluster_env(url, FAKE_KEY, celery_config(folder))
-        workers = [Worker(f"w{i}", env, folder / f"w{i}.log") for i in (1, 2)]
+        workers = [Worker(f"w{i}", env, folder / f"w{i}.log", pool=pool) for i in (1, 2)]
         try:
             for worker in workers:
                 worker.wait_ready()
@@ -75,8 +100,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 
 def same_text(out: Path, truths: list[TruthPage]) -> None:
+    """Every page's text as the truth says, each word's characters on its ink."""
     for i, truth in enumerate(truths):
         assert checks.page_text(out, i) == checks.expected_text(truth)
+        assert all(p.centres_inside for p in checks.word_placements(out, i, truth))
 
 
 def finish_with_heir(client: subprocess.Popen[str], env: dict[str, str], tmp_path: Path) -> str:
@@ -89,6 +116,38 @@ def finish_with_heir(client: subprocess.Popen[str], env: dict[str, str], tmp_pat
         heir.stop()
 
 
+def waiting_client(
+    standin: StandIn, env: dict[str, str], src: Path, out: Path, engine: str, jobs: int
+) -> subprocess.Popen[str]:
+    """``ocr-pdf enqueue --wait`` of one document, not split, started in the background."""
+    command = [sys.executable, "-m", "ocr_pdf", "enqueue", "--engine", engine,
+               "--endpoint", standin.endpoint, "--dpi", "100", "--jobs", str(jobs),
+               "--split-pages", "0", "--wait", str(src), str(out)]  # fmt: skip
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    return subprocess.Popen(command, env=env, **pipes)  # type: ignore[call-overload, no-any-return]
+
+
+def answered(standin: StandIn, pages: int) -> set[str]:
+    """Once the stand-in has answered ``pages`` pages (within a minute), and half a second
+    later, the pages it had answered then: read well before a kill, so cached."""
+    deadline = time.monotonic() + 60
+    while sum(standin.delivered.values()) < pages and time.monotonic() < deadline:
+        time.sleep(0.02)
+    read_before = set(standin.delivered)
+    time.sleep(0.5)
+    return read_before
+
+
+def paid_again_only_in_flight(standin: StandIn, read_before: set[str], jobs: int) -> None:
+    """Nothing read before a kill is paid again; only answers lost with the killed process
+    (at most ``jobs`` pages in flight) are bought again: the service bills a request it
+    answered, even if the caller died meanwhile."""
+    paid_twice = {name for name, n in standin.delivered.items() if n > 1}
+    assert not paid_twice & read_before
+    assert len(paid_twice) <= jobs
+
+
+@EVERY_POOL
 @pytest.mark.slow
 def test_two_workers_convert_several_documents(cluster: Cluster, tmp_path: Path) -> None:
     counts = [3, 5, 4, 6]
@@ -111,6 +170,7 @@ def test_two_workers_convert_several_documents(cluster: Cluster, tmp_path: Path)
 
 
 @pytest.mark.slow
+@DEFAULT_POOL
 def test_the_rate_limit_is_kept_by_both_workers_together(cluster: Cluster, tmp_path: Path) -> None:
     truths = documents(tmp_path, [12, 12], "rate")
     # The service allows two calls more per second than --rate: calls are spaced at the rate
@@ -138,6 +198,7 @@ def test_the_rate_limit_is_kept_by_both_workers_together(cluster: Cluster, tmp_p
 
 
 @pytest.mark.slow
+@EVERY_POOL
 def test_a_large_document_is_read_by_both_workers(cluster: Cluster, tmp_path: Path) -> None:
     truths = documents(tmp_path, [24], "large")
     with StandIn(key=FAKE_KEY, pages=truths, latency=0.3) as standin:
@@ -148,10 +209,14 @@ def test_a_large_document_is_read_by_both_workers(cluster: Cluster, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     same_text(tmp_path / "out" / "large0.pdf", truths)
     assert set(standin.delivered.values()) == {1} and len(standin.delivered) == 24
-    assert cluster.did("ocr_pdf.read_pages") == ["w1", "w2"]
+    # The worker converting it reads some pages, the other worker others (on a solo pool a
+    # worker runs one task at a time: the one converting it reads no subtask meanwhile).
+    (converter,) = cluster.did("ocr_pdf.convert_document")
+    assert set(cluster.did("ocr_pdf.read_pages")) - {converter}
 
 
 @pytest.mark.slow
+@DEFAULT_POOL
 def test_budget_and_page_cap_are_kept_across_workers(cluster: Cluster, tmp_path: Path) -> None:
     truths = documents(tmp_path, [6, 6, 6], "budget")
     capped = documents(tmp_path, [9], "capped")
@@ -196,26 +261,54 @@ def test_a_killed_worker_leaves_its_document_to_another(tmp_path: Path) -> None:
     with redis_server() as url, StandIn(key=FAKE_KEY, pages=truths, latency=0.3) as standin:
         env = cluster_env(url, FAKE_KEY, celery_config(tmp_path))
         doomed = Worker("doomed", env, tmp_path / "doomed.log").wait_ready()
-        command = [sys.executable, "-m", "ocr_pdf", "enqueue", "--engine", "azure-ocr",
-                   "--endpoint", standin.endpoint, "--dpi", "100", "--jobs", str(jobs),
-                   "--split-pages", "0", "--wait", str(tmp_path / "killed0.pdf"),
-                   str(tmp_path / "out")]  # fmt: skip
-        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-        client = subprocess.Popen(command, env=env, **pipes)  # type: ignore[call-overload]
+        src, out = tmp_path / "killed0.pdf", tmp_path / "out"
+        client = waiting_client(standin, env, src, out, "azure-ocr", jobs)
         doomed.kill_when(lambda: len(cached_pages(url, truths)) >= 8, "8 pages cached")
         read_before = cached_pages(url, truths)  # in the shared cache when it was killed
         at_kill = dict(standin.delivered)
         err = finish_with_heir(client, env, tmp_path)
     assert client.returncode == 0, err
     assert len(read_before) >= 8 and len(at_kill) < 30  # killed mid-document
-    same_text(tmp_path / "out" / "killed0.pdf", truths)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["killed0.pdf"]  # no half file
+    same_text(out / "killed0.pdf", truths)
+    assert sorted(p.name for p in out.iterdir()) == ["killed0.pdf"]  # no half file
     assert "ocr_pdf.convert_document[" in (tmp_path / "heir.log").read_text()
-    paid_twice = {name for name, n in standin.delivered.items() if n > 1}
-    assert not paid_twice & read_before  # nothing read before the kill is paid again
-    # Only answers lost with the killed process (at most --jobs pages in flight) are bought
-    # again: the service bills a request it answered, even if the caller died meanwhile.
-    assert len(paid_twice) <= jobs
+    paid_again_only_in_flight(standin, read_before, jobs)
+    assert len(standin.delivered) == 30
+
+
+@pytest.mark.slow
+def test_a_killed_pool_process_leaves_its_document_to_another(tmp_path: Path) -> None:
+    """Celery's default pool, two workers: the pool process converting a document is killed
+    (SIGKILL; its worker lives on and sees it lost), the document goes back to the queue and
+    another pool process finishes it, paying again only for answers lost with the killed
+    one."""
+    truths = documents(tmp_path, [30], "orphan")
+    jobs = 3
+    with redis_server() as url, StandIn(key=FAKE_KEY, pages=truths, latency=0.3) as standin:
+        env = cluster_env(url, FAKE_KEY, celery_config(tmp_path))
+        workers = [Worker(f"p{i}", env, tmp_path / f"p{i}.log", concurrency=1) for i in (1, 2)]
+        try:
+            for worker in workers:
+                worker.wait_ready()
+            src, out = tmp_path / "orphan0.pdf", tmp_path / "out"
+            client = waiting_client(standin, env, src, out, "azure-ocr", jobs)
+            read_before = answered(standin, 8)
+            busy = [w for w in workers if "ocr_pdf.convert_document[" in w.log.read_text()]
+            assert len(busy) == 1
+            (child,) = busy[0].pool_processes()
+            os.kill(child, signal.SIGKILL)
+            at_kill = dict(standin.delivered)
+            err = client.communicate(timeout=180)[1]
+            survived = busy[0].proc.poll() is None  # the worker itself, not its pool process
+        finally:
+            for worker in workers:
+                worker.stop()
+    assert client.returncode == 0, err
+    assert len(read_before) >= 8 and len(at_kill) < 30  # killed mid-document
+    assert survived and "WorkerLostError" in busy[0].log.read_text()
+    same_text(out / "orphan0.pdf", truths)
+    assert sorted(p.name for p in out.iterdir()) == ["orphan0.pdf"]
+    paid_again_only_in_flight(standin, read_before, jobs)
     assert len(standin.delivered) == 30
 
 
@@ -227,12 +320,8 @@ def test_a_killed_worker_s_operations_are_polled_not_paid_again(tmp_path: Path) 
     with redis_server() as url, StandIn(key=FAKE_KEY, pages=truths, running_polls=2) as standin:
         env = cluster_env(url, FAKE_KEY, celery_config(tmp_path))
         doomed = Worker("doomed", env, tmp_path / "doomed.log").wait_ready()
-        command = [sys.executable, "-m", "ocr_pdf", "enqueue", "--engine", "azure-read",
-                   "--endpoint", standin.endpoint, "--dpi", "100", "--jobs", "3",
-                   "--split-pages", "0", "--wait", str(tmp_path / "polled0.pdf"),
-                   str(tmp_path / "out")]  # fmt: skip
-        pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
-        client = subprocess.Popen(command, env=env, **pipes)  # type: ignore[call-overload]
+        src, out = tmp_path / "polled0.pdf", tmp_path / "out"
+        client = waiting_client(standin, env, src, out, "azure-read", 3)
         in_flight: set[str] = set()
 
         def noted_in_flight() -> bool:
@@ -251,7 +340,7 @@ def test_a_killed_worker_s_operations_are_polled_not_paid_again(tmp_path: Path) 
         err = finish_with_heir(client, env, tmp_path)
     assert client.returncode == 0, err
     assert len(in_flight) >= 2  # killed with operations paid for and not yet read
-    same_text(tmp_path / "out" / "polled0.pdf", truths)
+    same_text(out / "polled0.pdf", truths)
     assert len(standin.submitted) == 12 and set(standin.submitted.values()) == {1}
 
 

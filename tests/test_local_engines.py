@@ -104,7 +104,7 @@ def test_local_missing_models_are_refused_not_downloaded(
     pytest.importorskip("rapidocr")
     from ocr_pdf.engines import local
 
-    monkeypatch.setattr(local, "_models_dir", lambda: tmp_path)
+    monkeypatch.setattr(local, "models_dir", lambda: tmp_path)
     with pytest.raises(MissingDependencyError, match="never downloads"):
         local.RapidOcrEngine()
 

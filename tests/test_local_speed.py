@@ -1,4 +1,4 @@
-"""The fast `local` engine: int8 models quantized here from the wheel's own (never fetched),
+"""The fast `local` engine: an int8 detector quantized here from the wheel's own (never fetched),
 turned pages found from the detected lines before reading (one extra detection, not four
 readings), pages read one per thread, and a cache id that names the models used."""
 
@@ -69,15 +69,19 @@ def test_int8_models_are_built_here_from_the_wheel(
 
     monkeypatch.setenv(int8.ENV, str(tmp_path))
     engine = local.RapidOcrEngine()
-    assert engine.precision == "int8"
-    built = sorted(p.name for p in tmp_path.iterdir())
-    # The detector, the recognizer, and the recognizer's Latin-only copy (int8.latin_model).
-    assert len(built) == 3 and all(".int8-" in name for name in built), built
-    assert sum(".latin-" in name for name in built) == 1, built
-    for name in built:  # both load, and hold 8-bit weights
+    assert engine.precision == "int8-detector"
+    built = sorted(p.name for p in tmp_path.glob("*.onnx"))
+    # The int8 detector, and the float recognizer's Latin-only copy (int8.latin_model), each
+    # with its SHA-256 beside it.
+    assert len(built) == 2 and sorted(p.name for p in tmp_path.glob("*.sha256")) == [
+        f"{name}.sha256" for name in built
+    ]
+    det, latin = built
+    assert det.startswith("PP-OCRv6_det_small.int8-") and ".latin-" in latin, built
+    for name in built:  # both load; only the detector holds 8-bit weights
         session = onnxruntime.InferenceSession(str(tmp_path / name))
         assert session.get_inputs()[0].name == "x"
-        assert b"DequantizeLinear" in (tmp_path / name).read_bytes()
+        assert (b"DequantizeLinear" in (tmp_path / name).read_bytes()) == (name == det)
         assert name in engine.cache_id
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
     local.RapidOcrEngine()  # a second engine reuses the models as they are
@@ -92,7 +96,7 @@ def test_int8_models_are_built_here_from_the_wheel(
 def test_unwritable_models_folder_falls_back_to_the_float_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from ocr_pdf.engines import int8, local
+    from ocr_pdf.engines import int8, local, localmodels
 
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -100,7 +104,7 @@ def test_unwritable_models_folder_falls_back_to_the_float_models(
     engine = local.RapidOcrEngine()
     assert engine.precision == "float"
     assert "float models" in caplog.text
-    assert local.DET_MODEL in engine.cache_id and local.REC_MODEL in engine.cache_id
+    assert localmodels.DET_MODEL in engine.cache_id and localmodels.REC_MODEL in engine.cache_id
     image, _ = _draw(PAGE)
     assert "Quarterly Report Summary" in engine.recognize(image).text
 
@@ -110,7 +114,7 @@ def test_cache_id_names_the_models_and_settings() -> None:
     from ocr_pdf.engines import local
 
     fast, exact = local.RapidOcrEngine(), local.RapidOcrEngine(precision="float")
-    assert fast.precision == "int8" and exact.precision == "float"
+    assert fast.precision == "int8-detector" and exact.precision == "float"
     assert fast.cache_id != exact.cache_id
     assert str(local.DETECTION_SIDE) in fast.cache_id
 
@@ -142,12 +146,12 @@ def test_a_turned_page_costs_one_extra_detection(turn: int, engine: RapidOcrEngi
 
 
 @has_local
-def test_blank_page_is_one_detection_and_no_words(engine: RapidOcrEngine) -> None:
+def test_blank_page_is_no_detection_and_no_words(engine: RapidOcrEngine) -> None:
     from PIL import Image
 
     before = engine.reads
     page = engine.recognize(Image.new("L", (1275, 1650), 255))
-    assert page.words == () and engine.reads - before == 1
+    assert page.words == () and engine.reads == before
 
 
 @has_local

@@ -104,6 +104,7 @@ def test_public_api_is_pinned() -> None:
             "CostLimitError",
             "DryRun",
             "PageLimitError",
+            "RefusedByWorkerError",
             "RemoteConversionError",
             "SharedStateError",
             "AuthenticationError",

@@ -9,9 +9,11 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from ocr_pdf import preview
+from ocr_pdf import Engine, Line, PageText, Word, make_searchable, preview
 from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
+from ocr_pdf.imaging import EncodedImage, ImageLimits
+from ocr_pdf.models import quad_from_box
 from tests import hostile
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.test_local_engines import has_local
@@ -92,3 +94,38 @@ def test_preview_refuses_a_decompression_bomb(
     assert rc == ExitCode.input_file, err
     assert err.count("\n") == 1 and "decompression bomb" in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.pdf"]
+
+
+class Shrinking(Engine):
+    """A service-like engine that takes encoded images of at most 300 px a side: a render
+    is scaled down to be sent. It reads one word in the middle of what it is sent."""
+
+    name = "shrinking"
+    accepts = ImageLimits(50, 300, 10_000_000)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[int, int]] = []
+
+    def recognize_encoded(self, image: EncodedImage) -> PageText:
+        self.sent.append((image.width, image.height))
+        w, h = image.width, image.height
+        word = Word("middle", quad_from_box(w * 0.4, h * 0.45, w * 0.2, h * 0.1), 0.9)
+        return PageText(w, h, (Line((word,)),))
+
+
+def test_preview_of_a_page_a_service_read_scaled_down_comes_from_the_cache(
+    tmp_path: Path,
+) -> None:
+    """The reading of a render fitted to a service's limits is kept in the render's frame:
+    a preview finds the conversion's (no second call) and draws it on the page as rendered."""
+    data, _ = make_pdf([SPEC])
+    src = tmp_path / "scan.pdf"
+    src.write_bytes(data)
+    engine, cache = Shrinking(), tmp_path / "cache"
+    make_searchable(src, tmp_path / "out.pdf", engine=engine, cache=cache, dpi=150)
+    png = tmp_path / "preview.png"
+    text, cached = preview.preview(src, png, 1, engine=engine, cache=cache, dpi=150)
+    assert engine.sent == [(300, 150)] and cached  # read once, for the conversion
+    assert (text.width, text.height) == (600, 300)  # the render's pixels, 4 x 2 in at 150 dpi
+    assert Image.open(png).size == (600 * 2 + preview.GAP, 300)

@@ -1,6 +1,8 @@
 """The pytest plugin's replay with requests in flight on several threads (pages are read at
-once): a request made while another thread is building its connection is still answered from
-the cassette, never sent to the network."""
+once): a request made while another thread is in the middle of its own exchange is still
+answered from the cassette, never sent to the network. ocr-pdf's transport is answered by the
+plugin's adapter (ocr_pdf.testing.answered_from), which opens no connection at all, so no
+private part of vcrpy or urllib3 is patched for it."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ import pytest
 import urllib3
 import vcr
 import yaml
+from requests.adapters import HTTPAdapter
 
-from ocr_pdf import testing
+from ocr_pdf.azure.transport import AzureTransport
+from ocr_pdf.testing import answered_from
 
 HOST, PORT = "127.0.0.1", 9  # nothing listens there; the network is blocked besides
 PING = {
@@ -26,67 +30,59 @@ PING = {
     },
 }
 CASSETTE = {"version": 1, "interactions": [PING, PING]}  # one answer for each thread
+STALL = 1.0
+"""How long the first thread stays in the middle of its exchange, at most, in seconds."""
 
 
-class Watched:
-    """The plugin's lock, telling when thread B comes to it (to wait while A holds it)."""
-
-    def __init__(self, lock: Any, arrived: threading.Event) -> None:
-        self.lock, self.arrived = lock, arrived
-
-    def __enter__(self) -> bool:
-        if threading.current_thread().name == "B":
-            self.arrived.set()
-        return bool(self.lock.__enter__())
-
-    def __exit__(self, *exc: object) -> None:
-        self.lock.__exit__(*exc)
-
-
-@pytest.mark.parametrize("pooled_before", [False, True], ids=["new-pool", "pooled-connection"])
-def test_a_request_during_another_threads_connection_setup_is_replayed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pooled_before: bool
+@pytest.mark.parametrize("made_before", [False, True], ids=["new-transport", "older-transport"])
+def test_a_request_during_another_threads_exchange_is_replayed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made_before: bool
 ) -> None:
-    """Thread A stalls while vcrpy builds its stub connection (vcrpy puts urllib3's real
-    connection classes back for the whole process meanwhile); thread B asks meanwhile, from a
-    fresh pool or from one holding a connection made before the cassette began."""
+    """Thread A stalls in the middle of its exchange (its answer taken from the cassette, its
+    response being built); thread B asks meanwhile, with a transport made inside the cassette
+    or one made before it began (an engine kept from an earlier test)."""
     path = tmp_path / "ping.yaml"
     path.write_text(yaml.safe_dump(CASSETTE))
-    b_came = threading.Event()  # B is done, or waits for A at the plugin's lock
+    b_done = threading.Event()
     stalled = threading.Event()
+    real_build: Callable[..., Any] = HTTPAdapter.build_response
+    connections: list[str] = []
     real_init: Callable[..., None] = urllib3.connection.HTTPConnection.__init__
 
-    def stalling_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        real_init(self, *args, **kwargs)
+    def stalling_build(self: Any, *args: Any, **kwargs: Any) -> Any:
         if threading.current_thread().name == "A" and not stalled.is_set():
-            stalled.set()  # B may ask now: A is inside the window until B has come
-            assert b_came.wait(60), "thread B never asked"
+            stalled.set()  # B may ask now: A is mid-exchange until B is done (or STALL)
+            b_done.wait(STALL)
+        return real_build(self, *args, **kwargs)
 
-    monkeypatch.setattr(urllib3.connection.HTTPConnection, "__init__", stalling_init)
-    monkeypatch.setattr(testing, "_RESET_WINDOW", Watched(testing._RESET_WINDOW, b_came))
-    b_pool = urllib3.HTTPConnectionPool(HOST, PORT, retries=False)
-    if pooled_before:  # e.g. a session kept from an earlier test: its connection is reused
-        b_pool._put_conn(b_pool._get_conn())
-        assert b_pool.pool is not None and b_pool.pool.queue[-1] is not None
+    def counted_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        connections.append(threading.current_thread().name)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, "build_response", stalling_build)
+    monkeypatch.setattr(urllib3.connection.HTTPConnection, "__init__", counted_init)
+    endpoint = f"http://{HOST}:{PORT}"
+    b_transport = AzureTransport(endpoint, None) if made_before else None
     answers: dict[str, Any] = {}
 
-    def ask(name: str, pool: urllib3.HTTPConnectionPool) -> None:
+    def ask(name: str, transport: AzureTransport) -> None:
         try:
-            answers[name] = pool.request("GET", "/ping").data
+            answers[name] = transport.request("GET", transport.url("/ping")).content
         except Exception as error:  # the answer a user would see instead of "pong"
             answers[name] = repr(error)
         finally:
             if name == "B":
-                b_came.set()
+                b_done.set()
 
     recorder = vcr.VCR(record_mode="none")
-    with recorder.use_cassette(str(path)):
-        a_pool = urllib3.HTTPConnectionPool(HOST, PORT, retries=False)
-        a = threading.Thread(target=ask, args=("A", a_pool), name="A")
+    with recorder.use_cassette(str(path)) as cassette, answered_from(cassette):
+        a = threading.Thread(target=ask, args=("A", AzureTransport(endpoint, None)), name="A")
         a.start()
-        assert stalled.wait(60)
-        b = threading.Thread(target=ask, args=("B", b_pool), name="B")
+        assert stalled.wait(10)
+        b_transport = b_transport or AzureTransport(endpoint, None)
+        b = threading.Thread(target=ask, args=("B", b_transport), name="B")
         b.start()
-        a.join(60)
-        b.join(60)
+        a.join(10)
+        b.join(10)
     assert answers == {"A": b"pong", "B": b"pong"}
+    assert connections == []  # answered without a connection, real or vcrpy's

@@ -6,11 +6,7 @@ skewed and sideways pages must survive the trip through each wire format."""
 from __future__ import annotations
 
 import io
-import os
-import re
 import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +21,10 @@ from ocr_pdf import PageText, make_searchable
 from ocr_pdf.models import Line, Quad, Word
 from ocr_pdf.serve import AzureCompatibleServer, make_server
 from tests import checks
-from tests.conftest import FAKE_KEY, ROOT
+from tests.conftest import FAKE_KEY
 from tests.events import HANG, wait_for
 from tests.pagegen import QuadT, TruthPage, geometry_specs, make_pdf
+from tests.serve_process import serve_command, served_url
 from tests.standin import StandIn
 from tests.test_local_engines import has_local
 
@@ -280,22 +277,12 @@ def test_key_check(serve: object) -> None:
 def test_the_command_serves_the_bundled_engine(tmp_path: Path) -> None:
     """`ocr-pdf serve --port 0` as a user starts it: it names its URL, reads a real page with
     the local engine, and stops cleanly on SIGTERM."""
-    env = {**os.environ, "OCR_PDF_SERVE_KEY": ""}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ocr_pdf", "serve", "--port", "0"],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    proc = serve_command("--port", "0", engine="local")
     try:
-        assert proc.stderr is not None
-        first = proc.stderr.readline()
-        m = re.search(r"at (http://127\.0\.0\.1:\d+) with the local engine", first)
-        assert m, first
+        url = served_url(proc, "local")
         png, _ = page_png()
         response = requests.post(
-            m.group(1) + "/vision/v3.2/ocr",
+            url + "/vision/v3.2/ocr",
             headers={"Content-Type": "application/octet-stream"},
             data=png,
             timeout=60,

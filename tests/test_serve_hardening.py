@@ -36,6 +36,7 @@ from tests import checks, sockets
 from tests.conftest import ROOT
 from tests.events import HANG, wait_for
 from tests.pagegen import geometry_specs, make_pdf
+from tests.serve_process import cheap_engine, serve_command
 from tests.test_local_engines import has_tesseract
 from tests.test_serve import TruthEngine, polled
 
@@ -74,9 +75,13 @@ def serve() -> Iterator[Callable[..., AzureCompatibleServer]]:
     servers: list[AzureCompatibleServer] = []
 
     def start(
-        engine: Any, key: str | None = None, host: str = "127.0.0.1", **limits: Any
+        engine: Any,
+        key: str | None = None,
+        host: str = "127.0.0.1",
+        allow_urls: bool = False,
+        **limits: Any,
     ) -> AzureCompatibleServer:
-        server = make_server(engine, host, 0, key, ServeLimits(**limits))
+        server = make_server(engine, host, 0, key, ServeLimits(**limits), allow_urls)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return server
@@ -645,21 +650,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _cheap_engine() -> str:
-    """An engine quick to start: tesseract where installed, else the bundled one."""
-    import shutil
-
-    return "tesseract" if shutil.which("tesseract") else "local"
-
-
-def serve_command(*args: str) -> subprocess.Popen[str]:
-    """`ocr-pdf serve ARGS --engine <cheap>` in a process of its own, its stderr piped, with no
-    key required."""
-    command = [sys.executable, "-m", "ocr_pdf", "serve", *args, "--engine", _cheap_engine()]
-    env = {**os.environ, "OCR_PDF_SERVE_KEY": ""}
-    return subprocess.Popen(command, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
-
-
 @has_tesseract
 def test_start_up_failures_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
@@ -686,7 +676,7 @@ def test_start_up_failures_are_one_line(capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.slow
 def test_quiet_means_quiet_but_port_0_still_names_its_port() -> None:
     command = [sys.executable, "-m", "ocr_pdf", "serve", "-q", "--port", "0", "--engine",
-               _cheap_engine()]  # fmt: skip
+               cheap_engine()]  # fmt: skip
     proc = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
         env={**os.environ, "OCR_PDF_SERVE_KEY": ""},
@@ -706,7 +696,7 @@ def test_without_the_serve_extra_the_command_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['hypercorn'] = None; "
         "from ocr_pdf.cli import main; "
-        f"sys.exit(main(['serve', '--port', '0', '--engine', '{_cheap_engine()}']))"
+        f"sys.exit(main(['serve', '--port', '0', '--engine', '{cheap_engine()}']))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60

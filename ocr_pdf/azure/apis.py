@@ -74,3 +74,11 @@ DOCUMENT_INTELLIGENCE = Api(
     versions=("2024-11-30",),
     results="/documentintelligence/documentModels/prebuilt-read/analyzeResults/",
 )
+DOCUMENT_VERSIONS = {
+    "documentintelligence": ("2024-11-30",),
+    "formrecognizer": ("2023-07-31", "2022-08-31"),
+}
+"""The GA versions of Document Intelligence by the path they are served under: v4.0 under
+``/documentintelligence`` (azure-ai-documentintelligence 1.0), v3.1 and v3.0 under
+``/formrecognizer`` (azure-ai-formrecognizer 3.3 and 3.2). Their results differ only in
+``contentFormat`` (2023-10-31 on) and the searchable PDF (``output=pdf``, 2024-11-30 only)."""

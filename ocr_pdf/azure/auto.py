@@ -12,6 +12,7 @@ from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ServiceConfigurationError
 from ocr_pdf.imaging import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
+from ocr_pdf.shared_state import Budget
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class AzureAutoEngine(AzureEngine):
         self.settled = False
         self.lock = threading.Lock()
         self._earlier_calls = 0  # made by an engine given up on (4.0 before the fallback)
+        self._budget: Budget | None = None
 
     @property
     def cache_id(self) -> str:
@@ -41,6 +43,11 @@ class AzureAutoEngine(AzureEngine):
     @property
     def calls(self) -> int:
         return self._earlier_calls + self.engine.calls
+
+    def bill_to(self, budget: Budget | None) -> None:
+        with self.lock:
+            self._budget = budget
+            self.engine.bill_to(budget)
 
     @property
     def accepts(self) -> ImageLimits:  # type: ignore[override]
@@ -63,6 +70,7 @@ class AzureAutoEngine(AzureEngine):
                     )
                     self._earlier_calls += self.engine.calls
                     self.engine = legacy_ocr.create(self.config)
+                    self.engine.bill_to(self._budget)
                     self.transport = self.engine.transport
                     self.settled = True
             return self.engine.recognize_encoded(image)

@@ -1,11 +1,15 @@
-"""What may carry the key: checks of the endpoint URL and of the key itself (stdlib only)."""
+"""What may carry the key: checks of the endpoint URL and of the key itself, and the requests
+session that sends the key nowhere but its own origin."""
 
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 from urllib.parse import urlsplit
 
-from ocr_pdf.errors import ConfigurationError
+import requests
+
+from ocr_pdf.errors import ConfigurationError, ServiceConfigurationError
 
 
 def _is_loopback(host: str) -> bool:
@@ -68,3 +72,22 @@ def check_key(key: str) -> str:
             "AZURE_DI_KEY) to the key alone, without quotes or a trailing newline"
         )
     return key
+
+
+class KeyGuardingSession(requests.Session):
+    """A session that follows a redirect only within the origin the request was sent to.
+
+    requests strips only ``Authorization`` when a redirect changes host; our key travels in
+    ``Ocp-Apim-Subscription-Key`` and a 307/308 would resend the page image too, so a redirect
+    elsewhere is refused before anything is sent there."""
+
+    def rebuild_auth(self, prepared_request: Any, response: requests.Response) -> None:
+        source, target = response.request.url or "", prepared_request.url or ""
+        if origin(source) != origin(target):
+            raise ServiceConfigurationError(
+                f"{urlsplit(source).path}: the service redirected the request to "
+                f"{describe_origin(target)}, another host than {describe_origin(source)}; not "
+                "following it, so that neither the key nor the page goes there: check --endpoint",
+                status=response.status_code,
+            )
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]

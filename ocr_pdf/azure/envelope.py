@@ -5,7 +5,9 @@ message and the wait a 429 names) and written (what `ocr-pdf serve` answers with
 
 from __future__ import annotations
 
+import email.utils
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -89,6 +91,21 @@ def named_wait(message: str) -> float | None:
     """The wait in seconds a 429's message names ("retry after 55 seconds"), if any."""
     m = _WAIT_IN_MESSAGE.search(message)
     return float(m.group(1)) if m else None
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """The wait a Retry-After header names, in seconds (a number, or an HTTP date). Read here:
+    urllib3 silently caps it at 6 hours, which would hide the day a spent quota names."""
+    header = (headers.get("Retry-After") or "").strip()
+    if not header:
+        return None
+    if header.replace(".", "", 1).isdigit():
+        return float(header)
+    try:
+        when = email.utils.parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def short(text: str) -> str:

@@ -26,6 +26,8 @@ from ocr_pdf.errors import (
 from ocr_pdf.geometry import rescale
 from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.models import PageText
+from ocr_pdf.resolution import SERVICE_DPI
+from ocr_pdf.shared_state import Budget
 
 if TYPE_CHECKING:
     import requests
@@ -59,18 +61,18 @@ def transport_for(config: EngineConfig, engine: str) -> AzureTransport:
         config.key,
         timeout=config.timeout,
         rate=config.rate,
-        budget=config.billing,
     )
 
 
 class AzureEngine(Engine):
     """An engine that reads pages through an Azure API: 300 dpi renders, pages read six at
-    a time (calls wait on the network, not on our CPU), the transport's calls counted. A page
-    image is fitted to the API's limits; a scan's own image that already fits is sent as it
-    is (``accepts``)."""
+    a time (calls wait on the network, not on our CPU), the transport's calls counted and
+    charged to the run's budget (:class:`ocr_pdf.engines.base.Billed`). A page image is fitted
+    to the API's limits; a scan's own image that already fits is sent as it is
+    (``accepts``)."""
 
     default_jobs = 6
-    render_dpi = 300.0
+    render_dpi = SERVICE_DPI
     requests_per_page = 1
     api: Api
 
@@ -91,6 +93,10 @@ class AzureEngine(Engine):
     def calls(self) -> int:
         return self.transport.calls
 
+    def bill_to(self, budget: Budget | None) -> None:
+        """Charge ``budget`` for every request that sends a page (:class:`Billed`)."""
+        self.transport.budget = budget
+
     def close(self) -> None:
         self.transport.session.close()
 
@@ -99,7 +105,15 @@ def same_service(url: str, endpoint: str) -> bool:
     """Whether we may send our key to ``url``: the endpoint's own host, or an Azure host over
     https (Read returned regional hosts such as westus.api.cognitive.microsoft.com)."""
     target, own = urlsplit(url), urlsplit(endpoint)
-    if (target.scheme, target.hostname) == (own.scheme, own.hostname):
+    try:
+        # Another port of the same host is another server (a loopback endpoint's neighbour).
+        defaults = {"http": 80, "https": 443}
+        same_port = (target.port or defaults.get(target.scheme)) == (
+            own.port or defaults.get(own.scheme)
+        )
+    except ValueError:
+        return False
+    if (target.scheme, target.hostname) == (own.scheme, own.hostname) and same_port:
         return True
     host = target.hostname or ""
     return target.scheme == "https" and host.endswith(_AZURE_HOST_SUFFIXES)

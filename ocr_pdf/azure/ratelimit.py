@@ -1,18 +1,18 @@
-"""Client-side rate limits on calls to one Azure endpoint: this process's own (stdlib only), or
-the cluster's when OCR_PDF_REDIS_URL is set (:mod:`ocr_pdf.cluster.limiter`)."""
+"""Client-side rate limits on calls to one Azure endpoint: what ``--rate`` means, and the limit
+the transport keeps (this process's, or the cluster's when OCR_PDF_REDIS_URL is set: see
+:mod:`ocr_pdf.shared_state`, which keeps both with one limiter)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
-from ocr_pdf import shared
+from ocr_pdf import shared_state
 from ocr_pdf.errors import BadArgumentsError
+from ocr_pdf.shared_state import Limiter, Sleep
+from ocr_pdf.shared_state.limits import GcraLimiter, ProcessClock
 
-Sleep = Callable[[float], None]
-"""Waits the given number of seconds (``time.sleep``, or a test's stand-in)."""
+__all__ = ["MAX_RETRY_WAIT", "Limiter", "RateLimiter", "Sleep", "limiter_for", "parse_rate"]
 
 MAX_RETRY_WAIT = 120.0
 """Longest single wait (seconds) we accept from a 429. Longer asks, such as the 86400 s a
@@ -33,22 +33,9 @@ def parse_rate(text: str) -> tuple[int, float]:
     return calls, _UNITS[unit.lower()]
 
 
-class Limiter(Protocol):
-    """What the transport asks of a rate limit: a slot before each request, and a pause of
-    every caller when the service says 429."""
-
-    def acquire(self) -> None: ...
-
-    def pause(self, seconds: float) -> None: ...
-
-
-class RateLimiter:
-    """One limit for every thread of a run: calls are spaced evenly, ``per / calls`` seconds
-    apart plus a 5% margin (requests reach the service with jitter; at exactly the limit a
-    sliding window sees one too many now and then), and a 429 pauses everyone, not just the
-    worker that met it."""
-
-    MARGIN = 1.05
+class RateLimiter(GcraLimiter):
+    """One limit of ``calls`` per ``per`` seconds for every thread of this process, and a 429
+    pausing all of them (what :func:`limiter_for` gives on a single machine)."""
 
     def __init__(
         self,
@@ -57,35 +44,11 @@ class RateLimiter:
         sleep: Sleep = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.interval = per / calls * self.MARGIN
-        self._sleep = sleep
-        self._clock = clock  # seconds, monotonic (a test's hand-moved clock, with its sleep)
-        self._next = 0.0
-        self._paused_until = 0.0
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        """Block until this thread may send one request."""
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next, self._paused_until)
-            self._next = slot + self.interval
-        if slot > now:
-            self._sleep(slot - now)
-
-    def pause(self, seconds: float) -> None:
-        with self._lock:
-            self._paused_until = max(self._paused_until, self._clock() + seconds)
+        super().__init__((calls, per), ProcessClock(clock), sleep)
 
 
 def limiter_for(endpoint: str, rate: str | None, sleep: Sleep = time.sleep) -> Limiter | None:
     """The limit on calls to ``endpoint``: with OCR_PDF_REDIS_URL set, the cluster's (``rate``
     kept by every thread of every worker together, and a 429 pausing all of them, even
-    without a rate); otherwise this process's own RateLimiter, or none without a rate."""
-    url = shared.redis_url()
-    if url:
-        limiter: Limiter = shared.load("limiter").SharedLimiter(
-            url, endpoint, parse_rate(rate) if rate else None, sleep
-        )
-        return limiter
-    return RateLimiter(*parse_rate(rate), sleep) if rate else None
+    without a rate); otherwise this process's own, or none without a rate."""
+    return shared_state.backend().limiter(endpoint, parse_rate(rate) if rate else None, sleep)

@@ -1,4 +1,10 @@
-"""requests: the one HTTP transport of the Azure engines (pooling, retries, timeouts, errors)."""
+"""requests: the one HTTP transport of the Azure engines (pooling, retries, timeouts, errors).
+
+Every call is one loop around one request, under one retry policy (:class:`Retries`): each
+kind of trouble has its own bound, and all of them together one more (``RETRIES``, whose
+product docs/azure.md states). What carries the requests is a requests adapter: the network's
+by default, or one given (:func:`set_default_adapter`; the pytest plugin answers from a
+cassette that way), as httpx's transports are given."""
 
 from __future__ import annotations
 
@@ -7,54 +13,73 @@ import logging
 import random
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.response import BaseHTTPResponse
-from urllib3.util.retry import Retry
+from requests.adapters import BaseAdapter, HTTPAdapter
 
-from ocr_pdf import __version__
+from ocr_pdf._version import __version__
 from ocr_pdf.azure import envelope
-from ocr_pdf.azure.credentials import (
-    check_endpoint,
-    check_key,
-    describe_origin,
-    on_loopback,
-    origin,
-)
+from ocr_pdf.azure.credentials import KeyGuardingSession, check_endpoint, check_key, on_loopback
 from ocr_pdf.azure.envelope import parse_error
-from ocr_pdf.azure.ratelimit import MAX_RETRY_WAIT, Limiter, Sleep, limiter_for
-from ocr_pdf.costs import Budget
+from ocr_pdf.azure.ratelimit import MAX_RETRY_WAIT, Sleep, limiter_for
 from ocr_pdf.errors import (
     IncompleteAnswerError,
+    OcrPdfError,
     RateLimitError,
-    ServiceConfigurationError,
     ServiceError,
     ServiceResponseError,
     ServiceUnavailableError,
 )
+from ocr_pdf.shared_state import Budget
 
 log = logging.getLogger(__name__)
 
 BACKOFF_FACTOR = 0.5
-"""Exponential backoff base in seconds (urllib3's backoff_factor), used when the service names
-no wait."""
+"""Exponential backoff base in seconds, used when the service names no wait: the n-th retry
+of a call waits BACKOFF_FACTOR * 2**(n-1), at most BACKOFF_CAP."""
 BACKOFF_CAP = 30.0
 """Longest backoff between two tries, in seconds."""
 
-RATE_LIMIT_RETRIES = 6
-"""How many 429s without a Retry-After header we ride out per call before giving up."""
+RETRIES = {
+    "connect": 3,  # no connection made (refused, unreachable, connect timeout)
+    "read": 2,  # sent, and no answer came (read timeout, connection dropped)
+    "broken": 2,  # an answer cut off mid-body, or a 2xx that is not the JSON it must be
+    "status": 4,  # HTTP 500, 502, 503, 504
+    "throttled": 6,  # HTTP 429 (the wait it names, or a backoff with jitter)
+    "total": 10,  # all of the above together, for one call
+}
+"""How many times one call is tried again, by kind of trouble: at most 1 + 10 requests per call
+(the kinds' own bounds add up to 17; the total caps them)."""
 
-BROKEN_ANSWER_RETRIES = 2
-"""How many more times we ask when an answer is cut off mid-body or is not JSON."""
+RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 
 MAX_RESPONSE_BYTES = 50_000_000
 """Largest answer body we read. The densest page's Read result is a few MB."""
 
 _default_sleep: Sleep = time.sleep
+
+
+_answering: BaseAdapter | None = None
+
+
+class _Routed(BaseAdapter):
+    """A transport's own adapter when it is given none: the network (a pool of connections
+    with no retries down there, the transport's loop being the one retry policy), or the
+    adapter set with :func:`set_default_adapter` while one is, looked up at each send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.network = HTTPAdapter(max_retries=0, pool_connections=4, pool_maxsize=16)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> Any:
+        return (_answering or self.network).send(request, *args, **kwargs)
+
+    def close(self) -> None:
+        self.network.close()
 
 
 def set_default_sleep(sleep: Sleep) -> Sleep:
@@ -65,86 +90,60 @@ def set_default_sleep(sleep: Sleep) -> Sleep:
     return previous
 
 
-class _Retry(Retry):
-    """urllib3 retries for connection errors, 5xx and 429s that carry Retry-After.
-
-    A 429 without the header is left to :meth:`AzureTransport.request`, which reads the wait
-    from the message: urllib3 drains the body before it sleeps, so it cannot. urllib3 makes
-    new Retry objects as it goes; the transport binds ``limiter`` and ``sleep`` in a subclass
-    so that every one of them carries both."""
-
-    limiter: Limiter | None = None
-    budget: Budget | None = None
-    wait: Sleep = staticmethod(time.sleep)
-
-    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        super().sleep(response)
-        # The request goes again: it waits its turn, and costs a call unless it is a poll or
-        # repeats a 429 (not billed).
-        last = self.history[-1] if self.history else None
-        if self.budget and last and last.method != "GET" and last.status != 429:
-            self.budget.charge()
-        if self.limiter is not None:
-            self.limiter.acquire()
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if status_code == 429 and not has_retry_after:
-            return False
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
-        # Read the header ourselves: recent urllib3 silently caps Retry-After at 6 hours, which
-        # would hide the day-long wait of a spent monthly quota.
-        header = (response.headers.get("Retry-After") or "").strip()
-        wait = float(header) if header.isdigit() else self.get_retry_after(response)
-        if wait is not None and wait > MAX_RETRY_WAIT:
-            raise RateLimitError(
-                f"rate limit: the service asks to wait {wait:.0f} s, more than the "
-                f"{MAX_RETRY_WAIT:.0f} s we wait; the quota may be exhausted, try again later",
-                status=429,
-            )
-        if wait and self.limiter is not None:
-            self.limiter.pause(wait)
-        if wait:
-            self.wait(wait)
-            return True
-        return False
-
-    def _sleep_backoff(self) -> None:
-        backoff = self.get_backoff_time()
-        if backoff > 0:
-            self.wait(backoff)
+def set_default_adapter(adapter: BaseAdapter | None) -> BaseAdapter | None:
+    """Send the requests of every transport that was given no adapter of its own through
+    ``adapter`` (a requests adapter: ``send(request, ...)`` returns the response) from now on,
+    or through the network again (None); return the previous one. Retries, limits, budgets
+    and errors stay the transport's. The pytest plugin answers from a cassette this way."""
+    global _answering
+    previous, _answering = _answering, adapter
+    return previous
 
 
-class _KeyGuardingSession(requests.Session):
-    """A session that follows a redirect only within the origin the request was sent to.
+@dataclass(frozen=True)
+class Trouble:
+    """What went wrong with one try: its ``kind`` (a key of RETRIES), the ``wait`` the service
+    named (None: back off), and the ``error`` to raise if it is not tried again."""
 
-    requests strips only ``Authorization`` when a redirect changes host; our key travels in
-    ``Ocp-Apim-Subscription-Key`` and a 307/308 would resend the page image too, so a redirect
-    elsewhere is refused before anything is sent there."""
+    kind: str
+    error: OcrPdfError
+    wait: float | None = None
 
-    def rebuild_auth(self, prepared_request: Any, response: requests.Response) -> None:
-        source, target = response.request.url or "", prepared_request.url or ""
-        if origin(source) != origin(target):
-            raise ServiceConfigurationError(
-                f"{urlsplit(source).path}: the service redirected the request to "
-                f"{describe_origin(target)}, another host than {describe_origin(source)}; not "
-                "following it, so that neither the key nor the page goes there: check --endpoint",
-                status=response.status_code,
-            )
-        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]
+
+class Retries:
+    """The retry policy of one call: whether a trouble of a kind is tried again (within its
+    kind's bound and the total), and after how long."""
+
+    def __init__(self) -> None:
+        self.done: dict[str, int] = dict.fromkeys(RETRIES, 0)
+
+    def next_wait(self, trouble: Trouble) -> float | None:
+        """Seconds to wait before trying again, or None when the bounds are spent."""
+        kind = trouble.kind
+        if self.done[kind] >= RETRIES[kind] or self.done["total"] >= RETRIES["total"]:
+            return None
+        self.done[kind] += 1
+        self.done["total"] += 1
+        if trouble.wait is not None:
+            return trouble.wait
+        backoff = min(BACKOFF_FACTOR * 2.0 ** (self.done[kind] - 1), BACKOFF_CAP)
+        if kind == "throttled":  # spread the callers a 429 turned back together
+            backoff *= 0.5 + random.random() / 2
+        return backoff
 
 
 class AzureTransport:
     """One pooled ``requests.Session`` to one Azure endpoint, authenticated by key header
     (no key only for an endpoint on loopback, such as ``ocr-pdf serve``).
 
-    Every call has a timeout; connection errors, 5xx and 429 are retried a bounded number of
-    times; every failure becomes one of our :class:`ServiceError` subclasses carrying the status,
-    the service's error code and request id, and never the key. Every wait (retries, rate
-    limit, polling) goes through ``sleep`` (default: see :func:`set_default_sleep`). Each
-    request waits for a slot of the ``rate`` (:func:`limiter_for`), and each that sends a page
-    is charged to ``budget`` first, save the repeat of a 429."""
+    Every call has a timeout; connection errors, timeouts, broken answers, 5xx and 429 are
+    tried again within RETRIES; every failure becomes one of our :class:`ServiceError`
+    subclasses carrying the status, the service's error code and request id, and never the
+    key. Every wait (retries, rate limit, polling) goes through ``sleep`` (default: see
+    :func:`set_default_sleep`). Each request waits for a slot of the ``rate``
+    (:func:`limiter_for`), and each that sends a page is charged to ``budget`` first, save the
+    repeat of a 429. ``adapter`` carries the requests (default: see
+    :func:`set_default_adapter`)."""
 
     def __init__(
         self,
@@ -155,6 +154,7 @@ class AzureTransport:
         rate: str | None = None,
         sleep: Sleep | None = None,
         budget: Budget | None = None,
+        adapter: BaseAdapter | None = None,
     ) -> None:
         self.endpoint = check_endpoint(endpoint)
         key = check_key(key or "") if key or not on_loopback(endpoint) else None
@@ -162,29 +162,14 @@ class AzureTransport:
         self.sleep: Sleep = sleep or _default_sleep
         self.limiter = limiter_for(self.endpoint, rate, self.sleep)
         self.budget = budget
-        self.session = _KeyGuardingSession()
-        policy = {"limiter": self.limiter, "budget": budget, "wait": staticmethod(self.sleep)}
-        bound = type("_BoundRetry", (_Retry,), policy)
-        retry = bound(
-            total=8,
-            connect=3,
-            read=2,
-            status=4,
-            other=0,
-            backoff_factor=BACKOFF_FACTOR,
-            backoff_max=BACKOFF_CAP,
-            status_forcelist=(429, 500, 502, 503, 504),
-            allowed_methods=None,  # POSTs to OCR endpoints are safe to repeat
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=4, pool_maxsize=16)
+        self.session = KeyGuardingSession()
+        adapter = adapter or _Routed()
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update({"User-Agent": f"ocr-pdf/{__version__}"})
         if key is not None:  # None only on loopback: see polling.transport_for
             self.session.headers["Ocp-Apim-Subscription-Key"] = key
-        self.calls = 0  # HTTP requests sent, retries included
+        self.calls = 0  # HTTP requests answered, retries included
         self._count = threading.Lock()
 
     def url(self, path: str) -> str:
@@ -193,87 +178,96 @@ class AzureTransport:
     def request(
         self, method: str, url: str, *, expect_json: bool = False, **kwargs: Any
     ) -> requests.Response:
-        """Send, ride out 429s, and return a 2xx response or raise a ServiceError.
-
-        An answer cut off mid-body (connection reset) is asked for again, up to
-        BROKEN_ANSWER_RETRIES times; so is a 2xx whose body is not JSON when ``expect_json``
-        (a truncated or garbled answer is worth nothing, and asking again is what any person
-        would do). A body over MAX_RESPONSE_BYTES is refused without being read."""
+        """Send, ride out what RETRIES allows, and return a 2xx response (with JSON when
+        ``expect_json``) or raise a ServiceError. A body over MAX_RESPONSE_BYTES is refused
+        without being read."""
         where = urlsplit(url).path
-        for attempt in range(BROKEN_ANSWER_RETRIES + 1):
-            try:
-                response = self._send(method, url, where, **kwargs)
-            except IncompleteAnswerError as broken:
-                problem = str(broken)
-            else:
-                if response.status_code >= 400:
-                    raise self._error(response)
-                if not expect_json or _is_json(response):
-                    return response
-                problem = (
-                    f"HTTP {response.status_code} with a body that is not JSON "
-                    f"({len(response.content)} bytes)"
-                )
-            if attempt < BROKEN_ANSWER_RETRIES:
-                log.info("%s: broken answer (%s); asking again", where, problem)
-                self.sleep(min(BACKOFF_FACTOR * 2.0**attempt, BACKOFF_CAP))
-        raise ServiceResponseError(
-            f"{where}: the service answered {problem}, {BROKEN_ANSWER_RETRIES + 1} times"
-        )
-
-    def _send(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
-        """One request with urllib3's retries and our 429 handling; the body is read here."""
         kwargs.setdefault("timeout", (min(10.0, self.timeout), self.timeout))
-        if self.budget is not None and method.upper() != "GET":
-            self.budget.charge()  # a page is sent: billable (a poll is not, nor a 429 below)
-        for attempt in range(RATE_LIMIT_RETRIES + 1):
+        retries = Retries()
+        throttled = False
+        while True:
+            # A page sent is billable, save the repeat of a 429 (not billed); a poll is not.
+            if self.budget is not None and method.upper() != "GET" and not throttled:
+                self.budget.charge()
             if self.limiter is not None:
                 self.limiter.acquire()
-            response = self._exchange(method, url, where, **kwargs)
-            if response.status_code != 429 or attempt == RATE_LIMIT_RETRIES:
-                break
-            message = parse_error(response)[1]
-            wait = envelope.named_wait(message)
+            outcome = self._try(method, url, where, expect_json, **kwargs)
+            if isinstance(outcome, requests.Response):
+                return outcome
+            wait = retries.next_wait(outcome)
             if wait is None:
-                wait = min(BACKOFF_FACTOR * 2.0**attempt, BACKOFF_CAP) * (0.5 + random.random() / 2)
-            if wait > MAX_RETRY_WAIT:
-                break
-            log.info("rate limited on %s; waiting %.1f s (%s)", where, wait, message)
-            if self.limiter is not None:
+                raise outcome.error
+            throttled = outcome.kind == "throttled"
+            if self.limiter is not None and (throttled or outcome.wait is not None):
                 self.limiter.pause(wait)  # everyone waits, then this call goes first
+            log.info("%s: %s; trying again in %.1f s", where, outcome.error, wait)
             self.sleep(wait)
-        return response
 
-    def _exchange(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
-        """One call through the session (urllib3 retrying underneath), its body read, every
-        requests exception turned into ours."""
+    def _try(
+        self, method: str, url: str, where: str, expect_json: bool, **kwargs: Any
+    ) -> requests.Response | Trouble:
+        """One request, its body read: the response if it is an answer to keep, the Trouble
+        if it is worth another try; any other failure raised as ours."""
         try:
             response = self.session.request(method, url, stream=True, **kwargs)
-        except requests.exceptions.RetryError as exc:
-            raise ServiceUnavailableError(
-                f"{where}: the service kept failing after retries ({exc.__class__.__name__})"
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            reason = getattr(exc.args[0], "reason", None) if exc.args else None
-            # NewConnectionError (refused) subclasses ConnectTimeoutError in urllib3 2.
-            timed_out = isinstance(reason, urllib3.exceptions.TimeoutError) and not isinstance(
-                reason, urllib3.exceptions.NewConnectionError
-            )
-            if timed_out or isinstance(exc, requests.exceptions.ConnectTimeout):
-                raise self._timed_out(where) from None
-            reason = envelope.short(str(exc.args[0]) if exc.args else exc.__class__.__name__)
-            raise ServiceUnavailableError(
-                f"cannot reach {self.endpoint}: {reason}; check --endpoint and the network"
-            ) from None
-        except requests.exceptions.Timeout:  # a read timeout on the last try
-            raise self._timed_out(where) from None
         except requests.exceptions.RequestException as exc:
-            raise ServiceUnavailableError(f"{where}: {envelope.short(str(exc))}") from None
-        retries = getattr(getattr(response.raw, "retries", None), "history", ())
+            return self._unanswered(exc, where)
         with self._count:
-            self.calls += 1 + len(retries)
-        _load_body(response, where)
+            self.calls += 1
+        broken = RETRIES["broken"] + 1
+        try:
+            _load_body(response, where)
+        except IncompleteAnswerError as cut:
+            return Trouble("broken", _broken(where, str(cut), broken))
+        status = response.status_code
+        if status == 429 or status in RETRIED_STATUSES:
+            return self._refusal(response, where)
+        if status >= 400:
+            raise self._error(response)
+        if expect_json and not _is_json(response):
+            problem = f"HTTP {status} with a body that is not JSON ({len(response.content)} bytes)"
+            return Trouble("broken", _broken(where, problem, broken))
         return response
+
+    def _refusal(self, response: requests.Response, where: str) -> Trouble:
+        """A 429 or a 5xx, and the wait it names (its Retry-After header, or for a 429 its
+        message): longer than MAX_RETRY_WAIT is given up at once."""
+        error = self._error(response)
+        wait = envelope.retry_after(response.headers)
+        if wait is not None and wait > MAX_RETRY_WAIT:
+            raise RateLimitError(
+                f"rate limit: the service asks to wait {wait:.0f} s, more than the "
+                f"{MAX_RETRY_WAIT:.0f} s we wait; the quota may be exhausted, try again later",
+                status=response.status_code,
+            )
+        if response.status_code != 429:
+            return Trouble("status", error, wait)
+        if wait is None:
+            wait = envelope.named_wait(parse_error(response)[1])
+        if wait is not None and wait > MAX_RETRY_WAIT:
+            raise error  # a spent quota names a day: failing now beats hanging a batch
+        return Trouble("throttled", error, wait)
+
+    def _unanswered(self, exc: requests.exceptions.RequestException, where: str) -> Trouble:
+        """A request that got no answer: a Trouble (connect or read) or, for anything else
+        requests refuses (a bad URL), ServiceUnavailableError at once."""
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return Trouble("connect", self._timed_out(where))
+        if isinstance(exc, requests.exceptions.Timeout):  # a read timeout
+            return Trouble("read", self._timed_out(where))
+        if not isinstance(exc, requests.exceptions.ConnectionError):
+            raise ServiceUnavailableError(f"{where}: {envelope.short(str(exc))}") from None
+        reason = exc.args[0] if exc.args else None
+        reason = getattr(reason, "reason", reason)
+        # NewConnectionError (refused) subclasses ConnectTimeoutError in urllib3 2.
+        refused = isinstance(reason, urllib3.exceptions.NewConnectionError)
+        if isinstance(reason, urllib3.exceptions.TimeoutError) and not refused:
+            return Trouble("read", self._timed_out(where))
+        text = envelope.short(str(exc.args[0]) if exc.args else exc.__class__.__name__)
+        unreachable = ServiceUnavailableError(
+            f"cannot reach {self.endpoint}: {text}; check --endpoint and the network"
+        )
+        return Trouble("connect" if refused else "read", unreachable)
 
     def _timed_out(self, where: str) -> ServiceUnavailableError:
         return ServiceUnavailableError(
@@ -291,6 +285,10 @@ class AzureTransport:
             endpoint=self.endpoint,
             path=urlsplit(response.url).path,
         )
+
+
+def _broken(where: str, problem: str, times: int) -> ServiceResponseError:
+    return ServiceResponseError(f"{where}: the service answered {problem}, {times} times")
 
 
 def _load_body(response: requests.Response, where: str) -> None:

@@ -29,7 +29,7 @@ __all__ = ["main", "run"]
 log = logging.getLogger("ocr_pdf")
 
 Command = Callable[[argparse.Namespace], int]
-CLOSED_PIPE = 141
+CLOSED_PIPE = ExitCode.closed_pipe
 """The exit status of a Unix tool whose reader went away (128 + SIGPIPE)."""
 SUBCOMMANDS: dict[str, tuple[Callable[[], argparse.ArgumentParser], Command]] = {
     "preview": (build_preview_parser, run_preview),

@@ -4,16 +4,35 @@ and shared, and the options object built from what was parsed."""
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import __version__
+from ocr_pdf import resolution
+from ocr_pdf._version import __version__
+from ocr_pdf.azure.apis import LEGACY_DEFAULT_VERSION, LEGACY_OCR
 from ocr_pdf.cli.ocrmypdf_flags import add_ocrmypdf_flags, add_rotate_and_recursive
-from ocr_pdf.engines import EngineConfig, available_engines
-from ocr_pdf.errors import ExitCode
+from ocr_pdf.engines import DEFAULT_POLICY, EngineConfig, available_engines
+from ocr_pdf.errors import EXIT_CODES, ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
 
-EPILOG = """\
+
+def exit_code_summary(width: int = 88) -> str:
+    """The exit codes (errors.EXIT_CODES) as the help lists them, wrapped to ``width``."""
+    listed = ", ".join(f"{int(code)} {short}" for code, short, _ in EXIT_CODES)
+    text = f"{listed}; with several files, the code of the first that failed"
+    return textwrap.fill(
+        text,
+        width,
+        initial_indent="  ",
+        subsequent_indent="  ",
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
+
+
+EPILOG = (
+    """\
 usage forms:
   ocr-pdf [options] INPUT OUTPUT            one file (- for stdin / stdout)
   ocr-pdf [options] INPUT... FOLDER         several files, or folders of PDFs, into a folder
@@ -31,13 +50,10 @@ environment:
                          budgets are shared by every run and worker that sets it
 
 exit codes:
-  0 ok, 1 bad arguments, 2 input file error (also: signed, see
-  --invalidate-digital-signatures), 3 missing dependency, 4 output invalid,
-  5 file access error, 7 OCR engine or service error, 8 encrypted PDF,
-  9 invalid configuration (endpoint, key, language, API version), 11 refused by
-  --max-pages or stopped by --budget, 15 other error, 130 interrupted, 141 standard
-  output closed by its reader; with several files, the code of the first that failed
 """
+    + exit_code_summary()
+    + "\n"
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -74,13 +90,11 @@ def engine_flags() -> argparse.ArgumentParser:
     engine = p.add_argument_group("engine")
     engine.add_argument(
         "--engine",
-        help=f"OCR engine: {', '.join(available_engines())} (default: azure when "
-        "AZURE_VISION_ENDPOINT is set, else local when installed)",
+        help=f"OCR engine: {', '.join(available_engines())} (default: {DEFAULT_POLICY})",
     )
     engine.add_argument("--endpoint", help="Azure endpoint URL (default: $AZURE_VISION_ENDPOINT)")
-    engine.add_argument(
-        "--api-version", help="azure-ocr API version: v3.2 (default), v3.1, v3.0, v2.1, v2.0"
-    )
+    versions = (f"{v} (default)" if v == LEGACY_DEFAULT_VERSION else v for v in LEGACY_OCR.versions)
+    engine.add_argument("--api-version", help=f"azure-ocr API version: {', '.join(versions)}")
     engine.add_argument("--model-version", help="azure-read/azure-vision model version")
     engine.add_argument("--reading-order", choices=("basic", "natural"), help="azure-read only")
     engine.add_argument("-l", "--language", help="language of the text (Azure: unk = detect)")
@@ -90,12 +104,7 @@ def engine_flags() -> argparse.ArgumentParser:
         "10/s or 20/min (Azure's free tier)",
     )
     engine.add_argument("--timeout", type=float, default=60.0, help="seconds per service call")
-    engine.add_argument(
-        "--dpi",
-        type=float,
-        help="rendering resolution for OCR (default: 300 "
-        "for Azure; the scan's own, within 150 to 400, for local engines)",
-    )
+    engine.add_argument("--dpi", type=float, help=resolution.HELP)
     cache = p.add_argument_group("cache")
     cache.add_argument(
         "--cache-dir",
@@ -216,8 +225,8 @@ def page_flags(p: argparse.ArgumentParser) -> None:
         "-j",
         "--jobs",
         type=int,
-        help="pages read at once (default: the engine's: 6 for Azure, 16 for azure-read and "
-        "azure-di, the number of cores for local and tesseract)",
+        help="pages read at once (default: the engine's own: several for a service, which "
+        "waits on the network; as many as the cores allow for a local engine)",
     )
     pages = p.add_argument_group("pages")
     pages.add_argument("--pages", help="pages to OCR, e.g. 1-3,7 (others are copied untouched)")

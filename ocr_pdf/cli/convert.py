@@ -13,18 +13,18 @@ import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ocr_pdf.cli.arguments import options_from
 from ocr_pdf.cli.ocrmypdf_flags import check_ocrmypdf_flags, check_short_r
-from ocr_pdf.costs import CallBudget, page_list
+from ocr_pdf.costs import budget_for, page_list
 from ocr_pdf.errors import BadArgumentsError, ExitCode, FileAccessError, OcrPdfError
 from ocr_pdf.inputs import into_folder
-from ocr_pdf.options import ConversionOptions
+from ocr_pdf.options import SIDE_OUTPUTS, ConversionOptions
 from ocr_pdf.pipeline import convert
 from ocr_pdf.results import ConversionResult, DryRun
+from ocr_pdf.shared_state import Budget
 
 log = logging.getLogger("ocr_pdf")
 
@@ -108,7 +108,7 @@ def _copy_to_stdout(path: Path) -> None:
 
 
 def _convert_one(
-    src: Path, dst: Path | None, options: ConversionOptions, progress: Any
+    src: Path, dst: Path | None, options: ConversionOptions, progress: Any, budget: Budget | None
 ) -> ConversionResult:
     """One conversion; ``-`` as input spools stdin to a file, as output writes to stdout."""
     _refuse_terminal(dst)
@@ -121,7 +121,7 @@ def _convert_one(
         to_stdout = dst is not None and str(dst) == STDIO
         target = Path(spool) / "stdout.pdf" if to_stdout else dst
         try:
-            result = convert(src, target, options, progress)
+            result = convert(src, target, options, progress, budget=budget)
         except OcrPdfError as err:
             if not spooled:
                 raise
@@ -167,8 +167,10 @@ def _check_compatible(args: argparse.Namespace, todo: list[tuple[Path, Path | No
             f"--output-type {args.output_type}: ocr-pdf writes pdf only, keeping the original "
             "pages as they are; for PDF/A run ocrmypdf --plugin ocr_pdf.ocrmypdf_plugin"
         )
-    if len(todo) > 1 and (args.sidecar or args.ocr_json):
-        raise BadArgumentsError("--sidecar and --ocr-json take one input file")
+    given = [flag for name, flag in SIDE_OUTPUTS.items() if getattr(args, name, None)]
+    if len(todo) > 1 and given:
+        verb = "takes" if len(given) == 1 else "take"
+        raise BadArgumentsError(f"{' and '.join(given)} {verb} one input file")
     if args.sidecar == STDIO and any(str(dst) == STDIO for _, dst in todo):
         raise BadArgumentsError("--sidecar - and OUTPUT - cannot both be standard output")
     check_ocrmypdf_flags(args)
@@ -208,12 +210,11 @@ def convert_each(
     show_progress = not args.quiet and sys.stderr.isatty()
     failures: list[OcrPdfError] = []
     done = 0
-    if isinstance(options.budget, int):  # one budget for every file of the run
-        options = replace(options, budget=CallBudget(options.budget))
+    budget = budget_for(options.budget)  # one budget for every file of the run
     for src, dst in todo:
         try:
             with _progress(show_progress, src.name) as progress:
-                result = _convert_one(src, dst, options, progress)
+                result = _convert_one(src, dst, options, progress, budget)
             done += 1
             if result.dry_run is not None:
                 print(dry_run_line(str(src), result.dry_run), flush=True)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import shared
+from ocr_pdf import shared_state
 from ocr_pdf.cli.arguments import options_from
 from ocr_pdf.cli.convert import convert_each, naming
 from ocr_pdf.cli.ocrmypdf_flags import check_ocrmypdf_flags, check_short_r
@@ -30,9 +30,9 @@ def _pairs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path | None]], in
 
 def run_enqueue(args: argparse.Namespace) -> int:
     """Submit (or, with --dry-run, only estimate here) each file; with --wait, follow them."""
-    if not shared.redis_url():
+    if not shared_state.redis_url():
         raise ConfigurationError(
-            f"enqueue sends files to a cluster: set {shared.ENV} to its Redis "
+            f"enqueue sends files to a cluster: set {shared_state.ENV} to its Redis "
             "(e.g. redis://host:6379/0)"
         )
     pairs, unsearched = _pairs(args)
@@ -42,7 +42,12 @@ def run_enqueue(args: argparse.Namespace) -> int:
         raise BadArgumentsError(f"--split-pages {args.split_pages} must be 0 or more")
     if options.dry_run:  # here, against the cluster's cache: nothing is sent
         return convert_each(pairs, options, args, unsearched)
-    client = shared.load("client")
+    try:
+        from ocr_pdf.cluster import client
+    except ImportError as exc:  # the cluster extra is not installed
+        if exc.name and exc.name.startswith("ocr_pdf"):
+            raise
+        raise shared_state.missing_extra("cluster", exc.name) from None
     batch = client.submit(pairs, options, split_pages=args.split_pages)
     for item in batch.submitted:
         print(f"{item.task_id}\t{item.input}", flush=True)
@@ -50,15 +55,17 @@ def run_enqueue(args: argparse.Namespace) -> int:
         return ExitCode.ok
     outcomes = batch.wait(_Reporter(not args.quiet))
     failed = [o for o in outcomes if o.error is not None]
-    for outcome in failed:
-        print(f"ocr-pdf: error: {naming(outcome.error, outcome.input)}", file=sys.stderr)
+    for outcome in outcomes:
+        if outcome.error is not None:
+            print(f"ocr-pdf: error: {naming(outcome.error, outcome.input)}", file=sys.stderr)
     if not args.quiet:
         print(
             f"ocr-pdf: {len(outcomes) - len(failed)} of {len(outcomes)} file(s) converted, "
             f"{len(failed)} failed",
             file=sys.stderr,
         )
-    return failed[0].error.exit_code if failed else ExitCode.ok
+    first = next((o.error for o in failed if o.error is not None), None)
+    return first.exit_code if first is not None else ExitCode.ok
 
 
 class _Reporter:

@@ -7,6 +7,7 @@ import argparse
 
 from ocr_pdf.cli.arguments import Parser, cost_flags, engine_flags, page_flags, verbosity
 from ocr_pdf.cli.ocrmypdf_flags import add_ocrmypdf_flags
+from ocr_pdf.engines import OFFLINE
 from ocr_pdf.serve.limits import ServeLimits as ServeDefaults
 
 ENQUEUE = (
@@ -57,7 +58,8 @@ def build_serve_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog="ocr-pdf serve",
         description="Answer Azure AI Vision's OCR requests (legacy /ocr, Read 3.2, Image "
-        "Analysis 4.0 read) with a local engine, so scripts written for Azure run offline. "
+        "Analysis 4.0 read) and Document Intelligence's (prebuilt-read and prebuilt-layout, "
+        "with the searchable PDF) with a local engine, so scripts and Azure's SDKs run offline. "
         "Set OCR_PDF_SERVE_KEY to require that key in Ocp-Apim-Subscription-Key.",
         parents=[verbosity()],
     )
@@ -70,7 +72,11 @@ def build_serve_parser() -> argparse.ArgumentParser:
         default=5000,
         help="port (default 5000; 0 = any free, its URL then printed on standard output)",
     )
-    p.add_argument("--engine", default=None, help="local engine: local (default) or tesseract")
+    p.add_argument(
+        "--engine",
+        default=None,
+        help=f"offline engine: {' or '.join(OFFLINE)} (default: the first installed)",
+    )
     p.add_argument("-l", "--language", help="language of the text (tesseract codes)")
     p.add_argument(
         "--queue",
@@ -78,27 +84,46 @@ def build_serve_parser() -> argparse.ArgumentParser:
         default=ServeDefaults.queue,
         help=f"images waiting for the engine; beyond, 429 (default {ServeDefaults.queue})",
     )
+    bounds: list[tuple[str, type, float, str, str]] = [
+        (
+            "--max-wait",
+            float,
+            ServeDefaults.max_wait,
+            "SECONDS",
+            "refuse (429) an image that would wait longer than this for the engine "
+            f"(default {ServeDefaults.max_wait:g})",
+        ),
+        (
+            "--keep-results",
+            float,
+            ServeDefaults.keep_results / 3600,
+            "HOURS",
+            "hours Read results are kept for polling (default 48, as Azure)",
+        ),
+        (
+            "--results-memory",
+            int,
+            ServeDefaults.results_memory // 1_000_000,
+            "MB",
+            "most memory Read and Document Intelligence results take (searchable PDFs "
+            "included); the oldest go first beyond it (default "
+            f"{ServeDefaults.results_memory // 1_000_000})",
+        ),
+        (
+            "--max-pages",
+            int,
+            ServeDefaults.max_pages,
+            "N",
+            "Document Intelligence: the first N pages of a document are analyzed (default "
+            f"{ServeDefaults.max_pages}, as Azure's S0 tier)",
+        ),
+    ]
+    for flag, kind, default, metavar, text in bounds:
+        p.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
     p.add_argument(
-        "--max-wait",
-        type=float,
-        default=ServeDefaults.max_wait,
-        metavar="SECONDS",
-        help="refuse (429) an image that would wait longer than this for the engine "
-        f"(default {ServeDefaults.max_wait:g})",
-    )
-    p.add_argument(
-        "--keep-results",
-        type=float,
-        default=ServeDefaults.keep_results / 3600,
-        metavar="HOURS",
-        help="hours Read results are kept for polling (default 48, as Azure)",
-    )
-    p.add_argument(
-        "--results-memory",
-        type=int,
-        default=ServeDefaults.results_memory // 1_000_000,
-        metavar="MB",
-        help="most memory Read results take; the oldest go first beyond it (default "
-        f"{ServeDefaults.results_memory // 1_000_000})",
+        "--allow-url-source",
+        action="store_true",
+        help="Document Intelligence: fetch documents named by urlSource (default: refused "
+        "with 403 OutboundAccessForbidden; the server then reaches any URL a client names)",
     )
     return p

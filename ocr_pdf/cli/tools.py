@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from ocr_pdf.cli.arguments import options_from
-from ocr_pdf.errors import BadArgumentsError, ExitCode
+from ocr_pdf.errors import ExitCode
 
 log = logging.getLogger("ocr_pdf")
 
@@ -29,21 +29,21 @@ def run_preview(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from ocr_pdf.engines import EngineConfig, get_engine, local_engine_installed
+    from ocr_pdf.engines import EngineConfig, engine_for
     from ocr_pdf.serve import ServeLimits, make_server
 
-    name = args.engine or ("local" if local_engine_installed() else "tesseract")
-    if name.startswith("azure") or name == "replay":
-        raise BadArgumentsError(f"serve --engine {name}: use a local engine (local, tesseract)")
     limits = ServeLimits(
         queue=args.queue,
         max_wait=args.max_wait,
         keep_results=args.keep_results * 3600,
         results_memory=args.results_memory * 1_000_000,
+        max_pages=args.max_pages,
     )
-    engine = get_engine(name, EngineConfig.from_environment(language=args.language))
+    config = EngineConfig.from_environment(language=args.language)
+    engine = engine_for(args.engine, config, offline=True)
+    name = engine.name
     key = os.environ.get("OCR_PDF_SERVE_KEY") or None
-    server = make_server(engine, args.host, args.port, key, limits)
+    server = make_server(engine, args.host, args.port, key, limits, args.allow_url_source)
     if not key and not ipaddress.ip_address(server.server_address[0]).is_loopback:
         log.warning("listening on %s without a key: set OCR_PDF_SERVE_KEY", args.host)
     if args.port == 0:  # the port picked is the result a script needs, even with -q

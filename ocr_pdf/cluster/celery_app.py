@@ -12,23 +12,23 @@ from typing import Any
 
 from celery import Celery, signals
 
-from ocr_pdf import shared
-from ocr_pdf.cluster.store import Deliveries
+from ocr_pdf import shared_state
+from ocr_pdf.cluster.deliveries import Deliveries
 from ocr_pdf.errors import ConfigurationError
 
 REDELIVER_AFTER = 60
 """Seconds after which a document taken by a worker that died (SIGKILL, power loss) is handed
 to another: Celery's Redis ``visibility_timeout``. A live worker keeps its documents however
-long they take (see :class:`ocr_pdf.cluster.store.Deliveries`)."""
+long they take (see :class:`ocr_pdf.cluster.deliveries.Deliveries`)."""
 
 QUEUE = "ocr-pdf"
 
 
 def _url() -> str:
-    url = shared.redis_url()
+    url = shared_state.redis_url()
     if not url:
         raise ConfigurationError(
-            f"the cluster needs {shared.ENV}, the Redis every machine shares "
+            f"the cluster needs {shared_state.ENV}, the Redis every machine shares "
             "(e.g. redis://host:6379/0)"
         )
     return url

@@ -16,10 +16,9 @@ from typing import Any
 from celery.result import AsyncResult
 from kombu.exceptions import OperationalError
 
-from ocr_pdf import shared
+from ocr_pdf import shared_state
 from ocr_pdf.cluster.celery_app import app
 from ocr_pdf.cluster.messages import options_message, result_from
-from ocr_pdf.cluster.store import SharedBudget, connection, guarded, where
 from ocr_pdf.cluster.tasks import SPLIT_PAGES
 from ocr_pdf.errors import (
     BadArgumentsError,
@@ -31,6 +30,7 @@ from ocr_pdf.errors import (
 from ocr_pdf.inputs import into_folder
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.results import ConversionResult
+from ocr_pdf.shared_state.redis_store import connection, guarded, where
 
 PathLike = str | os.PathLike[str]
 
@@ -155,16 +155,16 @@ def submit(
 ) -> Batch:
     """One convert_document task per (input, output) pair, with ``options``; a ``budget``
     becomes one budget for the whole batch, shared by every worker."""
-    url = shared.redis_url()
+    url = shared_state.redis_url()
     if not url:
-        raise BadArgumentsError(f"sending documents to the cluster needs {shared.ENV}")
+        raise BadArgumentsError(f"sending documents to the cluster needs {shared_state.ENV}")
     with guarded(url):  # a clear error now, not Celery's minute of retries
         connection(url).ping()
     message = options_message(options)
     budget = None
-    if isinstance(options.budget, int):
+    if options.budget is not None:
         budget = f"batch:{uuid.uuid4().hex}"
-        SharedBudget.create(url, budget, options.budget)
+        shared_state.backend().budget(budget, options.budget)
     started = time.monotonic()
     submitted = []
     with reaching_redis():
@@ -178,7 +178,7 @@ def submit(
 @contextmanager
 def reaching_redis() -> Iterator[None]:
     """Celery's and Redis's failures to reach the cluster as SharedStateError (exit 9)."""
-    url = shared.redis_url() or ""
+    url = shared_state.redis_url() or ""
     try:
         with guarded(url):
             yield

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from ocr_pdf.engines.base import EngineConfig
-from ocr_pdf.errors import BadArgumentsError
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.results import ConversionResult, DryRun, PageResult
 
 _NOT_SENT = {"settings"}
-_NOT_SENT_SETTINGS = {"key", "billing"}  # workers read the key from their own environment
+_NOT_SENT_SETTINGS = {"key"}  # workers read the key from their own environment
 
 
 def _plain(value: Any) -> Any:
@@ -28,13 +27,6 @@ def _plain(value: Any) -> Any:
 def options_message(options: ConversionOptions) -> dict[str, Any]:
     """``options`` as the keyword arguments of make_searchable, JSON-ready: what a worker
     rebuilds them from (``ConversionOptions.from_kwargs``). The key never travels."""
-    if options.engine is not None and not isinstance(options.engine, str):
-        raise BadArgumentsError(
-            "a cluster worker makes its own engine: name it (engine='azure-read'), "
-            "do not pass an engine object"
-        )
-    if options.budget is not None and not isinstance(options.budget, int):
-        raise BadArgumentsError("give the cluster a budget as a number of calls")
     message = {
         f.name: _plain(getattr(options, f.name))
         for f in fields(ConversionOptions)

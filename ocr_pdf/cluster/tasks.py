@@ -1,29 +1,28 @@
 """The cluster's tasks: one document converted (``convert_document``), and, meanwhile, the later
-pages of a large document read into the shared cache by other workers (``read_pages``)."""
+pages of a large document read into the shared cache by other workers (``read_pages``). Each is
+a library step (:func:`ocr_pdf.pipeline.convert`, :func:`ocr_pdf.pipeline.prefetch`) run with
+the worker's own engine and the cluster's budget; Celery's app (:mod:`.celery_app`) finds them
+by name."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
-from celery import Task
+from celery import Task, shared_task
 
-from ocr_pdf import costs, shared
-from ocr_pdf.assembly import Assembly
-from ocr_pdf.cache import open_cache
-from ocr_pdf.cluster.celery_app import app
+from ocr_pdf import shared_state
 from ocr_pdf.cluster.messages import result_message
-from ocr_pdf.cluster.store import SharedBudget
-from ocr_pdf.engines import Engine, EngineConfig, get_engine
+from ocr_pdf.cluster.policy import WorkerPolicy
+from ocr_pdf.engines import Engine, EngineConfig, engine_for
 from ocr_pdf.errors import OcrPdfError, RemoteConversionError
-from ocr_pdf.inputs import open_input
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.pipeline import EngineHandle, Plan, convert, plan_pages, read_pages
-from ocr_pdf.reading import page_ranges
+from ocr_pdf.pages import selection
+from ocr_pdf.pipeline import convert, pages_to_read, prefetch
+from ocr_pdf.shared_state import Budget
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,7 @@ PROGRESS_EVERY = 0.5
 # throws: a document that fails for a reason of its own (encrypted, a budget spent, a service
 # down) is an outcome the client is told about, not a fault of the worker: Celery logs it at
 # INFO in one line ("raised expected"), with no traceback. Anything else stays an ERROR.
-@app.task(bind=True, name="ocr_pdf.convert_document", throws=(RemoteConversionError,))
+@shared_task(bind=True, name="ocr_pdf.convert_document", throws=(RemoteConversionError,))
 def convert_document(
     self: Task[Any, Any],
     input_path: str,
@@ -68,17 +67,20 @@ def convert_document(
     if done.successful():
         return cast(dict[str, Any], done.result)
     try:
+        asked = ConversionOptions.from_kwargs(**options)  # checked before anything is done
+        WorkerPolicy.from_environment().check(input_path, output_path, asked)
         budget = budget or _own_budget(options, task_id)
-        settings = worker_options(options, budget)
-        if split_pages > 0 and not settings.dry_run and _shared_cache(settings):
-            _spread(task_id, Path(input_path), settings, options, budget, split_pages)
-        result = convert(input_path, output_path, settings, _Progress(self))
+        engine, charged = _kept_engine(asked), _budget(budget)
+        if split_pages > 0 and not asked.dry_run and _shared_cache(asked):
+            _spread(task_id, Path(input_path), asked, options, budget, split_pages)
+        progress = _Progress(self)
+        result = convert(input_path, output_path, asked, progress, engine=engine, budget=charged)
     except OcrPdfError as err:
         raise RemoteConversionError.of(err) from None
     return result_message(result)
 
 
-@app.task(bind=True, name="ocr_pdf.read_pages")
+@shared_task(bind=True, name="ocr_pdf.read_pages")
 def read_document_pages(
     self: Task[Any, Any],
     input_path: str,
@@ -92,69 +94,52 @@ def read_document_pages(
     if self.AsyncResult(document).ready():
         return {"pages": 0}
     try:
-        settings = worker_options(options, budget)
-        return {"pages": _read_into_cache(Path(input_path), settings)}
+        asked = ConversionOptions.from_kwargs(**options)
+        WorkerPolicy.from_environment().check(input_path, None, asked)
+        to_read = prefetch(Path(input_path), asked, _kept_engine(asked), _budget(budget))
+        return {"pages": to_read}
     except OcrPdfError as err:
         pages = options.get("pages")
         log.info("%s, pages %s: %s (left to the document's task)", input_path, pages, err)
         return {"error": str(err)}
 
 
-def _read_into_cache(path: Path, options: ConversionOptions) -> int:
-    """Read the pages ``options`` select into the shared cache; how many were to read."""
-    with open_input(path, invalidate_signatures=options.invalidate_signatures) as source:
-        plan = plan_pages(source, options)
-        assembly = Assembly(options, len(source))
-        store = open_cache(options.cache)
-        with EngineHandle(options, costs.budget_for(options.budget)) as handle:
-            if plan.to_read:
-                read_pages(source, plan, handle.engine, store, options, assembly, None)
-    return len(plan.to_read)
-
-
-def worker_options(message: dict[str, Any], budget: str | None) -> ConversionOptions:
-    """The options a task's message asks for, charging the cluster budget ``budget``, with
-    an offline engine this worker thread already loaded."""
-    options = ConversionOptions.from_kwargs(**message)
-    url = shared.redis_url()
-    if budget is not None and url:
-        options = replace(options, budget=SharedBudget(url, budget))
-    return _kept_engine(options)
+def _budget(name: str | None) -> Budget | None:
+    """The cluster budget ``name`` a task charges (None: the task's options say)."""
+    return shared_state.backend().budget(name) if name is not None else None
 
 
 _kept: dict[tuple[int, str | None, EngineConfig], Engine] = {}
 
 
-def _kept_engine(options: ConversionOptions) -> ConversionOptions:
-    """``options`` with the offline engine they name, loaded once per worker thread and kept
-    for its next documents (a model takes seconds to load). A service's engine is made for
-    each document instead, its transport charging that document's budget."""
-    if options.engine is not None and not isinstance(options.engine, str):
-        return options
+def _kept_engine(options: ConversionOptions) -> Engine | None:
+    """The offline engine ``options`` name, loaded once per worker thread and kept for its
+    next documents (a model takes seconds to load); None for a service's engine, which the
+    conversion makes for each document, its transport charging that document's budget."""
     key = (threading.get_ident(), options.engine, options.engine_config())
     engine = _kept.get(key)
     if engine is None:
-        engine = get_engine(options.engine, key[2])
+        engine = engine_for(options.engine, key[2])
         if engine.requests_per_page:
             engine.close()
-            return options
+            return None
         _kept[key] = engine
-    return replace(options, engine=engine)
+    return engine
 
 
 def _own_budget(message: dict[str, Any], task_id: str) -> str | None:
     """A budget for this document and its subtasks, when its options name a number and no
     cluster budget was given; made once, so a redelivered task does not refill it."""
-    total, url = message.get("budget"), shared.redis_url()
-    if not isinstance(total, int) or not url:
+    total = message.get("budget")
+    if not isinstance(total, int) or not shared_state.redis_url():
         return None
-    SharedBudget.create(url, f"task:{task_id}", total)
+    shared_state.backend().budget(f"task:{task_id}", total)
     return f"task:{task_id}"
 
 
 def _shared_cache(options: ConversionOptions) -> bool:
     """Whether the pages other workers read reach this task: the cluster's own cache."""
-    return options.cache is True and shared.redis_url() is not None
+    return options.cache is True and shared_state.redis_url() is not None
 
 
 def _spread(
@@ -167,13 +152,9 @@ def _spread(
 ) -> None:
     """Send the pages after the first ``split_pages`` to read to other workers, in ranges of
     ``split_pages``; refuse first a document over ``max_pages``, before anything is sent."""
-    with open_input(path, invalidate_signatures=options.invalidate_signatures) as source:
-        plan: Plan = plan_pages(source, options)
-    costs.check_page_cap(path, len(plan.to_read), options.max_pages)
-    later = plan.to_read[split_pages:]
+    later = pages_to_read(path, options)[split_pages:]
     for start in range(0, len(later), split_pages):
-        numbers = tuple(i + 1 for i in later[start : start + split_pages])
-        pages = page_ranges(numbers).replace(" ", "")
+        pages = selection(later[start : start + split_pages])
         read_document_pages.apply_async(
             args=(str(path), {**message, "pages": pages}, budget, task_id)
         )

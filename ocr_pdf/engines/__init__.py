@@ -1,4 +1,5 @@
-"""The engine registry: engine names to ready engines (built-in and entry-point plug-ins)."""
+"""The engine registry: engine names to ready engines (built-in and entry-point plug-ins), and
+the one policy that says which engine runs when none is named (:func:`engine_for`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 
 from ocr_pdf.engines.base import Engine, EngineConfig, OcrEngine, PlainEngine, Recognizer
-from ocr_pdf.errors import ConfigurationError, MissingDependencyError
+from ocr_pdf.errors import BadArgumentsError, ConfigurationError, MissingDependencyError
+from ocr_pdf.resolution import choose_dpi
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -21,6 +23,7 @@ __all__ = [
     "available_engines",
     "choose_dpi",
     "default_engine_name",
+    "engine_for",
     "get_engine",
     "local_engine_installed",
     "render_dpi",
@@ -29,24 +32,16 @@ __all__ = [
 ENTRY_POINT_GROUP = "ocr_pdf.engines"
 """Third-party engines register a factory ``(EngineConfig) -> Engine`` under this group."""
 
-NATIVE_DPI_RANGE = (150.0, 400.0)
-"""Bounds on "the scan's own resolution": below, small print gets too few pixels; above, time
-grows with no gain in accuracy."""
+DEFAULT_POLICY = "azure when AZURE_VISION_ENDPOINT is set, else local when installed"
+"""What :func:`default_engine_name` chooses, as the command line's help says it."""
+
+OFFLINE = ("local", "tesseract")
+"""The built-in engines that need neither a service nor saved results (what ``serve`` runs)."""
 
 
 def render_dpi(engine: Engine, native: float | None) -> float:
     """The resolution to render a page at for ``engine``: see :func:`choose_dpi`."""
     return choose_dpi(engine.render_dpi, native)
-
-
-def choose_dpi(preferred: float | None, native: float | None) -> float:
-    """An engine's ``preferred`` resolution when it names one (Azure: 300), else the page's
-    own image resolution (``native``) within NATIVE_DPI_RANGE (300 for a page without
-    images)."""
-    if preferred is not None and preferred > 0:
-        return float(preferred)
-    low, high = NATIVE_DPI_RANGE
-    return min(max(native or 300.0, low), high)
 
 
 EngineFactory = Callable[[EngineConfig], Engine | Recognizer]
@@ -90,14 +85,17 @@ def local_engine_installed() -> bool:
     return importlib.util.find_spec("rapidocr") is not None
 
 
-def default_engine_name(config: EngineConfig) -> str:
-    """The engine used when none is named: Azure when an endpoint is configured (`azure`:
-    Image Analysis 4.0, falling back to legacy OCR v3.2), else the bundled offline engine when
-    its extra is installed."""
-    if config.endpoint:
+def default_engine_name(config: EngineConfig, offline: bool = False) -> str:
+    """The engine used when none is named (DEFAULT_POLICY): Azure when an endpoint is
+    configured (`azure`: Image Analysis 4.0, falling back to legacy OCR v3.2), else the bundled
+    offline engine when its extra is installed. ``offline``: never a service, and Tesseract
+    when the bundled engine is not installed."""
+    if config.endpoint and not offline:
         return "azure"
     if local_engine_installed():
         return "local"
+    if offline:
+        return "tesseract"
     raise MissingDependencyError(
         "no OCR engine available: install the offline engine with pip install '.[local]' "
         "(from a checkout; 'ocr-pdf[local]' from an index), or set AZURE_VISION_ENDPOINT and "
@@ -123,7 +121,25 @@ def as_engine(engine: Engine | Recognizer, config: EngineConfig | None = None) -
     return engine
 
 
-def get_engine(name: str | None = None, config: EngineConfig | None = None) -> Engine:
-    """Build the engine called ``name`` (None = the default) with ``config``."""
+def engine_for(
+    name: str | None = None, config: EngineConfig | None = None, *, offline: bool = False
+) -> Engine:
+    """The engine called ``name`` built with ``config`` (None: the settings of the
+    environment), ready for the pipeline: the one way every caller (a conversion, preview,
+    serve, a cluster worker, the OCRmyPDF plugin) makes an engine from a name. ``name`` None
+    is the default (:func:`default_engine_name`); ``offline`` refuses an engine that calls a
+    service or replays saved results (BadArgumentsError), as ``serve`` must."""
     config = config or EngineConfig.from_environment()
-    return as_engine(_load_factory(name or default_engine_name(config))(config), config)
+    chosen = name or default_engine_name(config, offline)
+    if offline and (chosen.startswith("azure") or chosen == "replay"):
+        raise BadArgumentsError(
+            f"--engine {chosen} calls a service or replays saved results; use an offline "
+            f"engine ({', '.join(OFFLINE)})"
+        )
+    return as_engine(_load_factory(chosen)(config), config)
+
+
+def get_engine(name: str | None = None, config: EngineConfig | None = None) -> Engine:
+    """Build the engine called ``name`` (None = the default) with ``config``: see
+    :func:`engine_for`."""
+    return engine_for(name, config)

@@ -6,30 +6,38 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
 from ocr_pdf.errors import ConfigurationError
 from ocr_pdf.imaging import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
+from ocr_pdf.shared_state import Budget, OperationNotes
 
-if TYPE_CHECKING:
-    from ocr_pdf.costs import Budget
+__all__ = [
+    "Billed",
+    "Engine",
+    "EngineConfig",
+    "OcrEngine",
+    "OperationNotes",
+    "PlainEngine",
+    "Recognizer",
+    "Replaying",
+]
 
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Settings an engine may use; each engine reads the ones it understands.
+    """Settings an engine may use; each engine reads the ones it understands. Data only: what
+    lives (the run's budget, a transport) is given to the engine beside them (:class:`Billed`).
 
     ``language`` is the user's ``-l`` value (None = the engine's default). ``timeout`` is in
     seconds per HTTP call. ``key`` is kept out of repr so that it never lands in a log.
-    ``billing`` is the run's budget of billable calls, charged by the transport of a paid
-    service (engines pass the config on and never look at it). ``workers`` is how many pages
-    the caller reads at once with the engine when it chose that itself (``-j``; None: the
-    engine's ``default_jobs``): an engine that spreads one page over several cores can give
-    each page the cores the other workers leave free (``local``). Neither is in the
-    fingerprint: they change when and how fast an answer comes, not what it says."""
+    ``workers`` is how many pages the caller reads at once with the engine when it chose that
+    itself (``-j``; None: the engine's ``default_jobs``): an engine that spreads one page over
+    several cores can give each page the cores the other workers leave free (``local``). It is
+    not in the fingerprint: it changes how fast an answer comes, not what it says."""
 
     language: str | None = None
     endpoint: str | None = None
@@ -40,7 +48,6 @@ class EngineConfig:
     source: str | None = None  # a file of saved results (the replay engine's --ocr-json)
     timeout: float = 60.0
     key: str | None = field(default=None, repr=False)
-    billing: Budget | None = field(default=None, repr=False, compare=False)
     workers: int | None = None
 
     @classmethod
@@ -91,23 +98,35 @@ class Recognizer(Protocol):
     def recognize(self, image: Image.Image) -> PageText: ...
 
 
-class OperationNotes(Protocol):
-    """Where an engine that submits a page and polls for its result notes the operation while
-    it runs (the OCR cache's entry for the page), so that whoever reads the page next (the same
-    command run again after a kill, another worker of a cluster) polls that operation instead
-    of paying for the page again. Engines never see where the note is kept."""
+@runtime_checkable
+class Billed(Protocol):
+    """An engine whose service bills its calls (the Azure engines): the pipeline hands it the
+    run's budget before the first page, and its transport charges one call of it before every
+    request that sends a page (None: no limit)."""
 
-    def pending(self) -> str | None:
-        """The operation noted for this page and still worth polling, if any."""
+    def bill_to(self, budget: Budget | None) -> None: ...
+
+
+@runtime_checkable
+class Replaying(Protocol):
+    """An engine that answers with readings saved earlier (``replay``): how each page was read
+    then, so that it is rendered (or sent as stored) exactly as it was. Only such an engine
+    has these; the pipeline asks whether the engine is one."""
+
+    def saved_dpi(self, index: int) -> float | None:
+        """The resolution page ``index`` (0-based) was rendered at; None if it was not
+        rendered (read from its scan's own image) or not saved."""
         ...
 
-    def note(self, operation: str) -> None:
-        """Remember ``operation`` (the URL to poll) as this page's."""
+    def saved_as_image(self, index: int) -> bool | None:
+        """Whether page ``index`` was read from its scan's own image (True) or rendered
+        (False); None when nothing was saved for it."""
         ...
 
 
 class Engine:
-    """Base of every engine: the whole contract the pipeline relies on, with defaults.
+    """Base of every engine: the whole contract the pipeline relies on, with defaults (and two
+    protocols only some engines have: :class:`Billed`, :class:`Replaying`).
 
     ``recognize`` gets a page image (Pillow, any size, usually 8-bit grayscale) and returns its
     words with quads in that image's pixels (origin top-left, y down). Engines know nothing
@@ -119,7 +138,7 @@ class Engine:
     - ``default_jobs``: pages read at once (network engines wait, CPU engines compete for
       cores).
     - ``render_dpi``: the resolution pages are rendered at for this engine; None means the
-      scan's own resolution (see :func:`ocr_pdf.engines.render_dpi`).
+      scan's own resolution (:func:`ocr_pdf.resolution.page_dpi` decides).
     - ``upright_only``: True when the engine reads only upright text; such an engine is
       wrapped in :class:`ocr_pdf.engines.orientation.OrientationCorrected`, which finds the
       quarter turn of sideways and upside-down pages.
@@ -136,8 +155,6 @@ class Engine:
     - ``recognize_resuming(image, notes)``: ``recognize_encoded`` for engines whose calls
       outlive the caller (submit, then poll): the operation is noted in ``notes`` once
       submitted, and one noted earlier is polled instead of submitting again.
-    - ``saved_dpi(index)``, ``saved_as_image(index)``: how a page was read before (the replay
-      engine: at which resolution, or from its scan's own image).
     - ``review(text)``: a warning about a reading, if it looks wrong in a way the engine
       knows (the local model's junk for a script it was not trained on); said once a run.
     - ``close()``: release models, processes or connections."""
@@ -173,16 +190,6 @@ class Engine:
     @property
     def calls(self) -> int:
         return 0
-
-    def saved_dpi(self, index: int) -> float | None:
-        """The resolution page ``index`` (0-based) was rendered at when its result was saved;
-        None for engines that read pages afresh."""
-        return None
-
-    def saved_as_image(self, index: int) -> bool | None:
-        """Whether page ``index`` was read from its scan's own image (True) or rendered
-        (False) when its result was saved; None for engines that read pages afresh."""
-        return None
 
     def review(self, text: PageText) -> str | None:
         """What looks wrong with ``text``, a reading of this engine's (cached or not), said as

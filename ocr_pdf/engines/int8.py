@@ -1,16 +1,21 @@
 """Int8 copies of the local engine's models, quantized on this machine from the float models in
 RapidOCR's wheel (onnxruntime.quantization; nothing is downloaded) and kept in the user cache.
 
-Why: on two cores the float recognition model took ~90 ms of CPU per text line, three quarters
-of a page's time; the int8 copy takes ~48 ms (AVX-512 VNNI / AVX2 integer kernels), and the
-int8 detector half of the float one's ~0.3 s. Both are quantized statically (QDQ, per-channel
-int8 weights, uint8 activations) with ranges calibrated on text lines and pages drawn here with
-Pillow's own font, so every machine derives the same model from the same wheel. The
-recognition model's convolutions are int8, its sequence part stays float (see _kept_float).
+Only the detector runs int8 by default (see :mod:`ocr_pdf.engines.local`): its int8 copy takes
+a third of the float one's time and finds the same lines, while the int8 recognizer lost words
+on real scans (receipts, old print), so it is kept only for comparison
+(``OCR_PDF_LOCAL_PRECISION=int8``). Models are quantized statically (QDQ, per-channel int8
+weights, uint8 activations) with ranges calibrated on pages and lines drawn here with Pillow's
+own font, so every machine derives the same model from the same wheel. Weights use 7 of their
+8 bits (``reduce_range``): x86 CPUs without VNNI multiply uint8 by int8 in pairs summed into
+16 bits, which saturates with full-range weights, so that one CPU read a blank page as "1"
+where another read nothing; with 7-bit weights no sum can saturate, and the integer arithmetic
+is exact, the same on every CPU.
 
-A model is built once (~30 s of CPU for both) the first time the engine runs, written
-atomically, and named by the SHA-256 of its float source and ``RECIPE``, so a new wheel or a
-new recipe builds anew (and the stale copy is removed)."""
+A model is built once, the first time the engine runs, written atomically beside a file
+holding its SHA-256 (checked on every start: a truncated or garbled copy is rebuilt, with a
+warning), and named by the SHA-256 of its float source and ``RECIPE``, so a new wheel or a new
+recipe builds anew (and the stale copy is removed)."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ import logging
 import os
 import random
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +37,9 @@ from ocr_pdf.errors import MissingDependencyError
 log = logging.getLogger(__name__)
 
 ENV = "OCR_PDF_MODELS_DIR"
-RECIPE = "qdq-u8s8-perchannel-minmax-float-sequence-128-lines-v2"
+RECIPE = "qdq-u8s8-perchannel-reducerange-minmax-float-sequence-128-lines-v3"
 """Changes whenever the calibration data or the quantization settings change."""
-LATIN_RECIPE = "latin-classifier-v1"
+LATIN_RECIPE = "latin-classifier-v2"
 """Changes whenever the Latin character set (ocr_pdf.engines.scripts) changes."""
 
 REC_HEIGHT = 48  # the recognition model's fixed input height
@@ -47,6 +52,14 @@ _WORDS = (
     "January February April June September December Monday Thursday Saturday London Paris Bern "
     "über straße café garçon niño Zürich São"
 ).split()
+
+
+Announce = Callable[[Path], None]
+"""Told the models folder before a model is built there (the engine says so, once)."""
+
+
+def _quiet(folder: Path) -> None:
+    pass
 
 
 def models_folder() -> Path:
@@ -67,43 +80,74 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def int8_model(source: Path, kind: str, folder: Path | None = None) -> Path:
-    """The int8 copy of float model ``source`` (``kind`` "rec" or "det"), built into ``folder``
-    (default :func:`models_folder`) when not there yet. Raises MissingDependencyError when the
-    ``onnx`` package that onnxruntime's quantizer needs is missing, OSError when the folder
-    cannot be written."""
-    folder = folder or models_folder()
+def int8_path(source: Path, folder: Path | None = None) -> Path:
+    """Where the int8 copy of float model ``source`` is kept."""
     tag = hashlib.sha256(f"{file_digest(source)}|{RECIPE}".encode()).hexdigest()[:16]
-    target = folder / f"{source.stem}.int8-{tag}.onnx"
-    if target.is_file():
+    return (folder or models_folder()) / f"{source.stem}.int8-{tag}.onnx"
+
+
+def latin_path(source: Path, folder: Path | None = None) -> Path:
+    """Where the Latin-only copy of recognizer ``source`` is kept."""
+    tag = hashlib.sha256(f"{file_digest(source)}|{LATIN_RECIPE}".encode()).hexdigest()[:16]
+    return (folder or models_folder()) / f"{source.stem}.latin-{tag}.onnx"
+
+
+def ready(target: Path) -> bool:
+    """Whether ``target`` is there whole: its bytes match the SHA-256 written beside it when it
+    was built. A damaged copy (a truncated or garbled file, a lost digest) is removed, with a
+    warning, so that it is built again."""
+    digest = _digest_file(target)
+    if not target.is_file() and not digest.is_file():
+        return False
+    try:
+        if digest.read_text().strip() == file_digest(target):
+            return True
+    except OSError:
+        pass
+    log.warning(
+        "the cached model %s is damaged (truncated, altered or incomplete): building it again",
+        target,
+    )
+    target.unlink(missing_ok=True)
+    digest.unlink(missing_ok=True)
+    return False
+
+
+def int8_model(
+    source: Path, kind: str, folder: Path | None = None, announce: Announce = _quiet
+) -> Path:
+    """The int8 copy of float model ``source`` (``kind`` "rec" or "det"), built into ``folder``
+    (default :func:`models_folder`) when not there whole. Raises MissingDependencyError when
+    the ``onnx`` package that onnxruntime's quantizer needs is missing, OSError when the folder
+    cannot be written. ``announce`` is called with the folder before anything is built."""
+    target = int8_path(source, folder)
+    if ready(target):
         return target
-    _onnx()  # onnxruntime.quantization needs it
-    folder.mkdir(parents=True, exist_ok=True)
-    log.info("building the int8 copy of %s in %s (once)", source.name, folder)
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as work:
-        built = _quantize(source, kind, Path(work))
-        os.replace(built, target)  # atomic: a concurrent run sees no half-written model
-    for stale in folder.glob(f"{source.stem}.int8-*.onnx"):  # from an older wheel or recipe
-        if stale != target:
-            stale.unlink(missing_ok=True)
+    onnx = _onnx()  # onnxruntime.quantization needs it
+    target.parent.mkdir(parents=True, exist_ok=True)
+    announce(target.parent)
+    log.info("building the int8 copy of %s in %s (once)", source.name, target.parent)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".build-") as work:
+        model = onnx.load(str(_quantize(source, kind, Path(work))))
+    _publish(model, target, f"{source.stem}.int8-*.onnx")
     return target
 
 
-def latin_model(source: Path, folder: Path | None = None) -> Path:
+def latin_model(source: Path, folder: Path | None = None, announce: Announce = _quiet) -> Path:
     """A copy of recognizer ``source`` whose classifier keeps only the characters of Latin
     script (:func:`ocr_pdf.engines.scripts.is_latin`), CTC's blank and the space: 898 of its
     18 710. The classifier (a matrix product over every character for each of a line's
-    columns, then a softmax) was a fifth of the int8 recognizer's time; for a Latin page the
+    columns, then a softmax) was a fifth of the recognizer's time; for a Latin page the
     other characters only ever add misreadings (a CJK comma for a Latin one). Built into
     ``folder`` once, like :func:`int8_model`."""
-    folder = folder or models_folder()
-    tag = hashlib.sha256(f"{file_digest(source)}|{LATIN_RECIPE}".encode()).hexdigest()[:16]
-    target = folder / f"{source.stem}.latin-{tag}.onnx"
-    if target.is_file():
+    target = latin_path(source, folder)
+    if ready(target):
         return target
     onnx = _onnx()
     from onnx import numpy_helper
 
+    target.parent.mkdir(parents=True, exist_ok=True)
+    announce(target.parent)
     model = onnx.load(str(source))
     graph = model.graph
     weights = {w.name: w for w in graph.initializer}
@@ -119,8 +163,7 @@ def latin_model(source: Path, folder: Path | None = None) -> Path:
         array = numpy_helper.to_array(weights[name]).take(keep, axis=axis)
         weights[name].CopyFrom(numpy_helper.from_array(np.ascontiguousarray(array), name))
     meta.value = "\n".join(listed[i - 1] for i in keep[1:-1])
-    folder.mkdir(parents=True, exist_ok=True)
-    _publish(model, folder, target, f"{source.stem}.latin-*.onnx")
+    _publish(model, target, f"{source.stem}.latin-*.onnx")
     return target
 
 
@@ -135,22 +178,35 @@ def _onnx() -> Any:
     return onnx
 
 
-def _publish(model: Any, folder: Path, target: Path, pattern: str) -> None:
-    """Write ``model`` to ``target`` atomically (a concurrent run sees no half-written
-    model), and remove the copies of older wheels or recipes matching ``pattern``."""
+def _digest_file(target: Path) -> Path:
+    return target.with_name(target.name + ".sha256")
+
+
+def _publish(model: Any, target: Path, pattern: str) -> None:
+    """Write ``model`` to ``target`` and its SHA-256 beside it, each atomically (a concurrent
+    run sees no half-written file), and remove the copies of older wheels or recipes matching
+    ``pattern``."""
     onnx = _onnx()
+    folder = target.parent
     with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as work:
-        built = Path(work) / target.name
+        built, digest = Path(work) / target.name, Path(work) / "digest"
         onnx.save(model, str(built))
+        digest.write_text(file_digest(built) + "\n")
         os.replace(built, target)
+        os.replace(digest, _digest_file(target))
     for stale in folder.glob(pattern):
         if stale != target:
             stale.unlink(missing_ok=True)
+            _digest_file(stale).unlink(missing_ok=True)
 
 
 def _quantize(source: Path, kind: str, work: Path) -> Path:
     import onnx
     from onnx import version_converter
+
+    from ocr_pdf.engines.ppocr import runtime
+
+    runtime()  # onnxruntime's first import: with its telemetry off
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -185,6 +241,7 @@ def _quantize(source: Path, kind: str, work: Path) -> Path:
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         calibrate_method=CalibrationMethod.MinMax,
+        reduce_range=True,  # 7-bit weights: no CPU's 16-bit pair sums saturate (see above)
         nodes_to_exclude=_kept_float(graph) if kind == "rec" else [],
     )
     return out

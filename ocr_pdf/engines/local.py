@@ -1,19 +1,29 @@
 """The bundled offline engine `local`: PaddleOCR's PP-OCRv6 models from RapidOCR's wheel, run
-on onnxruntime (see :mod:`ocr_pdf.engines.ppocr` and :mod:`ocr_pdf.engines.textlines`)."""
+on onnxruntime (see :mod:`ocr_pdf.engines.ppocr` and :mod:`ocr_pdf.engines.textlines`): the
+detector as an int8 copy built here once (:mod:`ocr_pdf.engines.int8`), the recognizer as the
+wheel ships it (float), which reads real scans better than any int8 copy did."""
 
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from importlib import util as importlib_util
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from ocr_pdf.engines import ppocr, textlines
 from ocr_pdf.engines.base import Engine, EngineConfig
+from ocr_pdf.engines.localmodels import (
+    CLS_MODEL,
+    DET_MODEL,
+    INSTALL_HINT,
+    PRECISION_ENV,
+    PRECISIONS,
+    REC_MODEL,
+    choose_models,
+    models_dir,
+)
 from ocr_pdf.engines.orientation import LineVote, turn_from_lines, unturn
 from ocr_pdf.engines.scripts import foreign_letters, unspaced_letters
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
@@ -21,15 +31,6 @@ from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Quad, Word
 
 log = logging.getLogger(__name__)
-
-INSTALL_HINT = "pip install '.[local]' in a checkout of ocr-pdf ('ocr-pdf[local]' from an index)"
-
-# The wheel's multilingual PP-OCRv6 models: detection, and recognition of CJK and Latin scripts
-# (its character set has no Cyrillic, Greek-only or Arabic support worth the name), and the
-# small 0/180 line classifier that only the orientation check uses.
-DET_MODEL = "PP-OCRv6_det_small.onnx"
-REC_MODEL = "PP-OCRv6_rec_small.onnx"
-CLS_MODEL = "ch_ppocr_mobile_v2.0_cls_mobile.onnx"
 
 # -l values this model reads, in the spellings users bring (ours, Azure's, Tesseract's).
 LANGUAGES = {
@@ -49,6 +50,10 @@ DETECTION_SIDE = 1024
 # the recognizer scales every line to 48 pixels high anyway.
 READ_SIDE = 2000
 TEXT_SCORE = 0.5  # lines read with less mean confidence are dropped (PaddleOCR's default)
+# A reading with fewer characters than one per this many line heights is not text: a table
+# rule or a strip of paper read as "1" or "-" (letters are at most about one height wide, and
+# spaced-out headings are cut into separate lines by the detector).
+CHARACTER_SPAN = 6
 
 # Lines whose crops the orientation classifier sees: the longest ones, which say the most.
 PROBE_LINES = 24
@@ -58,36 +63,6 @@ CHECK_LINES = 4
 # character set first: when none holds a letter of another script than Latin, the rest of
 # the page is read with the Latin-only classifier.
 SAMPLE_LINES = 6
-
-PRECISIONS = ("int8", "float")
-PRECISION_ENV = "OCR_PDF_LOCAL_PRECISION"
-"""Set to "float" to run the wheel's float models as they are (slower; for comparison)."""
-
-
-def _models_dir() -> Path:
-    spec = importlib_util.find_spec("rapidocr")
-    if spec is None or not spec.submodule_search_locations:
-        raise MissingDependencyError(
-            f"the local engine needs RapidOCR's models: {INSTALL_HINT} (or choose --engine "
-            "tesseract)"
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "models"
-
-
-def _choose_models(models: Path, precision: str) -> tuple[Path, Path, Path | None, str]:
-    """(detector, recognizer, Latin-only recognizer or None, precision actually used): the
-    int8 copies when they can be had (built on first use), else the wheel's float models."""
-    det, rec = models / DET_MODEL, models / REC_MODEL
-    try:
-        from ocr_pdf.engines import int8
-
-        if precision == "int8":
-            det, rec = int8.int8_model(det, "det"), int8.int8_model(rec, "rec")
-        return det, rec, int8.latin_model(rec), precision
-    except (OSError, MissingDependencyError) as exc:
-        # A read-only cache folder or a missing onnx package costs speed, never the run.
-        log.warning("the local engine runs its slower float models: %s", exc)
-        return models / DET_MODEL, models / REC_MODEL, None, "float"
 
 
 class RapidOcrEngine(Engine):
@@ -115,7 +90,7 @@ class RapidOcrEngine(Engine):
         self, threads: int = 0, precision: str | None = None, config: EngineConfig | None = None
     ) -> None:
         super().__init__(config)
-        models = _models_dir()
+        models = models_dir()
         missing = [m for m in (DET_MODEL, REC_MODEL, CLS_MODEL) if not (models / m).is_file()]
         if missing:
             # RapidOCR would fetch a missing model from the internet; we never do.
@@ -123,13 +98,13 @@ class RapidOcrEngine(Engine):
                 f"RapidOCR's wheel at {models} lacks {', '.join(missing)}; ocr-pdf never "
                 f"downloads models: reinstall with {INSTALL_HINT}"
             )
-        precision = precision or os.environ.get(PRECISION_ENV) or "int8"
+        precision = precision or os.environ.get(PRECISION_ENV) or PRECISIONS[0]
         if precision not in PRECISIONS:
             raise ConfigurationError(
                 f"{PRECISION_ENV}={precision!r}: use one of {', '.join(PRECISIONS)}"
             )
         try:
-            import onnxruntime  # noqa: F401
+            ppocr.runtime()
         except ImportError as exc:
             raise MissingDependencyError(
                 f"the local engine cannot load onnxruntime ({exc}); {INSTALL_HINT}"
@@ -138,7 +113,7 @@ class RapidOcrEngine(Engine):
         workers = min(self.config.workers or cores, cores)
         threads = threads or max(1, cores // workers)
         self.default_jobs = max(1, cores // threads)
-        det, rec, latin, self.precision = _choose_models(models, precision)
+        det, rec, latin, self.precision = choose_models(models, precision)
         self._detector = ppocr.Detector(det, threads)
         self._full = ppocr.Recognizer(rec, threads)
         self._latin = ppocr.Recognizer(latin, threads) if latin else None
@@ -151,7 +126,7 @@ class RapidOcrEngine(Engine):
         # new recipe or the float fallback each make a new id, so cached pages never mix them.
         self._cache_id = (
             f"local|{det.name}|{rec.name}|{latin.name if latin else '-'}|{DETECTION_SIDE}"
-            f"|{READ_SIDE}|turns-by-lines|script {self._script}"
+            f"|{READ_SIDE}|turns-by-lines|pad {ppocr.MIN_WIDTH}|ink-checked|script {self._script}"
         )
         self.reads = 0  # detections run: one per upright page, two per turned page
 
@@ -190,11 +165,15 @@ class RapidOcrEngine(Engine):
         return _rescaled(text, image.width, image.height)
 
     def _lines(self, page: np.ndarray) -> list[textlines.Cut]:
-        """The page's text lines, cut out for reading, in reading order."""
+        """The page's text lines, cut out for reading, in reading order; none on a page
+        without ink, and none where a line would be blank paper."""
+        if not textlines.page_has_ink(page):
+            return []
         self.reads += 1
         probability = self._detector(textlines.fit(page, DETECTION_SIDE, 32))
         quads = textlines.find_lines(probability, page.shape[1], page.shape[0])
-        return [textlines.cut_line(page, quad) for quad in quads]
+        cuts = (textlines.cut_line(page, quad) for quad in quads)
+        return [cut for cut in cuts if textlines.line_has_ink(cut.pixels)]
 
     def _read(self, cuts: list[textlines.Cut]) -> list[Line]:
         """Each line's words, read with the Latin-only classifier when the language is a Latin
@@ -216,7 +195,7 @@ class RapidOcrEngine(Engine):
         lines = []
         for i, cut in enumerate(cuts):
             reading = readings.get(i) or reader.read(cut.pixels)
-            if reading.confidence >= TEXT_SCORE and reading.pieces:
+            if reading.confidence >= TEXT_SCORE and reading.pieces and _plausible(reading, cut):
                 lines.append(Line(tuple(_word(piece, cut.quad) for piece in reading.pieces)))
         return lines
 
@@ -255,6 +234,13 @@ def _script(language: str | None) -> bool | None:
     if parts & CJK:
         return False
     return None if "unk" in parts or not parts - {""} else True
+
+
+def _plausible(reading: ppocr.Reading, cut: textlines.Cut) -> bool:
+    """Whether a line's reading has characters enough for its length (see CHARACTER_SPAN)."""
+    characters = sum(not ch.isspace() for ch in reading.text)
+    height, width = cut.pixels.shape[:2]
+    return bool(characters * CHARACTER_SPAN * height >= width)
 
 
 def _weight(reading: ppocr.Reading) -> float:
@@ -300,28 +286,35 @@ def _rescaled(page: PageText, width: int, height: int) -> PageText:
 
 
 def looks_unread(page: PageText) -> bool:
-    """Whether many lines read as fragments, with little confidence: every word of two letters
-    or fewer, or mostly letters of neither Latin nor Chinese and Japanese script. That is what
+    """Whether a fifth of the lines read as fragments, with little confidence (two lines, or
+    one of a foreign script's letters): every word of two letters or fewer, or mostly letters
+    of neither Latin nor Chinese and Japanese script. That is what
     the model makes of a script it was not trained on (a Russian line comes out as ":" or ",",
     a Greek one as Greek-looking pieces), and never what it makes of text it reads."""
     lines = [ln for ln in page.lines if ln.words]
     if len(lines) < 2:
         return False
 
-    def fragment(line: Line) -> bool:
-        confidences = [w.confidence or 0.0 for w in line.words]
-        confidence = sum(confidences) / len(confidences)
-        # Short pieces (a Russian line read as ":" and ","), or letters of a script the model
-        # guesses at (a Greek line read as Greek-looking fragments, "ζωτην", "ελυγ"). Text it
-        # reads comes with 0.97 and more, short words included ("No. 5").
-        text = "".join(w.text for w in line.words)
-        short = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
-        if short:
-            return confidence < 0.95
-        return confidence < 0.9 and foreign_letters(text) > unspaced_letters(text)
+    def confidence(line: Line) -> float:
+        return sum(w.confidence or 0.0 for w in line.words) / len(line.words)
 
-    fragments = sum(fragment(ln) for ln in lines)
-    return fragments >= 2 and fragments >= 0.2 * len(lines)
+    def guessed(line: Line) -> bool:
+        # Letters of a script the model guesses at (a Greek line read as Greek-looking
+        # fragments, "ζωτην", "ελυγ"): never what it makes of Latin or CJK text, so one such
+        # line is enough.
+        text = "".join(w.text for w in line.words)
+        return confidence(line) < 0.9 and foreign_letters(text) > unspaced_letters(text)
+
+    def short(line: Line) -> bool:
+        # Short pieces (a Russian line read as ":" and ","). Text it reads comes with 0.97 and
+        # more, short words included ("No. 5"). A line read with less than TEXT_SCORE is not
+        # here at all (a Russian line often is not), so what is left is counted as it is.
+        pieces = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
+        return pieces and confidence(line) < 0.95
+
+    foreign = sum(guessed(ln) for ln in lines)
+    fragments = foreign + sum(short(ln) and not guessed(ln) for ln in lines)
+    return fragments >= 0.2 * len(lines) and (fragments >= 2 or foreign >= 1)
 
 
 def create(config: EngineConfig) -> RapidOcrEngine:

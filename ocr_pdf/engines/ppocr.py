@@ -7,6 +7,7 @@ one session at once, so one engine serves all the pages read in parallel."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,31 @@ from typing import Any
 import numpy as np
 
 from ocr_pdf.engines.scripts import unspaced
-from ocr_pdf.engines.textlines import LINE_WIDTH
 
 WORD_GAP = 5  # columns between two characters that make them two words (PaddleOCR's rule)
 SENTENCE_MARKS = frozenset(".,;:!?)]")
+# Lines narrower than this many pixels (two line heights) are padded to it before reading.
+# PaddleOCR pads every line to its training width, 320: on receipts, whose lines are short,
+# a fifth of the recognizer's work went into padding, and reading short lines as they are
+# found as many of the true words (measured on 12 SROIE receipts: 0.910 against 0.909).
+MIN_WIDTH = 96
 CLS_SIZE = (48, 192)  # the 0/180 classifier's input: height, and the width lines are fitted to
+
+
+def runtime() -> Any:
+    """The onnxruntime module, imported with its telemetry off: otherwise, on its first use, it
+    writes a device id and an event database under the user's cache folder
+    (Microsoft/DeveloperTools/.onnxruntime), which an offline tool has no business doing. It
+    reads ORT_DISABLE_TELEMETRY when it is first imported; a value the user set is kept."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime
 
 
 def session(path: Path, threads: int) -> Any:
     """An onnxruntime CPU session of the model at ``path``."""
-    import onnxruntime
+    onnxruntime = runtime()
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
@@ -91,7 +107,7 @@ class Recognizer:
 
     def probabilities(self, line: np.ndarray) -> np.ndarray:
         """Each output column's probability of each character (columns x characters)."""
-        probs: np.ndarray = self.session.run(None, {"x": model_input(line, LINE_WIDTH)})[0][0]
+        probs: np.ndarray = self.session.run(None, {"x": model_input(line, MIN_WIDTH)})[0][0]
         return probs
 
     def decode(self, probs: np.ndarray, line: np.ndarray) -> Reading:

@@ -24,8 +24,13 @@ BOX_SCORE = 0.5  # mean probability inside a candidate line for it to count
 UNCLIP = 1.6  # the detector marks a shrunk core of each line: grown back by this ratio
 MAX_LINES = 1000
 LINE_HEIGHT = 48  # the recognizer's input height
-LINE_WIDTH = 320  # its training width: narrower lines are padded to it
+LINE_WIDTH = 320  # its training width (lines narrower are scaled rounding up)
 TALL = 1.5  # a cut-out this many times taller than wide is a vertical line: laid flat
+# Grey levels between a page's darkest and lightest parts (seen 256 pixels wide) below which it
+# holds nothing to read, and between a line's 0.5th and 99.5th percentiles below which the
+# line is blank paper. Faint print on the hard pages differs from its paper by 60 and more.
+PAGE_CONTRAST = 24
+LINE_CONTRAST = 16
 
 
 def fit(image: np.ndarray, side: int, multiple: int = 1) -> np.ndarray:
@@ -38,6 +43,27 @@ def fit(image: np.ndarray, side: int, multiple: int = 1) -> np.ndarray:
     if (new_w, new_h) == (width, height):
         return image
     return cv2.resize(image, (new_w, new_h))
+
+
+def page_has_ink(image: np.ndarray) -> bool:
+    """Whether a page image holds anything at all: a blank sheet, white, grey or black, does
+    not, and is not given to the models (whatever a model makes of empty input on one CPU or
+    another). A page number, a speck or a punch hole is something."""
+    height, width = image.shape[:2]
+    ratio = min(1.0, 256 / max(height, width))
+    size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+    # Each thumbnail pixel the mean of the pixels it covers: a small mark still shows.
+    thumb = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if ratio < 1 else image
+    grey = thumb if thumb.ndim == 2 else thumb.mean(axis=2)
+    return float(grey.max()) - float(grey.min()) >= PAGE_CONTRAST
+
+
+def line_has_ink(line: np.ndarray) -> bool:
+    """Whether a cut-out line holds ink: not a stretch of blank paper the detector took for
+    text (read, it yields invented characters)."""
+    grey = line if line.ndim == 2 else line.mean(axis=2)
+    low, high = np.percentile(grey, (0.5, 99.5))
+    return float(high - low) >= LINE_CONTRAST
 
 
 def find_lines(probability: np.ndarray, width: int, height: int) -> list[np.ndarray]:

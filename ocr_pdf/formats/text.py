@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from ocr_pdf import __version__
+from ocr_pdf._version import __version__
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, PageText, quad_bounds
 

@@ -30,6 +30,15 @@ angles for single lines scatter (RapidOCR's by 0.1 to 0.3 degrees, several pixel
 line), while the page's, a median over all its lines, is steady."""
 
 
+_UPRIGHT = {
+    1: Image.Transpose.ROTATE_90,
+    2: Image.Transpose.ROTATE_180,
+    3: Image.Transpose.ROTATE_270,
+}
+"""Pillow's turn that brings a page's region into the frame of each quarter (counterclockwise
+by as many quarters as the text is set clockwise)."""
+
+
 class Canon:
     """The frame in which one quarter of the page's text reads upright: ``quarter`` turns of 90
     degrees clockwise that the text is set at, undone. Points map to and from it, in
@@ -99,8 +108,15 @@ def region(
     import numpy as np
 
     size = (x1 - x0, hi_r - lo_r)
-    if t == 0 and canon.quarter == 0 and lo_r >= 0 and hi_r <= page.height:
-        return np.asarray(page.crop((x0, lo_r, x1, hi_r)))  # the common case, 5 times faster
+    if t == 0 and lo_r >= 0 and hi_r <= canon.size[1]:  # level, on the page: no resampling
+        if canon.quarter == 0:
+            return np.asarray(page.crop((x0, lo_r, x1, hi_r)))  # the common case, 5 times faster
+        # A line turned by whole quarters: its box on the page, turned upright; the very pixels
+        # the affine resampling takes, in a tenth of the time.
+        corners = [canon.back((u, v)) for u in (x0, x1) for v in (lo_r, hi_r)]
+        xs, ys = [round(x) for x, _ in corners], [round(y) for _, y in corners]
+        box = (min(xs), min(ys), max(xs), max(ys))
+        return np.asarray(page.crop(box).transpose(_UPRIGHT[canon.quarter]))
     # Output pixel (i, j) is canonical point (x0 + i, lo_r + j + t * (x0 + i)): the shear
     # [[1, 0], [t, 1]] and an offset, then the frame's own map back to the page.
     a, b, c, d, e, f = canon.matrix

@@ -23,15 +23,16 @@ class Runs:
     """The blank runs of one ink profile of a line (columns holding at most ``floor`` ink
     pixels), as sorted Python lists."""
 
-    def __init__(self, profile: NDArray[np.int64], floor: int) -> None:
+    def __init__(self, profile: NDArray[np.int32], floor: int) -> None:
         import numpy as np
 
         self.profile = profile
         self.size = len(profile)
-        blank = profile <= floor
-        edges = np.diff(blank.astype(np.int8), prepend=0, append=0)
-        self.starts: list[int] = np.flatnonzero(edges == 1).tolist()
-        self.ends: list[int] = np.flatnonzero(edges == -1).tolist()
+        blank = np.zeros(self.size + 2, dtype=bool)  # paper before and after the line
+        blank[1:-1] = profile <= floor
+        changes = np.flatnonzero(blank[1:] != blank[:-1])  # a run's start, its end, the next...
+        self.starts: list[int] = changes[::2].tolist()
+        self.ends: list[int] = changes[1::2].tolist()
 
     def around(self, lo: float, hi: float) -> list[tuple[int, int]]:
         """Runs whose centre lies in [lo, hi]."""
@@ -133,7 +134,7 @@ class Ink:
 
 def band_and_profiles(
     region: NDArray[np.uint8], e0: float, e1: float
-) -> tuple[tuple[int, int], NDArray[np.int64], NDArray[np.int64]] | None:
+) -> tuple[tuple[int, int], NDArray[np.int32], NDArray[np.int32]] | None:
     """In a line's region (see :func:`ocr_pdf.inkfit.frames.region`): its band (rows
     [top, bottom) holding ink contiguously around the densest row within the engine's band
     [e0, e1], inner part), and its ink per column within the band and within the band less its
@@ -147,7 +148,9 @@ def band_and_profiles(
     mask = region <= levels[0]
     if np.count_nonzero(mask) > mask.size // 2:
         mask = ~mask  # light print on a dark ground: the print is the lighter class
-    across = np.count_nonzero(mask, axis=1)
+    # Ink pixels counted as sums of 0/1 bytes: a third of the time of count_nonzero by axis.
+    ink_ = mask.view(np.uint8)
+    across = ink_.sum(axis=1, dtype=np.int32)
     inner0 = max(0, int(e0 + 0.2 * (e1 - e0)))
     inner1 = min(len(across), max(inner0 + 1, int(e1 - 0.2 * (e1 - e0))))
     band = _band(across, inner0, inner1)
@@ -155,12 +158,12 @@ def band_and_profiles(
         return None
     top, bottom = band
     base = _baseline(across, top, bottom)
-    full = np.count_nonzero(mask[top:bottom], axis=0)
-    core = np.count_nonzero(mask[top:base], axis=0)
+    full = ink_[top:bottom].sum(axis=0, dtype=np.int32)
+    core = ink_[top:base].sum(axis=0, dtype=np.int32)
     return band, full, core
 
 
-def _baseline(across: NDArray[np.int64], top: int, bottom: int) -> int:
+def _baseline(across: NDArray[np.int32], top: int, bottom: int) -> int:
     """The row below the letters' bodies in [top, bottom): below the densest row, the first
     holding less than a fifth as much ink. The x-height's rows (stems at least) hold a third
     or more of the densest row's ink, descenders a tenth: this is the baseline of Latin text,
@@ -173,7 +176,7 @@ def _baseline(across: NDArray[np.int64], top: int, bottom: int) -> int:
     return top + peak + (int(thin[0]) if len(thin) else len(rows) - peak)
 
 
-def _band(across: NDArray[np.int64], inner0: int, inner1: int) -> tuple[int, int] | None:
+def _band(across: NDArray[np.int32], inner0: int, inner1: int) -> tuple[int, int] | None:
     """The rows holding ink contiguously around the densest row in [inner0, inner1)."""
     import numpy as np
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pikepdf
 from pikepdf import Name
@@ -53,7 +53,7 @@ def open_original(path: Path) -> pikepdf.Pdf:
             f"{MAX_STRUCTURE // 1_000_000} MB (a decompression bomb?); not reading it"
         )
     try:
-        pdf = pikepdf.open(path)
+        pdf = pikepdf.open(_openable(path))
     except pikepdf.PasswordError:
         raise EncryptedPdfError.for_file(path) from None
     except pikepdf.PdfError as exc:
@@ -65,6 +65,24 @@ def open_original(path: Path) -> pikepdf.Pdf:
         pdf.close()
         raise InputFileError(f"{path}: the PDF has no pages")
     return pdf
+
+
+def _openable(path: Path) -> Path | BinaryIO:
+    """``path``, or for a name that is not UTF-8 (bytes a file system allows, which qpdf's
+    C++ side cannot take as a string) the open file itself: qpdf keeps it until the PDF is
+    gone, and it is closed with it."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return path.open("rb")
+    return path
+
+
+def is_tagged(pdf: pikepdf.Pdf) -> bool:
+    """Whether the PDF is a Tagged PDF (/MarkInfo /Marked true) or has a structure tree."""
+    mark = pdf.Root.get(Name.MarkInfo)
+    marked = isinstance(mark, pikepdf.Dictionary) and bool(mark.get(Name.Marked, False))
+    return marked or Name.StructTreeRoot in pdf.Root
 
 
 def repairs(pdf: pikepdf.Pdf) -> str | None:

@@ -3,9 +3,12 @@
 page, so they can be sent to an engine as they are: no render, no decode, no re-encode.
 
 Read with pikepdf from the original (the one graft writes onto); every page that holds anything
-else (text, paths, more images, masks, annotations, unusual colour spaces or filters), or whose
-image is stored mirrored (it would read as mirror writing), gives None and is rendered
-instead."""
+else (text, paths, more images, masks, annotations, unusual colour spaces or filters), whose
+image is stored mirrored (it would read as mirror writing), or whose image dictionary does not
+tell the truth about its bytes (a JPEG's own size, samples and components against /Width,
+/Height, /BitsPerComponent and the colour space; an Exif orientation, which a service may
+apply and a PDF viewer never does), gives None and is rendered instead: the words read on the
+bytes are placed through the dictionary, so the two must describe the same pixels."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Name
 
+from ocr_pdf.imaging import header
 from ocr_pdf.models import Matrix, apply, then
 
 MAX_CONTENT = 4096
@@ -30,6 +34,7 @@ small print better when it has more pixels (Azure asks for 12 px tall text)."""
 
 _ALLOWED = {"q", "Q", "cm", "Do"}
 _COLOUR_TYPES = {1: 0, 3: 2}  # components -> PNG colour type (grey, RGB)
+_JPEG_MODES = {1: "L", 3: "RGB"}  # components -> the mode Pillow reads such a JPEG in
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,14 @@ class Scan:
 
 def page_scan(pdf: pikepdf.Pdf, index: int) -> Scan | None:
     """The scan of page ``index`` if the page is one image and nothing else, in an encoding
-    we can send as it is; None otherwise."""
+    we can send as it is; None otherwise (a malformed value anywhere included)."""
+    try:
+        return _page_scan(pdf, index)
+    except (TypeError, ValueError, AttributeError, pikepdf.PdfError):
+        return None
+
+
+def _page_scan(pdf: pikepdf.Pdf, index: int) -> Scan | None:
     page = pdf.pages[index]
     if len(page.obj.get(Name.Annots, pikepdf.Array())) > 0:
         return None  # annotations render too: the page as displayed is more than its image
@@ -56,14 +68,17 @@ def page_scan(pdf: pikepdf.Pdf, index: int) -> Scan | None:
     if placed is None:
         return None
     image, ctm = placed
-    encoded = _as_sent(image)
+    size = _size(image)
+    if size is None:
+        return None
+    width, height = size
+    encoded = _as_sent(image, width, height)
     if encoded is None:
         return None
     data, content_type = encoded
     a, b, c, d, _, _ = ctm
     if a * d - b * c <= 0:
         return None  # stored mirrored: an engine reads mirror writing as nothing; render it
-    width, height = int(image.Width), int(image.Height)
     # Pixel (u, v), origin top-left, is (u / w, 1 - v / h) in image space: the unit square.
     to_user = then((1 / width, 0.0, 0.0, -1 / height, 0.0, 1.0), ctm)
     drawn_width = math.dist(apply(to_user, (0, 0)), apply(to_user, (width, 0)))
@@ -139,7 +154,15 @@ def _components(image: pikepdf.Stream) -> int | None:
     return None
 
 
-def _as_sent(image: pikepdf.Stream) -> tuple[bytes, str] | None:
+def _size(image: pikepdf.Stream) -> tuple[int, int] | None:
+    """The image's /Width and /Height if both are positive whole numbers."""
+    width, height = image.get(Name.Width), image.get(Name.Height)
+    if not isinstance(width, int) or not isinstance(height, int) or min(width, height) <= 0:
+        return None
+    return width, height
+
+
+def _as_sent(image: pikepdf.Stream, width: int, height: int) -> tuple[bytes, str] | None:
     """The image's bytes as an engine takes them, and their type, without decoding: a JPEG as
     stored, or Flate data with PNG predictors as a PNG; None for other encodings."""
     filters = image.get(Name.Filter)
@@ -149,27 +172,62 @@ def _as_sent(image: pikepdf.Stream) -> tuple[bytes, str] | None:
     if components is None:
         return None
     if filters == Name.DCTDecode:
-        return image.read_raw_bytes(), "image/jpeg"
+        data = image.read_raw_bytes()
+        return (data, "image/jpeg") if _jpeg_agrees(image, data, width, height) else None
     if filters == Name.FlateDecode:
-        png = _png(image, components)
+        png = _png(image, components, width, height)
         return (png, "image/png") if png is not None else None
     return None
 
 
-def _png(image: pikepdf.Stream, components: int) -> bytes | None:
+def _jpeg_agrees(image: pikepdf.Stream, data: bytes, width: int, height: int) -> bool:
+    """Whether the JPEG's own frame header describes the pixels the dictionary places: the
+    same size, 8-bit samples, the same components, no Exif turn, no decode parameters (a
+    /ColorTransform the service would not know of)."""
+    found = header(data)
+    return (
+        found is not None
+        and found.format == "JPEG"
+        and (found.width, found.height) == (width, height)
+        and found.bits == 8
+        and _bits(image) == 8
+        and found.mode == _JPEG_MODES.get(_components(image) or 0)
+        and found.orientation == 1
+        and Name.DecodeParms not in image
+    )
+
+
+def _bits(image: pikepdf.Stream) -> int | None:
+    bits = image.get(Name.BitsPerComponent, 8)
+    return bits if isinstance(bits, int) else None
+
+
+def _png(image: pikepdf.Stream, components: int, width: int, height: int) -> bytes | None:
     """A PNG around Flate data whose rows carry PNG predictor bytes: the same zlib stream is
     a PNG's image data, so nothing is decoded or compressed again."""
     parms = image.get(Name.DecodeParms)
     if isinstance(parms, pikepdf.Array):
         parms = parms[0] if len(parms) == 1 else None
-    if not isinstance(parms, pikepdf.Dictionary) or int(parms.get(Name.Predictor, 1)) < 10:
+    if not isinstance(parms, pikepdf.Dictionary):
         return None
-    bits = int(image.get(Name.BitsPerComponent, 8))
-    width, height = int(image.Width), int(image.Height)
+    bits = _bits(image)
+    try:
+        predictor, colors, own_bits, columns = (
+            int(parms.get(key, default))
+            for key, default in (
+                (Name.Predictor, 1),
+                (Name.Colors, 1),
+                (Name.BitsPerComponent, 8),
+                (Name.Columns, 1),
+            )
+        )
+    except (TypeError, ValueError):
+        return None
     if (
-        int(parms.get(Name.Colors, 1)) != components
-        or int(parms.get(Name.BitsPerComponent, 8)) != bits
-        or int(parms.get(Name.Columns, 1)) != width
+        predictor < 10
+        or colors != components
+        or own_bits != bits
+        or columns != width
         or bits not in (1, 2, 4, 8, 16)
         or (components == 3 and bits < 8)
     ):

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hmac
 import logging
+from concurrent.futures import Future
 from typing import Any
 
 from ocr_pdf.engines import Engine
-from ocr_pdf.serve import routes
+from ocr_pdf.serve import document_routes, routes
 from ocr_pdf.serve.exchange import Exchange, Receive, Send
 from ocr_pdf.serve.limits import ServeLimits
 from ocr_pdf.serve.operations import Operations
@@ -30,12 +31,18 @@ METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", 
 
 class ServeApp:
     """Answers Azure's OCR requests with ``engine``; ``key``, when set, is required in
-    ``Ocp-Apim-Subscription-Key`` on every request. ``close()`` drops the queued work."""
+    ``Ocp-Apim-Subscription-Key`` on every request; ``allow_urls`` lets Document Intelligence
+    requests name their document by URL (``urlSource``), which this server then fetches.
+    ``close()`` drops the queued work."""
 
-    def __init__(self, engine: Engine, key: str | None, limits: ServeLimits) -> None:
+    def __init__(
+        self, engine: Engine, key: str | None, limits: ServeLimits, allow_urls: bool = False
+    ) -> None:
         self.engine = engine
         self.key = key
         self.limits = limits
+        self.allow_urls = allow_urls
+        self.jobs: dict[str, Future[Any]] = {}  # unfinished document operations by id
         self.work = WorkQueue(limits.queue, limits.max_wait)
         self.budget = Budget(limits.body_memory)
         self.operations = Operations(limits.keep_results, limits.results_memory)
@@ -68,7 +75,7 @@ class ServeApp:
             ex.headers.get("ocp-apim-subscription-key", "").encode(), self.key.encode()
         ):
             return await ex.finish(DENIED_REPLY)
-        found = routes.route(ex.path)
+        found = routes.route(ex.path) or document_routes.route(ex.path)
         if found is None:
             return await ex.finish(NOT_FOUND)
         methods, handler, argument = found

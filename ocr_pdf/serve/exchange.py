@@ -9,10 +9,11 @@ import ipaddress
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
+from dataclasses import replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from ocr_pdf import __version__
+from ocr_pdf._version import __version__
 from ocr_pdf.serve.replies import Reply
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -118,7 +119,7 @@ class Exchange:
             if read is None:
                 return None
         if self._body_left:
-            return Reply(reply.status, reply.body, reply.headers, close=True)
+            return replace(reply, close=True)
         return reply
 
     async def wait_for(
@@ -166,7 +167,7 @@ class Exchange:
             (b"apim-request-id", str(uuid.uuid4()).encode()),
         ]
         if reply.body:
-            headers.append((b"content-type", b"application/json; charset=utf-8"))
+            headers.append((b"content-type", reply.content_type.encode()))
         headers += [(name.lower().encode(), value.encode()) for name, value in reply.headers]
         if reply.close:
             headers.append((b"connection", b"close"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from ocr_pdf.azure.apis import Api
+from ocr_pdf.imaging import as_grey
 
 _UNREADABLE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError)
 
@@ -70,7 +71,31 @@ def decode(data: bytes | bytearray) -> Image.Image | None:
     try:
         with _opened(data) as image:
             image.load()
-            grey: Image.Image = image.convert("L")
+            grey: Image.Image = as_grey(image)  # 16-bit samples scaled, never clipped
             return grey
     except (*_UNREADABLE, Image.DecompressionBombError):
         return None
+
+
+def frames(data: bytes | bytearray, api: Api, max_pixels: int) -> list[tuple[int, int]] | Refusal:
+    """Each frame's (width, height) of an image document (every page of a TIFF), read from
+    the headers only, or the refusal in Document Intelligence's words when one is not what
+    ``api`` takes or this server decodes."""
+    try:
+        with _opened(data) as image:
+            fmt, sizes = image.format or "", []
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                sizes.append(image.size)
+    except Image.DecompressionBombError:
+        return Refusal("InvalidContentDimensions", _too_many_pixels(max_pixels))
+    except _UNREADABLE:
+        return Refusal("InvalidContent", "")
+    if fmt not in api.limits.formats:
+        return Refusal("InvalidContent", "")
+    for width, height in sizes:
+        if not api.limits.fits(width, height):
+            return Refusal("InvalidContentDimensions", "")
+        if width * height > max_pixels:
+            return Refusal("InvalidContentDimensions", _too_many_pixels(max_pixels))
+    return sizes

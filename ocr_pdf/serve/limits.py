@@ -47,6 +47,7 @@ class ServeLimits:
     max_url: int = 8 * 1024
     max_header_bytes: int = 32 * 1024
     max_headers: int = 100
+    max_pages: int = 2000
 
     def __post_init__(self) -> None:
         for f in fields(self):

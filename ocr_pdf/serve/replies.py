@@ -19,13 +19,15 @@ DENIED = (
 
 @dataclass(frozen=True)
 class Reply:
-    """One HTTP answer. ``body`` is the encoded JSON (empty for none); ``close`` asks for the
-    connection to be closed after it (a body we did not read, a client too slow to trust)."""
+    """One HTTP answer. ``body`` is the encoded JSON (empty for none), or bytes of another
+    ``content_type``; ``close`` asks for the connection to be closed after it (a body we did
+    not read, a client too slow to trust)."""
 
     status: int
     body: bytes = b""
     headers: tuple[tuple[str, str], ...] = ()
     close: bool = False
+    content_type: str = "application/json; charset=utf-8"
 
 
 def encode(body: Any) -> bytes:

@@ -7,16 +7,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ocr_pdf.azure import image_analysis, legacy_ocr, read
 from ocr_pdf.azure.apis import IMAGE_ANALYSIS, LEGACY_OCR, READ, Api
+from ocr_pdf.engines.base import Engine
 from ocr_pdf.models import PageText
 from ocr_pdf.reading import read_page
 from ocr_pdf.serve import images, language
 from ocr_pdf.serve.exchange import TOO_BIG, TOO_SLOW, Exchange
+from ocr_pdf.serve.limits import ServeLimits
+from ocr_pdf.serve.operations import Operations
 from ocr_pdf.serve.replies import (
     OPERATION_NOT_FOUND,
     Reply,
@@ -27,13 +31,25 @@ from ocr_pdf.serve.replies import (
     json_reply,
     too_many_requests,
 )
-
-if TYPE_CHECKING:
-    from ocr_pdf.serve.app import ServeApp
+from ocr_pdf.serve.work import Budget, WorkQueue
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[["ServeApp", Exchange, str], Awaitable["Reply | None"]]
+
+class App(Protocol):
+    """What the handlers use of the application they answer for
+    (:class:`ocr_pdf.serve.app.ServeApp`, which routes requests to them)."""
+
+    engine: Engine
+    limits: ServeLimits
+    allow_urls: bool
+    jobs: dict[str, Future[Any]]
+    work: WorkQueue
+    budget: Budget
+    operations: Operations
+
+
+Handler = Callable[[App, Exchange, str], Awaitable["Reply | None"]]
 _LANGUAGES = {code.lower(): code for code in legacy_ocr.LANGUAGES}
 TOO_LARGE = "Input image is too large. Refer to documentation for maximum file size."
 
@@ -62,53 +78,61 @@ def _content_refusal(ex: Exchange, flat: bool) -> Reply | None:
     return None
 
 
-def _size_refusal(app: ServeApp, ex: Exchange, api: Api, flat: bool) -> Reply | None:
+def _size_refusal(app: App, ex: Exchange, api: Api, too_large: Reply) -> Reply | None:
     length = ex.content_length
     if length is None and not ex.chunked:
         return gateway_error(411, "Length Required: send the image with a Content-Length.")
     if length is not None and length > api.accepted_bytes:
-        return image_error("InvalidImageSize", TOO_LARGE, flat=flat)
+        return too_large
     if length is not None and length > app.limits.max_body:
         return gateway_error(
             413, f"The image is larger than this server takes ({app.limits.max_body} bytes)."
         )
-    return _content_refusal(ex, flat)
+    return None
 
 
-async def _receive_image(
-    app: ServeApp, ex: Exchange, api: Api, flat: bool
+async def receive_body(
+    app: App, ex: Exchange, api: Api, too_large: Reply, refusal: Reply | None = None
 ) -> Upload | Reply | None:
-    """The request's image within every bound, or the refusal (None: the client left)."""
-    refusal = _size_refusal(app, ex, api, flat)
+    """The request's body within every bound, held in the body budget until its job gives it
+    back, or the refusal (None: the client left): ``too_large`` beyond what ``api`` takes,
+    411, 413, 408 or 429 beyond this server's bounds, else ``refusal`` when given (a refusal
+    of the request's headers)."""
+    refusal = _size_refusal(app, ex, api, too_large) or refusal
     if refusal is not None:
         return await ex.finish(refusal)
     cap = min(api.accepted_bytes, app.limits.max_body)
     reserved = cap if ex.content_length is None else ex.content_length
-    if app.work.full or not app.budget.take(reserved):
-        return await ex.finish(too_many_requests(app.work.seconds_per_job))
+    if app.work.full() or not app.budget.take(reserved):
+        return await ex.finish(too_many_requests(app.work.seconds_per_page))
     body = await ex.read_body(cap, app.limits.body_timeout)
     if not isinstance(body, bytearray):
         app.budget.give(reserved)
         if body == TOO_BIG:
             too_big = cap == api.accepted_bytes
-            reply = (
-                image_error("InvalidImageSize", TOO_LARGE, flat=flat)
-                if too_big
-                else gateway_error(413, "The image is larger than this server takes.")
-            )
-            return Reply(reply.status, reply.body, close=True)
+            reply = too_large if too_big else gateway_error(413, "The body is too large here.")
+            return replace(reply, close=True)
         if body == TOO_SLOW:
             return gateway_error(408, "The request body did not arrive in time.", close=True)
         return None
     app.budget.give(reserved - len(body))
-    found = await asyncio.to_thread(images.check, body, api, app.limits.max_pixels)
-    if found is not None:
-        app.budget.give(len(body))
-        return image_error(found.code, found.message, flat=flat)
     return Upload(body, len(body))
 
 
-def _recognize(app: ServeApp, data: bytearray) -> PageText | None:
+async def _receive_image(app: App, ex: Exchange, api: Api, flat: bool) -> Upload | Reply | None:
+    """The request's image within every bound, or the refusal (None: the client left)."""
+    too_large = image_error("InvalidImageSize", TOO_LARGE, flat=flat)
+    upload = await receive_body(app, ex, api, too_large, _content_refusal(ex, flat))
+    if not isinstance(upload, Upload):
+        return upload
+    found = await asyncio.to_thread(images.check, upload.data, api, app.limits.max_pixels)
+    if found is not None:
+        app.budget.give(upload.reserved)
+        return image_error(found.code, found.message, flat=flat)
+    return upload
+
+
+def _recognize(app: App, data: bytearray) -> PageText | None:
     """Runs on the engine's thread: the page read from ``data`` as a conversion reads it (a
     page that reads empty read again, the words fitted to their ink, as Azure's boxes hug
     the words), None if it does not decode."""
@@ -116,9 +140,7 @@ def _recognize(app: ServeApp, data: bytearray) -> PageText | None:
     return None if image is None else read_page(app.engine, image, None, "")[0]
 
 
-def _answer_job(
-    app: ServeApp, data: bytearray, write: Callable[[PageText], Any], flat: bool
-) -> Reply:
+def _answer_job(app: App, data: bytearray, write: Callable[[PageText], Any], flat: bool) -> Reply:
     try:
         page = _recognize(app, data)
         if page is None:
@@ -129,7 +151,7 @@ def _answer_job(
         return internal_error()
 
 
-def _read_job(app: ServeApp, op: str, data: bytearray) -> None:
+def _read_job(app: App, op: str, data: bytearray) -> None:
     app.operations.update(op, "running")
     try:
         page = _recognize(app, data)
@@ -143,23 +165,23 @@ def _read_job(app: ServeApp, op: str, data: bytearray) -> None:
 
 
 async def _answer_now(
-    app: ServeApp, ex: Exchange, upload: Upload, write: Callable[[PageText], Any], flat: bool
+    app: App, ex: Exchange, upload: Upload, write: Callable[[PageText], Any], flat: bool
 ) -> Reply | None:
     """Queue the image, wait for its answer; a client that leaves takes its job with it."""
     future = app.work.submit(partial(_answer_job, app, upload.data, write, flat))
     if future is None:
         app.budget.give(upload.reserved)
-        return too_many_requests(app.work.seconds_per_job)
+        return too_many_requests(app.work.seconds_per_page)
     future.add_done_callback(lambda _: app.budget.give(upload.reserved))
     # Not read within max_wait: 429 now rather than a client's timeout later.
     reply = await ex.wait_for(future, app.work.cancel, app.limits.max_wait)
     if reply == TOO_SLOW:
-        return too_many_requests(app.work.seconds_per_job)
+        return too_many_requests(app.work.seconds_per_page)
     answer: Reply | None = reply
     return answer
 
 
-async def legacy(app: ServeApp, ex: Exchange, version: str) -> Reply | None:
+async def legacy(app: App, ex: Exchange, version: str) -> Reply | None:
     """``POST /vision/{version}/ocr``: the OcrResult, with the language asked for or the one
     detected (``language=unk``), and on v3.2 the model that read it."""
     flat = version.startswith("v2")
@@ -182,7 +204,7 @@ async def legacy(app: ServeApp, ex: Exchange, version: str) -> Reply | None:
     return await _answer_now(app, ex, upload, write, flat)
 
 
-async def read_analyze(app: ServeApp, ex: Exchange, _: str) -> Reply | None:
+async def read_analyze(app: App, ex: Exchange, _: str) -> Reply | None:
     """``POST /vision/v3.2/read/analyze``: 202 and where to poll, on this server's address."""
     upload = await _receive_image(app, ex, READ, False)
     if not isinstance(upload, Upload):
@@ -192,18 +214,18 @@ async def read_analyze(app: ServeApp, ex: Exchange, _: str) -> Reply | None:
     if future is None:
         app.operations.discard(op)
         app.budget.give(upload.reserved)
-        return too_many_requests(app.work.seconds_per_job)
+        return too_many_requests(app.work.seconds_per_page)
     future.add_done_callback(lambda _: app.budget.give(upload.reserved))
     return Reply(202, headers=(("Operation-Location", f"{ex.origin()}{READ.results}{op}"),))
 
 
-async def read_results(app: ServeApp, ex: Exchange, op: str) -> Reply | None:
+async def read_results(app: App, ex: Exchange, op: str) -> Reply | None:
     """``GET .../read/analyzeResults/{id}``."""
     body = app.operations.body(op)
     return await ex.finish(OPERATION_NOT_FOUND if body is None else Reply(200, body))
 
 
-async def analyze(app: ServeApp, ex: Exchange, _: str) -> Reply | None:
+async def analyze(app: App, ex: Exchange, _: str) -> Reply | None:
     """``POST /computervision/imageanalysis:analyze?features=read``."""
     if "read" not in ex.query.get("features", "").split(","):
         return await ex.finish(

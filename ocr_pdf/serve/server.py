@@ -67,7 +67,13 @@ class AzureCompatibleServer:
     queued work. ``url`` is where it listens."""
 
     def __init__(
-        self, engine: Engine, host: str, port: int, key: str | None, limits: ServeLimits
+        self,
+        engine: Engine,
+        host: str,
+        port: int,
+        key: str | None,
+        limits: ServeLimits,
+        allow_urls: bool = False,
     ) -> None:
         try:
             from hypercorn.config import Config
@@ -78,7 +84,7 @@ class AzureCompatibleServer:
         threading.Thread(target=language.detect, args=("warm up",), daemon=True).start()
         self.socket = listen(host, port)
         self.server_address = self.socket.getsockname()
-        self.app = ServeApp(engine, key, limits)
+        self.app = ServeApp(engine, key, limits, allow_urls)
         config = Config()
         config.bind = []  # set in serve_forever, from a duplicate of our socket
         config.backlog = BACKLOG
@@ -141,8 +147,10 @@ def make_server(
     port: int = 5000,
     key: str | None = None,
     limits: ServeLimits | None = None,
+    allow_urls: bool = False,
 ) -> AzureCompatibleServer:
     """A server listening on ``host``:``port`` (0 picks a free one); call ``serve_forever()``.
+    ``allow_urls``: fetch the documents Document Intelligence requests name by URL.
     Raises BadArgumentsError for a port or host that cannot be, FileAccessError when the
     port is taken or not ours to use, MissingDependencyError without the ``serve`` extra."""
-    return AzureCompatibleServer(engine, host, port, key, limits or ServeLimits())
+    return AzureCompatibleServer(engine, host, port, key, limits or ServeLimits(), allow_urls)

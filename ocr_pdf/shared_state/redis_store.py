@@ -1,9 +1,11 @@
-"""redis: the cluster's shared state. The connection, the OCR cache that lets one worker at a
-time read a page, the budgets of billable calls, the pause after a 429 and the clock every
-machine reads, and the deliveries a live worker keeps from being handed to another."""
+"""redis: shared state for a cluster, every machine reaching one Redis. The connection, the OCR
+cache that lets one worker at a time read a page (with the notes of operations in flight), the
+budgets of billable calls, and the clock every machine reads with the pause after a 429 kept
+beside it; :class:`RedisState` hands them out as the cluster's Backend."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -13,16 +15,15 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
 from urllib.parse import urlsplit
 
 import redis
 
-from ocr_pdf.cache import NOTE_SECONDS
-from ocr_pdf.costs import spent
 from ocr_pdf.errors import BadPageData, SharedStateError
 from ocr_pdf.formats.pagejson import page_from_dict, page_to_dict
 from ocr_pdf.models import PageText
+from ocr_pdf.shared_state.limits import GcraLimiter, redis_state
+from ocr_pdf.shared_state.protocols import NOTE_SECONDS, Rate, Sleep, spent
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class _Leases:
 
 class SharedBudget:
     """A budget of billable calls for a whole cluster run: one counter in Redis that every
-    worker charges atomically (the Budget protocol of :mod:`ocr_pdf.costs`)."""
+    worker charges atomically (a :class:`ocr_pdf.shared_state.Budget`)."""
 
     def __init__(self, url: str, name: str) -> None:
         self.url = url
@@ -263,49 +264,31 @@ class EndpointClock:
             pipe.pexpire(self.key, ms, gt=True)
             pipe.execute()
 
+    def slept(self, since: int, seconds: float) -> None:
+        """Nothing to note: Redis's clock is the machines' own time, and it moved on."""
 
-class Deliveries:
-    """The broker messages this worker has taken and not acknowledged yet, kept from being
-    handed to another worker while it lives.
 
-    Celery's Redis transport hands a message out again once it has been unacknowledged for
-    its visibility timeout, which must be short for a killed worker's documents to be taken
-    up soon, and would then also hand out the long documents of live workers. Every
-    ``every`` seconds their entries in the transport's ``unacked_index`` are dated now (only
-    existing entries: an acknowledged message is never brought back)."""
+class RedisState:
+    """The Backend of a cluster: every machine that sets the same Redis URL shares its OCR
+    cache, its rate limit and 429 pauses per endpoint, and its budgets by name."""
 
-    def __init__(self, url: str, index: str, every: float) -> None:
-        self.client = connection(url)
-        self.index = index
-        self.every = every
-        self._tags: set[str] = set()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+    def __init__(self, url: str) -> None:
+        self.url = url
 
-    def track(self, tag: str) -> None:
-        with self._lock:
-            self._tags.add(tag)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, daemon=True, name="deliveries")
-                self._thread.start()
+    def pages(self) -> RedisPages:
+        return RedisPages(self.url)
 
-    def _run(self) -> None:
-        while True:
-            time.sleep(self.every)
-            with self._lock:
-                tags = sorted(self._tags)
-            if tags:
-                try:
-                    self._refresh(tags)
-                except redis.RedisError as exc:
-                    log.warning("cannot keep this worker's deliveries (%s)", exc)
+    def limiter(self, endpoint: str, rate: Rate | None, sleep: Sleep) -> GcraLimiter:
+        """``rate`` across the cluster, or None for no rate; a 429's wait holds every caller
+        of ``endpoint`` in the cluster either way."""
+        name = hashlib.sha256(endpoint.encode()).hexdigest()[:16]
+        clock = EndpointClock(self.url, name)
+        state = None
+        if rate is not None:
+            state = redis_state(connection(self.url), f"{PREFIX}rate:{name}")
+        return GcraLimiter(rate, clock, sleep, state, lambda: guarded(self.url))
 
-    def _refresh(self, tags: list[str]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        now = time.time()
-        pipe.zadd(self.index, dict.fromkeys(tags, now), xx=True)
-        pipe.zmscore(self.index, tags)
-        scores: list[Any] = pipe.execute()[1]
-        gone = {tag for tag, score in zip(tags, scores, strict=True) if score is None}
-        with self._lock:
-            self._tags -= gone
+    def budget(self, name: str, total: int | None = None) -> SharedBudget:
+        if total is None:
+            return SharedBudget(self.url, name)
+        return SharedBudget.create(self.url, name, total)
