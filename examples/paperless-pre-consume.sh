@@ -1,7 +1,9 @@
 #!/bin/sh
 # paperless-ngx pre-consume hook: give the working copy of each incoming PDF an invisible text
-# layer before paperless reads it. With PAPERLESS_OCR_MODE=skip (paperless's default), paperless
-# then skips its own OCR on pages that have text, and archives what ocr-pdf wrote.
+# layer before paperless reads it. paperless 3 then finds text in it and (with its default
+# PAPERLESS_ARCHIVE_FILE_GENERATION=auto) keeps it as it is: no OCRmyPDF run, no archive
+# version, no PDF/A. For paperless's archive and PDF/A, use the OCRmyPDF plugin instead
+# (PAPERLESS_OCR_USER_ARGS, see the README).
 #
 #   PAPERLESS_PRE_CONSUME_SCRIPT=/usr/src/paperless/scripts/paperless-pre-consume.sh
 #

@@ -51,6 +51,19 @@ def to_layer_page(
     return textlayer.LayerPage(x1 - ox, y1 - oy, tuple(lines), rotation)
 
 
+def layer_pdf(text: PageText, dpi: float) -> bytes:
+    """A one-page PDF holding only our invisible text layer for ``text``, the size of the image
+    it was read on at ``dpi`` (what OCRmyPDF's sandwich renderer lays over its page)."""
+    width, height = text.width * 72 / dpi, text.height * 72 / dpi
+    box = (0.0, 0.0, width, height)
+    geometry = PageGeometry(box, box, 0)
+    from ocr_pdf import textlayer
+
+    writer = textlayer.LayerWriter()
+    writer.add(to_layer_page(text, geometry, geometry.image_to_user(text.width, text.height), 0))
+    return graft.standalone_layer(writer.finish())
+
+
 def upright_turn(text: PageText) -> int:
     """Clockwise degrees that would turn the page so that its text reads upright (0, 90, 180
     or 270), from the direction most of its words run in."""

@@ -12,9 +12,13 @@ from pathlib import Path
 
 FONT_NAME = "OcrPdfGlyphless"
 UNITS_PER_EM = 1000
-ADVANCE = 500
-"""Every glyph's advance width, in font units: a word of n characters at size s is n*s/2 wide
-before horizontal scaling, which the text layer then fits to the word's box."""
+ADVANCE = 1000
+"""Every glyph's advance width, in font units: a word of n characters at size s is n*s wide
+before horizontal scaling, which the text layer then fits to the word's box. A full em:
+PDFium starts a new line where a piece of text sits more than half its characters' advance
+above the last (a quarter below), so with an em the steps of a skewed line written level
+(textlayer.layout._shared) stay on one line even at 5 degrees (at half an em, PDFium broke
+such lines after every word)."""
 ASCENT = 600
 DESCENT = -150
 """Ascent minus descent is three quarters of an em (BOX): a line whose ink band is h points

@@ -7,11 +7,16 @@ AZURE_VISION_ENDPOINT is set, else local), or, since it is registered in OCRmyPD
 ``ocrmypdf`` entry-point group, just pass ``--ocr-pdf-engine NAME``; without either, OCRmyPDF
 keeps its own engine. All three of OCRmyPDF's engine paths are implemented: the OcrElement
 model (``generate_ocr``, used by its default renderer), hOCR, and a text-only PDF for
-``--pdf-renderer sandwich``, which is our own text layer. Results go through our OCR cache."""
+``--pdf-renderer sandwich``, which is our own text layer. Results go through our OCR cache.
+Each page is read once: OCRmyPDF's orientation and deskew questions are answered from the
+reading of the first image it shows us of the page, and its OCR gets that reading carried
+onto the turned and deskewed image (:mod:`ocr_pdf.straighten`)."""
 
 from __future__ import annotations
 
 import argparse
+import functools
+import logging
 import re
 import threading
 from pathlib import Path
@@ -24,17 +29,17 @@ from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 from PIL import Image
 
-from ocr_pdf import __version__, textlayer
-from ocr_pdf.assembly import to_layer_page
-from ocr_pdf.cache import cache_key, open_cache, pixel_digest
-from ocr_pdf.engines import Engine, EngineConfig, default_engine_name, get_engine
+from ocr_pdf import __version__, straighten
+from ocr_pdf.assembly import layer_pdf
+from ocr_pdf.engines import EngineConfig, default_engine_name, get_engine
 from ocr_pdf.errors import ExitCode, OcrPdfError
 from ocr_pdf.formats.text import hocr, textangle
-from ocr_pdf.geometry import dominant_angle
-from ocr_pdf.models import PageGeometry, PageText, quad_bounds
+from ocr_pdf.models import PageText, quad_bounds
+from ocr_pdf.ocrmypdf_pages import Pages
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.qpdf import graft
-from ocr_pdf.reading import read_page
+from ocr_pdf.reading import ImageReader, ImageReading
+
+log = logging.getLogger(__name__)
 
 MODULE = __name__
 # OCRmyPDF (Tesseract) language codes and what Azure calls them; -l with one of these is
@@ -46,8 +51,10 @@ AZURE_LANGUAGES = {
     "chi_sim": "zh-Hans", "chi_tra": "zh-Hant", "jpn": "ja", "kor": "ko",
 }  # fmt: skip
 
-_engines: dict[tuple[str, str | None, str | None], Engine] = {}
-_engines_lock = threading.Lock()
+BEYOND_LATIN = (None, "zh-Hans", "zh-Hant", "ja")  # languages local reads more than Latin in
+
+_readers: dict[tuple[str, str | None, str | None], ImageReader] = {}
+_readers_lock = threading.Lock()
 
 
 # OCRmyPDF prints an error as "ClassName: message": its own class for each of our exit codes
@@ -61,11 +68,19 @@ _OCRMYPDF_ERRORS: dict[int, type[ExitCodeException]] = {
 }
 
 
+@functools.cache
+def _named(name: str) -> type[ExitCodeException]:
+    """An ExitCodeException that OCRmyPDF prints as ``name: ...`` (ours: ConfigurationError,
+    ServiceError, ...), where it has no class of its own for the exit code."""
+    return type(name, (ExitCodeException,), {"__module__": __name__})
+
+
 def as_ocrmypdf_error(err: OcrPdfError) -> ExitCodeException:
     """One of our errors as OCRmyPDF reports it, with our exit code, and with our option names
     as OCRmyPDF spells them (``--ocr-pdf-endpoint``, not ``--endpoint``)."""
     message = re.sub(r"(?<![\w-])--endpoint\b", "--ocr-pdf-endpoint", str(err))
-    error = _OCRMYPDF_ERRORS.get(err.exit_code, ExitCodeException)(f"ocr-pdf: {message}")
+    kind = _OCRMYPDF_ERRORS.get(err.exit_code) or _named(type(err).__name__)
+    error = kind(f"ocr-pdf: {message}")
     error.exit_code = err.exit_code  # type: ignore[assignment]
     return error
 
@@ -77,11 +92,14 @@ def _selected(options: Any) -> str | None:
         return str(name)
     plugins = [str(p) for p in (getattr(options, "plugins", None) or [])]
     if any(p == MODULE or p.endswith("ocrmypdf_plugin.py") for p in plugins):
-        return default_engine_name(_options(options, None).engine_config())
+        try:
+            return default_engine_name(_options(options).engine_config())
+        except OcrPdfError as err:
+            raise as_ocrmypdf_error(err) from None
     return None
 
 
-def _options(options: Any, engine: str | None) -> ConversionOptions:
+def _options(options: Any) -> ConversionOptions:
     """Our options from OCRmyPDF's: the engine, its language (``-l eng`` is Azure's ``en``)
     and endpoint."""
     languages = list(getattr(options, "languages", None) or [])
@@ -89,35 +107,41 @@ def _options(options: Any, engine: str | None) -> ConversionOptions:
     if len(languages) == 1:
         language = AZURE_LANGUAGES.get(languages[0], languages[0])
     endpoint = getattr(options, "ocr_pdf_endpoint", None)
-    return ConversionOptions(engine=engine, settings=EngineConfig(language, endpoint))
+    return ConversionOptions(settings=EngineConfig(language, endpoint))
 
 
-def _engine(options: Any) -> Engine:
-    name = _selected(options) or "local"
-    ours = _options(options, name)
-    config = ours.engine_config()
-    key = (name, config.endpoint, config.language)
-    with _engines_lock:  # one engine (one model in memory, one HTTP pool) per process
-        if key not in _engines:
+def _reader(options: Any) -> ImageReader:
+    """This run's engine reading through our OCR cache: one engine per process and setting
+    (one model in memory, one HTTP pool), built by the library from its name."""
+    config = _options(options).engine_config()
+    name = _selected(options)  # None: the library's default engine
+    key = (name or "", config.endpoint, config.language)
+    with _readers_lock:
+        if key not in _readers:
             try:
-                _engines[key] = get_engine(name, config)
+                _readers[key] = ImageReader(get_engine(name, config))
             except OcrPdfError as err:
                 raise as_ocrmypdf_error(err) from None
-        return _engines[key]
+            if _readers[key].engine.name == "local" and config.language not in BEYOND_LATIN:
+                log.info(
+                    "ocr-pdf: the local engine reads -l %s as Latin-script text only; for "
+                    "Chinese or Japanese pages pass their language (chi_sim, jpn) or two "
+                    "languages (eng+chi_sim) to let it find the script (paperless-ngx: "
+                    "PAPERLESS_OCR_LANGUAGE)",
+                    "+".join(getattr(options, "languages", None) or [config.language]),
+                )
+        return _readers[key]
 
 
-def _read(input_file: Path, options: Any) -> tuple[PageText, float]:
-    """Our engine's reading of a page image OCRmyPDF rendered, via the cache; and its dpi."""
-    engine = _engine(options)
-    with Image.open(input_file) as opened:
-        dpi = float((opened.info.get("dpi") or (300, 300))[0]) or 300.0
-        image = opened.convert("L")
-    key = cache_key(pixel_digest(image), engine.cache_id)
+def _read(image: Image.Image, options: Any) -> ImageReading:
+    """Our engine's reading of a page image, through our OCR cache."""
     try:
-        text, _, _ = read_page(engine, image, open_cache(True), key)
+        return _reader(options).read(image)
     except OcrPdfError as err:
         raise as_ocrmypdf_error(err) from None
-    return text, dpi
+
+
+_pages = Pages(_read)
 
 
 def _box(points: Any) -> BoundingBox:
@@ -166,7 +190,7 @@ class OcrPdfEngine(OcrEngine):
 
     @staticmethod
     def creator_tag(options: Any) -> str:
-        return f"ocr-pdf {__version__} ({_selected(options) or 'local'})"
+        return f"ocr-pdf {__version__} ({_selected(options)})"
 
     def __str__(self) -> str:
         return f"ocr-pdf {__version__}"
@@ -177,22 +201,23 @@ class OcrPdfEngine(OcrEngine):
 
     @staticmethod
     def get_orientation(input_file: Path, options: Any) -> OrientationConfidence:
-        """The quarter turn that makes the page's text upright (the reading is cached, so the
-        OCR that follows costs nothing more)."""
-        text, _ = _read(input_file, options)
-        if len(text.words) < 3:
-            return OrientationConfidence(angle=0, confidence=0.0)
-        quarter = round(dominant_angle(text.words) / 90) % 4
-        return OrientationConfidence(angle=(90 * quarter) % 360, confidence=30.0)
+        """The quarter turn of the page's text, from our reading of this first image of the
+        page (which the OCR that follows reuses: no second reading)."""
+        page = _pages.first(input_file, options)
+        found = straighten.orientation(page.reading.text)
+        threshold = float(getattr(options, "rotate_pages_threshold", 0.0))
+        if found.facing and found.confidence >= threshold:
+            # OCRmyPDF renders the page turned back upright from now on.
+            page.turn = (360 - found.facing) % 360
+        return OrientationConfidence(angle=found.facing, confidence=found.confidence)
 
     @staticmethod
     def get_deskew(input_file: Path, options: Any) -> float:
-        text, _ = _read(input_file, options)
-        if not text.words:
-            return 0.0
-        skew = dominant_angle(text.words)
-        skew -= 90 * round(skew / 90)
-        return -skew  # OCRmyPDF turns the page counter-clockwise by this
+        """How far to turn the page counter-clockwise (OCRmyPDF's convention: Pillow's
+        ``Image.rotate``) to level its lines: their skew clockwise, from our reading."""
+        page = _pages.first(input_file, options)
+        page.rotate = page.skew
+        return page.rotate
 
     @staticmethod
     def supports_generate_ocr() -> bool:
@@ -202,26 +227,20 @@ class OcrPdfEngine(OcrEngine):
     def generate_ocr(
         input_file: Path, options: Any, page_number: int = 0
     ) -> tuple[OcrElement, str]:
-        text, dpi = _read(input_file, options)
+        text, dpi = _pages.last(input_file, options)
         return page_tree(text, dpi, page_number), text.text
 
     @staticmethod
     def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
-        text, _ = _read(input_file, options)
+        text, _ = _pages.last(input_file, options)
         output_hocr.write_text(hocr(text), encoding="utf-8")
         output_text.write_text(text.text, encoding="utf-8")
 
     @staticmethod
     def generate_pdf(input_file: Path, output_pdf: Path, output_text: Path, options: Any) -> None:
         """A text-only page the size of the image, with our own text layer on it."""
-        text, dpi = _read(input_file, options)
-        width_pt, height_pt = text.width * 72 / dpi, text.height * 72 / dpi
-        box = (0.0, 0.0, width_pt, height_pt)
-        geometry = PageGeometry(box, box, 0)
-        layer = to_layer_page(text, geometry, geometry.image_to_user(text.width, text.height), 0)
-        writer = textlayer.LayerWriter()
-        writer.add(layer)
-        output_pdf.write_bytes(graft.standalone_layer(writer.finish()))
+        text, dpi = _pages.last(input_file, options)
+        output_pdf.write_bytes(layer_pdf(text, dpi))
         output_text.write_text(text.text, encoding="utf-8")
 
 

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from PIL import Image
 
 from ocr_pdf import inkfit, rescue
-from ocr_pdf.cache import PageStore
+from ocr_pdf.cache import PageStore, cache_key, open_cache, pixel_digest
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import (
     ExitCode,
@@ -99,9 +100,19 @@ def read_page(
     on the render ``pixels`` (of ``size``) that an encoded ``image`` was made from when given,
     else on the image the engine read."""
     sent = SentImage(image, size, pixels)
+    text, elapsed, cached = _read(engine, sent, store, key)
+    return sent.fitted(text), elapsed, cached
+
+
+def _read(
+    engine: Engine, sent: SentImage, store: PageStore | None, key: str
+) -> tuple[PageText, float, bool]:
+    """:func:`read_page`'s reading as the engine gave it (in the page image's pixels), before
+    its words are fitted to their ink."""
+    image = sent.image
     with store.claim(key) if store is not None else nullcontext(None) as cached:
         if cached is not None and (cached.width, cached.height) == sent.page_size:
-            return sent.fitted(cached), 0.0, True
+            return cached, 0.0, True
         if cached is not None:  # made in another frame: never placed through this page's
             log.info(
                 "a cached reading is for a %dx%d image, not this one: read again",
@@ -124,7 +135,35 @@ def read_page(
         elapsed = time.monotonic() - started
         if store is not None:
             store.put(key, text)
-    return sent.fitted(text), elapsed, False
+    return text, elapsed, False
+
+
+@dataclass(frozen=True)
+class ImageReading:
+    """A page image read by an :class:`ImageReader`: ``text``, its words fitted to their ink;
+    ``raw``, the engine's own boxes (which say more of a page's skew, see
+    :func:`ocr_pdf.straighten.skew`); both in the image's pixels."""
+
+    text: PageText
+    raw: PageText
+    seconds: float
+    from_cache: bool
+
+
+class ImageReader:
+    """Reads page images someone else rendered (OCRmyPDF's) with ``engine`` through the OCR
+    cache (``cache``: True for the default one, a folder, or False), each keyed by its exact
+    pixels and the engine: see :func:`read_page`. Safe to share between threads."""
+
+    def __init__(self, engine: Engine, cache: bool | Path = True) -> None:
+        self.engine = engine
+        self.store = open_cache(cache)
+
+    def read(self, image: Image.Image) -> ImageReading:
+        key = cache_key(pixel_digest(image), self.engine.cache_id) if self.store is not None else ""
+        sent = SentImage(image, None)
+        raw, seconds, cached = _read(self.engine, sent, self.store, key)
+        return ImageReading(sent.fitted(raw), raw, seconds, cached)
 
 
 def read_one(engine: Engine, image: PageImage, store: PageStore | None) -> Reading:

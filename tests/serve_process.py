@@ -28,7 +28,11 @@ def serve_command(*args: str, engine: str | None = None) -> subprocess.Popen[str
 def served_url(proc: subprocess.Popen[str], engine: str) -> str:
     """The URL a `serve_command` process says it serves at, with ``engine``, on loopback."""
     assert proc.stderr is not None
-    first = proc.stderr.readline()
-    m = re.search(rf"at (http://127\.0\.0\.1:\d+) with the {engine} engine", first)
-    assert m, first
-    return m.group(1)
+    said = []
+    # Lines before it are allowed: the first start on a machine says it prepares the models.
+    for line in proc.stderr:
+        said.append(line)
+        m = re.search(rf"at (http://127\.0\.0\.1:\d+) with the {engine} engine", line)
+        if m:
+            return m.group(1)
+    raise AssertionError("".join(said))

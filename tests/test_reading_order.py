@@ -13,7 +13,7 @@ import pytest
 from PIL import ImageFont
 
 from ocr_pdf.cli import main
-from ocr_pdf.geometry import order_blocks, reading_order
+from ocr_pdf.geometry import engine_order, order_blocks, reading_order
 from ocr_pdf.models import Line, Quad, Word
 from tests import checks
 from tests.conftest import FAKE_KEY
@@ -201,3 +201,53 @@ def test_legacy_answer_with_every_column_in_one_region(
     assert sorted(laid_out) == sorted(expected)
     footer = spec.blocks[-1].lines[0]
     assert [ln for ln in laid_out if ln != footer] == [ln for ln in expected if ln != footer]
+
+
+# -- an engine's own order, kept where the geometry agrees ---------------------------------
+
+
+def test_engine_order_kept_where_consistent() -> None:
+    """A layout the geometry alone misreads: a photo's caption crossing the gutter between two
+    columns cuts them in two sections, which the geometry reads top half, caption, bottom
+    half. Tesseract's blocks read it right (each column whole, the caption after them); that
+    order is kept."""
+    left = [line(100, 100 + 30 * n, *t.split()) for n, t in enumerate(LEFT + RIGHT)]
+    right = [line(440, 100 + 30 * n, *t.split()) for n, t in enumerate(RIGHT + LEFT)]
+    for column in (left, right):
+        column[5:] = [Line(tuple(shifted(w, 90) for w in ln.words)) for ln in column[5:]]
+    caption = line(250, 260, "a", "caption", "that", "crosses", "the", "gutter")
+    given = [*left, *right, caption]
+    assert texts(reading_order(given)) != texts(tuple(given))
+    assert texts(engine_order(given)) == texts(tuple(given))
+
+
+def shifted(w: Word, dy: float) -> Word:
+    a, b, c, d = ((x, y + dy) for x, y in w.quad)
+    return Word(w.text, (a, b, c, d))
+
+
+def test_engine_order_replaced_when_it_interleaves_columns() -> None:
+    """A legacy region's row-by-row listing of two columns: the geometry's order instead."""
+    assert texts(engine_order(two_columns(40))) == LEFT + RIGHT
+
+
+def test_engine_order_replaced_when_its_lines_cross_the_gutter() -> None:
+    """Engine lines that run across the gutter are cut there, the columns read one by one."""
+    rows = []
+    for n, (a, b) in enumerate(zip(LEFT, RIGHT, strict=True)):
+        left, right = line(100, 100 + 30 * n, *a.split()), line(460, 100 + 30 * n, *b.split())
+        rows.append(Line((*left.words, *right.words)))
+    assert texts(engine_order(rows)) == LEFT + RIGHT
+
+
+def test_engine_order_replaced_when_it_reads_a_line_before_the_one_above() -> None:
+    """A header listed after the body it stands over goes back on top."""
+    body = [line(100, 140 + 30 * n, *t.split()) for n, t in enumerate(LEFT)]
+    header = line(100, 60, "the", "running", "header", "of", "the", "page")
+    assert texts(engine_order([*body, header])) == [header.text, *LEFT]
+
+
+def test_engine_order_replaced_when_it_reads_columns_backwards() -> None:
+    left = [line(100, 100 + 30 * n, *t.split()) for n, t in enumerate(LEFT)]
+    right = [line(440, 100 + 30 * n, *t.split()) for n, t in enumerate(RIGHT)]
+    assert texts(engine_order([*right, *left])) == LEFT + RIGHT

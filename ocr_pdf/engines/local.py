@@ -312,28 +312,35 @@ def _rescaled(page: PageText, width: int, height: int) -> PageText:
 
 
 def looks_unread(page: PageText) -> bool:
-    """Whether many lines read as fragments, with little confidence: every word of two letters
-    or fewer, or mostly letters of neither Latin nor Chinese and Japanese script. That is what
+    """Whether a fifth of the lines read as fragments, with little confidence (two lines, or
+    one of a foreign script's letters): every word of two letters or fewer, or mostly letters
+    of neither Latin nor Chinese and Japanese script. That is what
     the model makes of a script it was not trained on (a Russian line comes out as ":" or ",",
     a Greek one as Greek-looking pieces), and never what it makes of text it reads."""
     lines = [ln for ln in page.lines if ln.words]
     if len(lines) < 2:
         return False
 
-    def fragment(line: Line) -> bool:
-        confidences = [w.confidence or 0.0 for w in line.words]
-        confidence = sum(confidences) / len(confidences)
-        # Short pieces (a Russian line read as ":" and ","), or letters of a script the model
-        # guesses at (a Greek line read as Greek-looking fragments, "ζωτην", "ελυγ"). Text it
-        # reads comes with 0.97 and more, short words included ("No. 5").
-        text = "".join(w.text for w in line.words)
-        short = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
-        if short:
-            return confidence < 0.95
-        return confidence < 0.9 and foreign_letters(text) > unspaced_letters(text)
+    def confidence(line: Line) -> float:
+        return sum(w.confidence or 0.0 for w in line.words) / len(line.words)
 
-    fragments = sum(fragment(ln) for ln in lines)
-    return fragments >= 2 and fragments >= 0.2 * len(lines)
+    def guessed(line: Line) -> bool:
+        # Letters of a script the model guesses at (a Greek line read as Greek-looking
+        # fragments, "ζωτην", "ελυγ"): never what it makes of Latin or CJK text, so one such
+        # line is enough.
+        text = "".join(w.text for w in line.words)
+        return confidence(line) < 0.9 and foreign_letters(text) > unspaced_letters(text)
+
+    def short(line: Line) -> bool:
+        # Short pieces (a Russian line read as ":" and ","). Text it reads comes with 0.97 and
+        # more, short words included ("No. 5"). A line read with less than TEXT_SCORE is not
+        # here at all (a Russian line often is not), so what is left is counted as it is.
+        pieces = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
+        return pieces and confidence(line) < 0.95
+
+    foreign = sum(guessed(ln) for ln in lines)
+    fragments = foreign + sum(short(ln) and not guessed(ln) for ln in lines)
+    return fragments >= 0.2 * len(lines) and (fragments >= 2 or foreign >= 1)
 
 
 def create(config: EngineConfig) -> RapidOcrEngine:
@@ -342,9 +349,9 @@ def create(config: EngineConfig) -> RapidOcrEngine:
     parts = (config.language or "unk").lower().replace(",", "+").split("+")
     unread = [part for part in parts if part.strip() and part.strip() not in LANGUAGES]
     if unread:
+        asked = f" (in -l {config.language})" if len(parts) > 1 else ""
         raise ConfigurationError(
-            f"the local engine's model does not read language {unread[0]!r} of "
-            f"{config.language!r} (it reads Latin-script languages, Chinese and Japanese); use "
-            "--engine tesseract -l ... or Azure"
+            f"the local engine's model does not read language {unread[0]!r}{asked}: it reads "
+            "Latin-script languages, Chinese and Japanese; use --engine tesseract -l ... or Azure"
         )
     return RapidOcrEngine(config=config)

@@ -17,7 +17,7 @@ from ocr_pdf import ink
 from ocr_pdf.engines import tessapi
 from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import MissingDependencyError, OcrEngineError
-from ocr_pdf.geometry import group_lines, rescale
+from ocr_pdf.geometry import engine_order, rescale
 from ocr_pdf.models import Line, PageText, Word, quad_from_box
 
 log = logging.getLogger(__name__)
@@ -91,9 +91,10 @@ def parse_tsv(tsv: str, width: int, height: int) -> PageText:
             raise OcrEngineError("tesseract wrote a TSV row we cannot read") from None
         word = Word(text, quad_from_box(left, top, w, h), max(conf, 0.0) / 100)
         lines.setdefault(key, []).append(word)
-    # Tesseract's blocks and lines often run across the gutter between columns, so reading
-    # order is rebuilt from the geometry, as for engines that give no blocks at all.
-    return PageText(width, height, group_lines([Line(tuple(ws)) for ws in lines.values()]))
+    # Tesseract's block and paragraph order is kept where the geometry agrees with it (its
+    # layout analysis knows captions, drop caps and columns of unequal width); where its lines
+    # run across a gutter between columns, the order is rebuilt from the geometry.
+    return PageText(width, height, engine_order([Line(tuple(ws)) for ws in lines.values()]))
 
 
 class TesseractEngine(Engine):

@@ -10,9 +10,11 @@ or lines (a block may hold several columns, a line may run across a gutter):
    touches, at least GUTTER word heights wide) and follow each other closely; a wide band
    gap (a header's, a footer's) starts a new section.
 3. A section's channel with text on both sides is a column gutter when both sides hold at
-   least two lines of prose (lines PROSE word heights long or more): the section is cut
-   there, and each column is ordered the same way, recursively. Short text on either side
-   (a form's labels, a receipt's prices, a table's cells) is read row by row instead.
+   least two lines of prose (lines PROSE word heights long or more), or two lines or more
+   that do not share rows (a sidebar beside an article, short lines beside a photo): the
+   section is cut there, and each column is ordered the same way, recursively. Text whose
+   lines share rows across the channel (a form's labels and values, a receipt's prices, a
+   table's cells) is read row by row instead.
 4. What is left is read row by row, each engine line a unit, left to right (right to left
    on a right-to-left page, whose columns are also read from the right)."""
 
@@ -58,22 +60,94 @@ def reading_order(lines: Sequence[Line]) -> tuple[Line, ...]:
     there), a header before and a footer after them, tables and forms row by row, right-to-left
     pages from the right, vertical text in its own direction. Each line's words run along
     its baseline, right-to-left lines in logical order."""
-    lines = [ln for ln in lines if ln.words]
-    if not lines:
+    page = _Page.of(lines)
+    return page.lines(page.segments()) if page else ()
+
+
+def engine_order(lines: Sequence[Line]) -> tuple[Line, ...]:
+    """An engine's lines in the engine's own order (tesseract's blocks and paragraphs, the
+    order of a service's regions and lines) where that order is consistent with the geometry,
+    else in :func:`reading_order`. Consistent: no engine line runs across a column gutter
+    that the geometry finds (it would be cut there), and no line is followed by one that sits
+    above it in the same column, nor by one above it and wholly to its left (on a right-to-left
+    page: right), which read a column's text out of order or columns backwards. An engine that
+    understood the layout (a photo's caption, a pull quote, a drop cap, columns of unequal
+    width) keeps its order; one whose lines cross a gutter is put right by the geometry."""
+    page = _Page.of(lines)
+    if page is None:
         return ()
-    angle = text_angle(lines)
-    items = [
-        _Item(turned_bounds(w.quad, angle), n, w) for n, ln in enumerate(lines) for w in ln.words
-    ]
-    heights = sorted(it.bottom - it.top for it in items)
-    height = max(heights[len(heights) // 2], 1e-6)
-    rtl = is_rtl("".join(w.text for ln in lines for w in ln.words))
-    out = []
-    for segment in _order(items, height, rtl):
-        rtl_line = is_rtl("".join(it.word.text for it in segment))
-        segment.sort(key=lambda it: it.left + it.right, reverse=rtl_line)
-        out.append(Line(tuple(it.word for it in segment)))
-    return tuple(out)
+    regions: dict[int, Region] = {}
+    segments = _order(list(page.items), page.height, page.rtl, regions)
+    if len(segments) != len(page.bounds) or _contradicted(page, regions):
+        return page.lines(segments)
+    by_line: dict[int, list[_Item]] = {}
+    for it in page.items:
+        by_line.setdefault(it.line, []).append(it)
+    return page.lines([by_line[n] for n in sorted(by_line)])
+
+
+class _Page:
+    """A page's words in the upright frame, with their median height and direction."""
+
+    def __init__(self, lines: list[Line]) -> None:
+        angle = text_angle(lines)
+        self.items = [
+            _Item(turned_bounds(w.quad, angle), n, w)
+            for n, ln in enumerate(lines)
+            for w in ln.words
+        ]
+        heights = sorted(it.bottom - it.top for it in self.items)
+        self.height = max(heights[len(heights) // 2], 1e-6)
+        self.rtl = is_rtl("".join(w.text for ln in lines for w in ln.words))
+        self.bounds: dict[int, Box] = {}
+        for it in self.items:
+            b = self.bounds.get(it.line, (it.left, it.top, it.right, it.bottom))
+            self.bounds[it.line] = (
+                min(b[0], it.left),
+                min(b[1], it.top),
+                max(b[2], it.right),
+                max(b[3], it.bottom),
+            )
+
+    @classmethod
+    def of(cls, lines: Sequence[Line]) -> _Page | None:
+        kept = [ln for ln in lines if ln.words]
+        return cls(kept) if kept else None
+
+    def segments(self) -> list[list[_Item]]:
+        return _order(list(self.items), self.height, self.rtl)
+
+    @staticmethod
+    def lines(segments: list[list[_Item]]) -> tuple[Line, ...]:
+        out = []
+        for segment in segments:
+            rtl_line = is_rtl("".join(it.word.text for it in segment))
+            segment.sort(key=lambda it: it.left + it.right, reverse=rtl_line)
+            out.append(Line(tuple(it.word for it in segment)))
+        return tuple(out)
+
+
+def _contradicted(page: _Page, regions: dict[int, Region]) -> bool:
+    """Whether the engine's order goes back and forth between the regions (columns, and the
+    sections above and below them) the geometry finds, reads a line before the one above it in
+    its column, or jumps up to a column on the wrong side (see :func:`engine_order`)."""
+    order = sorted(page.bounds)
+    runs = 1 + sum(regions[a] != regions[b] for a, b in pairwise(order))
+    if runs > len(set(regions.values())) + 1:
+        return True
+    slack = page.height
+    for a, b in pairwise(order):
+        al, at, ar, _ = page.bounds[a]
+        bl, _, br, bb = page.bounds[b]
+        if bb > at + slack:
+            continue  # b is not above a
+        inside = (bl >= al - slack and br <= ar + slack) or (al >= bl - slack and ar <= br + slack)
+        if inside:
+            return True  # b sits above a in the same column (a caption that crosses the
+            # gutter, wider than a column on one side only, may be read after the columns)
+        if (bl > ar) if page.rtl else (br < al):
+            return True  # b is a column on a's wrong side, above it
+    return False
 
 
 def _bands(items: list[_Item]) -> list[list[_Item]]:
@@ -118,16 +192,29 @@ def _common(a: list[Span], b: list[Span], narrowest: float) -> list[Span]:
     return out
 
 
-def _order(items: list[_Item], height: float, rtl: bool) -> list[list[_Item]]:
-    """The items as line segments in reading order (see the notes above)."""
+Region = tuple[tuple[int, int], ...]
+"""Where a line was read: the section and the column of each level of the recursion."""
+
+
+def _order(
+    items: list[_Item],
+    height: float,
+    rtl: bool,
+    regions: dict[int, Region] | None = None,
+    region: Region = (),
+) -> list[list[_Item]]:
+    """The items as line segments in reading order (see the notes above); with ``regions``,
+    the region of each engine line is noted there."""
     out: list[list[_Item]] = []
-    for bands, channels in _sections(items, height):
+    for s, (bands, channels) in enumerate(_sections(items, height)):
         section = [it for band in bands for it in band]
         parts = _columns(section, channels, height)
         if len(parts) > 1:
-            for part in reversed(parts) if rtl else parts:
-                out.extend(_order(part, height, rtl))
+            for p, part in enumerate(reversed(parts) if rtl else parts):
+                out.extend(_order(part, height, rtl, regions, (*region, (s, p))))
         else:
+            if regions is not None:
+                regions.update((it.line, (*region, (s, -1))) for it in section)
             for band in bands:
                 out.extend(_rows(band, height, rtl))
     return out
@@ -187,9 +274,39 @@ def _columns(items: list[_Item], gutters: list[Span], height: float) -> list[lis
         last = parts[-1]
         left = [it for it in last if it.left + it.right < 2 * middle]
         right = [it for it in last if it.left + it.right >= 2 * middle]
-        if _prose(left, height) and _prose(right, height):
+        if _separate(left, right, height):
             parts[-1:] = [left, right]
     return parts
+
+
+ALIGNED = 0.5
+"""Share of the lines beside a gutter, on its side with fewer, that have a line on the same
+row across it, from which the two sides are a table's or a form's, read row by row."""
+
+
+def _separate(left: list[_Item], right: list[_Item], height: float) -> bool:
+    """Whether two sides of a white channel are columns read one after the other: both hold
+    prose, or both hold two lines or more that do not share rows (a sidebar of names beside an
+    article, lines beside a photo, a caption: flows of their own); a table's cells and a
+    form's labels and values share rows, and are read row by row."""
+    if _prose(left, height) and _prose(right, height):
+        return True
+    a, b = _middles(left), _middles(right)
+    if len(a) < 2 or len(b) < 2:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    aligned = sum(any(abs(m - n) < ROW * height for n in b) for m in a)
+    return aligned < ALIGNED * len(a)
+
+
+def _middles(items: list[_Item]) -> list[float]:
+    """The middle height of each engine line among the items."""
+    spans: dict[int, tuple[float, float]] = {}
+    for it in items:
+        top, bottom = spans.get(it.line, (it.top, it.bottom))
+        spans[it.line] = (min(top, it.top), max(bottom, it.bottom))
+    return [(top + bottom) / 2 for top, bottom in spans.values()]
 
 
 def _word_gap(items: list[_Item]) -> float:

@@ -88,20 +88,26 @@ def _level(
 
 def _shared(centres: list[float], size: float) -> list[float]:
     """Word centres (across a snapped line) evened out: consecutive words share their mean
-    while none strays more than 0.12 of the size from it (an x-height word's ink is about
-    half the size tall, so its characters stay on it). Extractors break a line where
-    the baseline jumps, so jumps happen only where the skew has climbed that far."""
+    while none strays more than STEP of the size from it. Extractors break a line where the
+    baseline jumps, so jumps happen only where the skew has climbed that far, and each jump
+    stays well under half the size: PDFium starts a new line where a piece of text climbs
+    more than half its characters' advance (an em in our font, see fonts.ADVANCE) above
+    the last."""
     out: list[float] = []
     run: list[float] = []
     for c in centres:
         trial = [*run, c]
         mean = sum(trial) / len(trial)
-        if run and max(abs(x - mean) for x in trial) > 0.12 * size:
+        if run and max(abs(x - mean) for x in trial) > STEP * size:
             out.extend([sum(run) / len(run)] * len(run))
             trial = [c]
         run = trial
     out.extend([sum(run) / len(run)] * len(run))
     return out
+
+
+STEP = 0.09
+"""Largest distance (in sizes) of a word's centre from the shared centre of its step."""
 
 
 HEIGHT_STEP = 1.2

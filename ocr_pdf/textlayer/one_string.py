@@ -44,6 +44,7 @@ def write_as_one_string(text: PDFTextObject, layout: LineLayout) -> None:
         if i + 1 < len(words) and needs_space(word.text, words[i + 1].text):
             string.move_to(max(end, string.pen - 0.5 * last))
             string.show(" ")
+    string.show(" ")  # the line's end (see word_by_word._end_line)
     text._code.append(string.operators(text._canvas._escape))
 
 

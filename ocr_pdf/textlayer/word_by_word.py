@@ -3,6 +3,8 @@ of its own, stretched over its extent, with a space stretched over the gap to th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -58,3 +60,24 @@ def write_word_by_word(text: PDFTextObject, layout: LineLayout) -> None:
                 width = min(width, VERTICAL_SPACE)
             set_scale(text, 100 * width / space, places=0)
             text.textOut(" ")
+    _end_line(text, layout, move, space)
+
+
+LINE_END = 0.25
+"""Width (ems) of the space that ends every line."""
+
+
+def _end_line(
+    text: PDFTextObject, layout: LineLayout, move: Callable[[float, float], float], space: float
+) -> None:
+    """A space after a line's last word, on the line's first baseline. Readers that keep the
+    content's order without a layout analysis (pdfminer.six inside a form XObject, pypdf)
+    join lines with nothing else between them: the space keeps the last word of one line
+    apart from the first of the next. On the first baseline, it is also the rightmost piece of
+    the line where that baseline is: PDFium gathers the pieces that follow each other within
+    half a character's width of height into one line, sorted by x, so on a skewed line
+    written level in steps (see layout._level) the last step took the next line's first
+    words in."""
+    move(layout.places[-1][1], layout.places[0][2])
+    set_scale(text, 100 * LINE_END * layout.size / space, places=0)
+    text.textOut(" ")
