@@ -57,6 +57,8 @@ def layer_pdf(text: PageText, dpi: float) -> bytes:
     width, height = text.width * 72 / dpi, text.height * 72 / dpi
     box = (0.0, 0.0, width, height)
     geometry = PageGeometry(box, box, 0)
+    from ocr_pdf import textlayer
+
     writer = textlayer.LayerWriter()
     writer.add(to_layer_page(text, geometry, geometry.image_to_user(text.width, text.height), 0))
     return graft.standalone_layer(writer.finish())

@@ -15,6 +15,7 @@ onto the turned and deskewed image (:mod:`ocr_pdf.straighten`)."""
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import re
 import threading
@@ -67,11 +68,19 @@ _OCRMYPDF_ERRORS: dict[int, type[ExitCodeException]] = {
 }
 
 
+@functools.cache
+def _named(name: str) -> type[ExitCodeException]:
+    """An ExitCodeException that OCRmyPDF prints as ``name: ...`` (ours: ConfigurationError,
+    ServiceError, ...), where it has no class of its own for the exit code."""
+    return type(name, (ExitCodeException,), {"__module__": __name__})
+
+
 def as_ocrmypdf_error(err: OcrPdfError) -> ExitCodeException:
     """One of our errors as OCRmyPDF reports it, with our exit code, and with our option names
     as OCRmyPDF spells them (``--ocr-pdf-endpoint``, not ``--endpoint``)."""
     message = re.sub(r"(?<![\w-])--endpoint\b", "--ocr-pdf-endpoint", str(err))
-    error = _OCRMYPDF_ERRORS.get(err.exit_code, ExitCodeException)(f"ocr-pdf: {message}")
+    kind = _OCRMYPDF_ERRORS.get(err.exit_code) or _named(type(err).__name__)
+    error = kind(f"ocr-pdf: {message}")
     error.exit_code = err.exit_code  # type: ignore[assignment]
     return error
 

@@ -28,8 +28,14 @@ def _ranges(spec: str) -> list[tuple[int, int]]:
             raise BadArgumentsError(
                 f"--pages {spec!r}: {part!r} is not a page or range (use e.g. 1-3,7 or 2-end)"
             ) from None
-        if first < 1 or last < first:
-            raise BadArgumentsError(f"--pages {spec!r}: {part!r} is not a valid range")
+        if first < 1:
+            raise BadArgumentsError(
+                f"--pages {spec!r}: pages are numbered from 1 (the first page is 1, not 0)"
+            )
+        if last < first:
+            raise BadArgumentsError(
+                f"--pages {spec!r}: {part!r} ends before it starts (write {last}-{first})"
+            )
         out.append((first, last))
     if not out:
         raise BadArgumentsError(f"--pages {spec!r} selects no page")

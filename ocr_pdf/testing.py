@@ -7,8 +7,10 @@ stored as their SHA-256 (a cassette answers only the exact page image it was rec
 polling and retry waits are skipped on replay, the OCR cache is private to the test, and the
 record mode is ``none`` unless
 ``--record-mode`` (pytest-recording's option) says otherwise, so a missing or stale cassette
-fails loudly instead of calling a paid service. Needs the ``testing`` extra
-(``pip install '.[testing]'`` in a checkout).
+fails loudly instead of calling a paid service. Recording (``--record-mode=rewrite``, say)
+works under pytest-recording's ``--block-network``, and a cassette is replaced only by a
+recording whose test passed. Needs the ``testing`` extra (``pip install '.[testing]'`` in a
+checkout).
 
 Several pages are read at once on worker threads. vcrpy answers by swapping urllib3's
 connection classes process-wide, which is not safe with requests in flight on several
@@ -21,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,11 +137,46 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+_reports = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Each phase's report kept on the test, so that a recording is kept only if it passed."""
+    report = yield
+    item.stash.setdefault(_reports, {})[report.when] = report
+    return report
+
+
+def _passed(node: pytest.Item) -> bool:
+    reports = node.stash.get(_reports, {})
+    return "call" in reports and all(r.passed for r in reports.values())
+
+
+def _lift_network_block(request: pytest.FixtureRequest) -> None:
+    """Recording talks to the endpoint: lift pytest-recording's ``--block-network`` for this
+    test, as its own ``vcr`` mark does in a recording mode. Its fixture is set up first (so
+    that it cannot block again after us) and puts everything back when the test ends."""
+    try:
+        from pytest_recording import network
+    except ImportError:  # no pytest-recording: nothing blocks the network
+        return
+    request.getfixturevalue("block_network")
+    network.unblock_socket()
+    network.unblock_pycurl()
+
+
 @pytest.fixture
 def ocr_pdf_cassette(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Any]:
-    """The vcrpy cassette holding this test's Azure calls (see the module docstring)."""
+    """The vcrpy cassette holding this test's Azure calls (see the module docstring).
+
+    While recording (any ``--record-mode`` but ``none``), the network is open to the test
+    even under ``--block-network``, and the calls are recorded into a draft beside the
+    cassette (``.NAME.yaml.recording``, a copy of the cassette unless the mode is
+    ``rewrite``), which replaces the cassette only if the test passes: a failed recording
+    leaves the previous cassette as it was."""
     import vcr
 
     from ocr_pdf.azure import transport
@@ -147,11 +186,16 @@ def ocr_pdf_cassette(
     name = (marker.kwargs.get("name") if marker else None) or request.node.name
     folder = Path(str(request.node.path)).parent / "cassettes" / request.node.path.stem
     path = folder / f"{name}.yaml"
-    if mode == "rewrite":  # pytest-recording's mode: record the cassette afresh
-        path.unlink(missing_ok=True)
-        mode = "new_episodes"
+    draft = folder / f".{name}.yaml.recording"
+    if mode != "none":
+        _lift_network_block(request)
+        draft.unlink(missing_ok=True)
+        if mode != "rewrite" and path.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, draft)
     recorder = vcr.VCR(
-        record_mode=mode,
+        # pytest-recording's rewrite: record afresh, into an empty draft.
+        record_mode="new_episodes" if mode == "rewrite" else mode,
         filter_headers=[("Ocp-Apim-Subscription-Key", None), ("Authorization", None)],
         before_record_request=scrub_request,
         before_record_response=scrub_response,
@@ -164,8 +208,16 @@ def ocr_pdf_cassette(
     # A private OCR cache: a page cached by an earlier run would send no request, leaving the
     # recording incomplete and the replay untested.
     monkeypatch.setenv("OCR_PDF_CACHE_DIR", str(request.getfixturevalue("tmp_path") / "ocr-cache"))
-    with recorder.use_cassette(str(path)) as cassette, answered_from(cassette):
-        yield cassette
+    try:
+        with (
+            recorder.use_cassette(str(path if mode == "none" else draft)) as cassette,
+            answered_from(cassette),
+        ):
+            yield cassette
+        if mode != "none" and draft.exists() and _passed(request.node):
+            os.replace(draft, path)
+    finally:
+        draft.unlink(missing_ok=True)
 
 
 @pytest.fixture(autouse=True)

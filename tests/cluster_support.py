@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -129,6 +129,27 @@ class Worker:
             time.sleep(0.1)
         return self
 
+    def freeze(self) -> None:
+        """SIGSTOP: the worker and its pool hold still (mid-call even) while a test looks at
+        what it has done; then ``kill`` or ``thaw``."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
+    def kill_when(self, ready: Callable[[], bool], what: str) -> None:
+        """Kill the worker at a moment when ``ready()`` holds while it is frozen (checked on
+        the frozen worker, so nothing changes between the check and the kill)."""
+        started = time.monotonic()
+        while True:
+            self.freeze()
+            if ready():
+                self.kill()
+                return
+            self.thaw()
+            assert time.monotonic() - started < 120, f"never {what}"
+            time.sleep(0.01)
+
     def pool_processes(self) -> list[int]:
         """The process ids of the worker's prefork pool (its child processes)."""
         children = []
@@ -154,6 +175,29 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
+
+
+def shared_keys(url: str, kind: str) -> list[str]:
+    """The keys of the cluster's cache at ``url`` of one kind: ``page`` (results) or
+    ``operation`` (notes of submitted operations)."""
+    from ocr_pdf.shared_state.redis_store import PREFIX, connection
+
+    keys = connection(url).keys(f"{PREFIX}{kind}:*")
+    return [k.decode() if isinstance(k, bytes) else str(k) for k in keys]
+
+
+def cached_pages(url: str, truths: list[TruthPage]) -> set[str]:
+    """The names of the pages among ``truths`` whose results the cluster's cache holds."""
+    from ocr_pdf.shared_state.redis_store import PREFIX, RedisPages
+    from tests.checks import expected_text
+
+    store = RedisPages(url)
+    texts = set()
+    for key in shared_keys(url, "page"):
+        page = store.get(key.removeprefix(f"{PREFIX}page:"))
+        if page is not None:
+            texts.add(" ".join(w.text for w in page.words))
+    return {t.spec.name for t in truths if " ".join(expected_text(t).split()) in texts}
 
 
 def documents(folder: Path, counts: list[int], prefix: str = "doc") -> list[TruthPage]:

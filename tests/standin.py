@@ -36,6 +36,8 @@ from PIL import Image, ImageChops, ImageStat
 
 from tests.pagegen import TruthPage, thumbnail
 
+HELD_AT_MOST = 300.0
+"""Seconds a held request waits for its release at most (a test that forgot it)."""
 STAND_IN_HEADER = ("x-stand-in", "ocr-pdf tests/standin.py (not Azure)")
 LANGUAGES = {
     "unk", "zh-Hans", "zh-Hant", "cs", "da", "nl", "en", "fi", "fr", "de", "el", "hu", "it",
@@ -72,6 +74,10 @@ class StandIn:
     limit: tuple[int, float] | None = None  # at most (calls, per seconds), else 429
     rejected: int = 0
     arrivals: list[float] = field(default_factory=list)  # monotonic time of every request
+    # POSTs after the first ``hold_after`` are held, unanswered, until ``released`` is set: a
+    # test that stops a run mid-page waits for that request, not for a span of time.
+    hold_after: int | None = None
+    released: threading.Event = field(default_factory=threading.Event)
     delivered: Counter[str] = field(default_factory=Counter)  # page name -> results served
     submitted: Counter[str] = field(default_factory=Counter)  # page name -> Read/DI operations
 
@@ -136,6 +142,7 @@ class StandIn:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.released.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -201,6 +208,8 @@ class StandIn:
         parts = urlsplit(path)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.calls.append({"path": parts.path, "query": query, "bytes": len(body)})
+        if self.hold_after is not None and len(self.calls) > self.hold_after:
+            self.released.wait(HELD_AT_MOST)
         if headers.get("Ocp-Apim-Subscription-Key") != self.key:
             return (
                 401,

@@ -20,6 +20,7 @@ from tests import checks
 from tests.conftest import FAKE_KEY
 from tests.standin import StandIn
 from tests.test_local_engines import ENGINES, has_local
+from tests.test_serve import polled
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
 
@@ -90,8 +91,9 @@ def test_azure_engines_read_no_words(
     assert checks.page_text(tmp_path / "out.pdf", 0) == ""
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def served() -> Iterator[AzureCompatibleServer]:
+    """One server, one model loaded, for every page kind."""
     engine = get_engine("local", EngineConfig())
     server = make_server(engine, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -123,11 +125,6 @@ def test_serve_answers_a_blank_page_as_azure_does(served: AzureCompatibleServer,
         f"{served.url}/vision/v3.2/read/analyze", data=body, headers=headers, timeout=60
     )
     assert submitted.status_code == 202
-    location = submitted.headers["Operation-Location"]
-    for _ in range(300):
-        polled = requests.get(location, timeout=60).json()
-        if polled["status"] in ("succeeded", "failed"):
-            break
-        threading.Event().wait(0.1)
-    assert polled["status"] == "succeeded"
-    assert polled["analyzeResult"]["readResults"][0]["lines"] == []
+    answer = polled(submitted.headers["Operation-Location"])
+    assert answer["status"] == "succeeded"
+    assert answer["analyzeResult"]["readResults"][0]["lines"] == []

@@ -8,17 +8,24 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests import checks
 from tests.conftest import FAKE_KEY, ROOT
+from tests.events import HANG, wait_for
 from tests.pagegen import Block, PageSpec, make_pdf
 from tests.standin import StandIn
 
 pytestmark = pytest.mark.slow  # each test runs a process, a model or a server
+
+
+def as_from_a_terminal() -> None:
+    """In the run's process before it starts: Ctrl-C's signal acts, as it does on a command
+    started from a terminal. A test run started in the background by a script ignores SIGINT,
+    and so would the run, whose Python then keeps it ignored: the test failed that way."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.block_network(allowed_hosts=["127.0.0.1"])
@@ -34,7 +41,8 @@ def test_stopped_run_resumes(sig: int, tmp_path: Path) -> None:
     src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
     src.write_bytes(data)
     cache = tmp_path / "cache"
-    with StandIn(key=FAKE_KEY, pages=truths, latency=0.5) as standin:
+    # Three pages answered, the fourth held: the signal comes while the run waits for it.
+    with StandIn(key=FAKE_KEY, pages=truths, hold_after=3) as standin:
         env = {
             **os.environ,
             "AZURE_VISION_KEY": FAKE_KEY,
@@ -56,19 +64,20 @@ def test_stopped_run_resumes(sig: int, tmp_path: Path) -> None:
             "-j",
             "1",
         ]
-        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 30
-        while len(standin.calls) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        proc = subprocess.Popen(
+            cmd, env=env, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal
+        )
+        wait_for(lambda: len(standin.calls) == 4, "the fourth page sent")
         proc.send_signal(sig)
-        _, err = proc.communicate(timeout=60)
+        standin.released.set()  # the run stops; the page it was waiting for is its to keep
+        _, err = proc.communicate(timeout=HANG)
         assert proc.returncode == 130, err
         assert "interrupted" in err and "Traceback" not in err
         assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "in.pdf"]
         paid = len(standin.calls)
         saved = len(list(cache.rglob("*.json")))
-        assert saved >= 2  # the pages read before the signal are kept
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+        assert saved >= 3  # the pages read before the signal are kept
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=HANG)
         assert done.returncode == 0, done.stderr
         assert len(standin.calls) - paid == 6 - saved  # no page paid for twice
     for i, truth in enumerate(truths):

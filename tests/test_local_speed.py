@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from ocr_pdf.engines.orientation import LineVote, turn_from_lines
 from tests import checks
 from tests.pagegen import _TRANSPOSE_CW, Block, PageSpec, _draw
+
+if TYPE_CHECKING:
+    from ocr_pdf.engines.local import RapidOcrEngine
 
 has_local = pytest.mark.skipif(
     not __import__("importlib").util.find_spec("rapidocr"), reason="ocr-pdf[local] not installed"
@@ -115,17 +119,23 @@ def test_cache_id_names_the_models_and_settings() -> None:
     assert str(local.DETECTION_SIDE) in fast.cache_id
 
 
-@has_local
-@pytest.mark.parametrize("turn", [0, 90, 180, 270])
-def test_a_turned_page_costs_one_extra_detection(turn: int) -> None:
+@pytest.fixture(scope="module")
+def engine() -> RapidOcrEngine:
+    """One engine (its models loaded once) for the tests that only read with it."""
     from ocr_pdf.engines import local
 
-    engine = local.RapidOcrEngine()
+    return local.RapidOcrEngine()
+
+
+@has_local
+@pytest.mark.parametrize("turn", [0, 90, 180, 270])
+def test_a_turned_page_costs_one_extra_detection(turn: int, engine: RapidOcrEngine) -> None:
     image, blocks = _draw(PAGE)
     if turn:
         image = image.transpose(_TRANSPOSE_CW[turn])
+    before = engine.reads
     page = engine.recognize(image)
-    assert engine.reads == (2 if turn else 1)
+    assert engine.reads - before == (2 if turn else 1)
     expected = " ".join(" ".join(t for t, _ in line) for b in blocks for line in b)
     assert checks.cer(" ".join(page.text.split()), expected) < 0.03, page.text
     assert (page.width, page.height) == image.size
@@ -136,21 +146,18 @@ def test_a_turned_page_costs_one_extra_detection(turn: int) -> None:
 
 
 @has_local
-def test_blank_page_is_no_detection_and_no_words() -> None:
+def test_blank_page_is_no_detection_and_no_words(engine: RapidOcrEngine) -> None:
     from PIL import Image
 
-    from ocr_pdf.engines import local
-
-    engine = local.RapidOcrEngine()
+    before = engine.reads
     page = engine.recognize(Image.new("L", (1275, 1650), 255))
-    assert page.words == () and engine.reads == 0
+    assert page.words == () and engine.reads == before
 
 
 @has_local
-def test_pages_read_in_parallel_threads_match_reading_one_at_a_time() -> None:
-    from ocr_pdf.engines import local
-
-    engine = local.RapidOcrEngine()
+def test_pages_read_in_parallel_threads_match_reading_one_at_a_time(
+    engine: RapidOcrEngine,
+) -> None:
     assert engine.default_jobs >= 1
     images = [_draw(PAGE)[0], _draw(PAGE)[0].transpose(_TRANSPOSE_CW[180])]
     alone = [engine.recognize(image) for image in images]
@@ -165,3 +172,33 @@ def test_pages_read_in_parallel_threads_match_reading_one_at_a_time() -> None:
     for t in threads:
         t.join()
     assert together == alone
+
+
+@has_local
+def test_a_pages_lines_are_read_on_the_shared_pool_as_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One page alone keeps every core reading (its lines spread over the line pool), and the
+    words are exactly those read one line after another."""
+    from ocr_pdf.engines import local, ppocr
+
+    image = _draw(PAGE)[0]
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    one_by_one = local.RapidOcrEngine()
+    alone = one_by_one.recognize(image)
+    one_by_one.close()
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    engine = local.RapidOcrEngine()
+    assert engine.default_jobs == 4
+    readers: set[str] = set()
+    read = ppocr.Recognizer.probabilities
+
+    def noted(self: ppocr.Recognizer, line: object) -> object:
+        readers.add(threading.current_thread().name)
+        return read(self, line)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ppocr.Recognizer, "probabilities", noted)
+    assert engine.recognize(image) == alone
+    assert readers and all(name.startswith("local-lines") for name in readers)
+    engine.close()
+    assert engine.recognize(image) == alone  # a closed engine makes its pool again

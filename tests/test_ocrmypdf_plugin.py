@@ -36,7 +36,7 @@ def ocrmypdf(*args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "ocrmypdf", "--output-type", "pdf", "-q", *args],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # a guard against a hang: a run takes seconds, minutes on a crowded machine
         check=False,
     )
 
@@ -92,6 +92,8 @@ def test_our_errors_read_as_ocrmypdf_errors(tmp_path: Path) -> None:
     assert done.returncode == 9, done.stderr
     line = next(ln for ln in done.stderr.splitlines() if "needs an endpoint" in ln)
     assert "_Failure" not in line and "ocr-pdf:" in line
+    assert "ExitCodeException" not in done.stderr, done.stderr
+    assert line.startswith("ConfigurationError: ocr-pdf: ") or " ConfigurationError: " in line
     assert "--ocr-pdf-endpoint" in line
     assert " --endpoint" not in line.replace("--ocr-pdf-endpoint", "")
     done = ocrmypdf("--ocr-pdf-engine", "no-such-engine", str(src), str(out))

@@ -21,6 +21,7 @@ from ocr_pdf.cache import NOTE_SECONDS, OcrCache
 from ocr_pdf.models import PageText
 from tests import checks
 from tests.conftest import FAKE_KEY, ROOT
+from tests.events import HANG, wait_for
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
@@ -64,8 +65,8 @@ def test_a_note_is_kept_until_the_result_and_only_for_a_day(tmp_path: Path) -> N
 def test_a_killed_run_polls_what_it_paid_for_instead_of_paying_again(tmp_path: Path) -> None:
     src, truths = pages(tmp_path, 6)
     out, cache = tmp_path / "out.pdf", tmp_path / "cache"
-    # Each operation answers "running" to its first polls: the kill finds them all in flight.
-    with StandIn(key=FAKE_KEY, pages=truths, running_polls=4) as standin:
+    # Each operation answers "running" until the run is killed: it finds them all in flight.
+    with StandIn(key=FAKE_KEY, pages=truths, running_polls=10**6) as standin:
         env = {
             **os.environ,
             "AZURE_VISION_KEY": FAKE_KEY,
@@ -75,15 +76,13 @@ def test_a_killed_run_polls_what_it_paid_for_instead_of_paying_again(tmp_path: P
         cmd = [sys.executable, "-m", "ocr_pdf", str(src), str(out), "--engine", "azure-read",
                "--endpoint", standin.endpoint, "--dpi", "100", "-j", "6", "-q"]  # fmt: skip
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while submissions(standin) < 6 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        time.sleep(0.3)  # the notes are written as each submission returns
+        # Each note is written as its submission returns: killed once all six are noted.
+        wait_for(lambda: len(list(cache.rglob("*.operation"))) == 6, "six operations noted")
         proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=HANG)
         assert submissions(standin) == 6 and not standin.delivered  # all paid, none read
-        assert len(list(cache.rglob("*.operation"))) == 6
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=90)
+        standin.running_polls = 0  # from now on, every operation has its result
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=HANG)
     assert done.returncode == 0, done.stderr
     assert submissions(standin) == 6  # no page paid for twice
     assert not list(cache.rglob("*.operation"))  # every result kept, every note forgotten

@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from ocr_pdf.errors import ExitCode, FileAccessError
 from ocr_pdf.models import Line, Word, quad_from_box
 from tests import checks
 from tests.conftest import FAKE_KEY, ROOT
+from tests.events import HANG, wait_for
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 from tests.test_errors import assert_clean_failure, digest
@@ -220,7 +220,7 @@ def test_a_killed_run_leaves_a_temporary_file_the_next_run_removes(tmp_path: Pat
     data, truths = make_pdf(specs)
     src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
     src.write_bytes(data)
-    with StandIn(key=FAKE_KEY, pages=truths, latency=0.3) as standin:
+    with StandIn(key=FAKE_KEY, pages=truths, hold_after=2) as standin:  # the 3rd waits
         env = {
             **os.environ,
             "AZURE_VISION_KEY": FAKE_KEY,
@@ -231,16 +231,15 @@ def test_a_killed_run_leaves_a_temporary_file_the_next_run_removes(tmp_path: Pat
                "--endpoint", standin.endpoint, "--dpi", "100", "-j", "1", "--sidecar",
                str(tmp_path / "out.txt"), "-q"]  # fmt: skip
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
-        while len(standin.calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for(lambda: len(standin.calls) == 3, "the third page sent")
         proc.send_signal(signal.SIGKILL)
         # Returns once every process holding its standard error has gone: the render workers
         # (--dpi makes every page a render) die with the run, not left waiting for work.
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=HANG)
+        standin.released.set()
         leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".ocr-pdf.tmp")]
         assert len(leftovers) == 1 and leftovers[0].startswith(f".out.pdf.{os.uname()[1]}")
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=HANG)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "in.pdf", "out.pdf", "out.txt"]
     assert checks.page_text(out, 5) == checks.expected_text(truths[5])

@@ -8,9 +8,9 @@ from __future__ import annotations
 import io
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
@@ -22,6 +22,7 @@ from ocr_pdf.models import Line, Quad, Word
 from ocr_pdf.serve import AzureCompatibleServer, make_server
 from tests import checks
 from tests.conftest import FAKE_KEY
+from tests.events import HANG, wait_for
 from tests.pagegen import QuadT, TruthPage, geometry_specs, make_pdf
 from tests.serve_process import serve_command, served_url
 from tests.standin import StandIn
@@ -71,6 +72,18 @@ def serve() -> Iterator[object]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+def polled(location: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """A Read operation's answer, polled (as a client does) until it is no longer running."""
+    answer: dict[str, Any] = {}
+
+    def done() -> bool:
+        answer.update(requests.get(location, headers=headers, timeout=HANG).json())
+        return answer["status"] not in ("notStarted", "running")
+
+    wait_for(done, f"{location} to finish")
+    return answer
 
 
 def page_png(name: str = "upright") -> tuple[bytes, list[TruthPage]]:
@@ -144,13 +157,7 @@ def test_a_script_written_for_read_polls_as_on_azure(serve: object) -> None:
     assert submitted.status_code == 202 and submitted.content == b""
     location = submitted.headers["Operation-Location"]
     assert location.startswith(server.url + "/vision/v3.2/read/analyzeResults/")
-    for _ in range(200):
-        result = requests.get(
-            location, headers={"Ocp-Apim-Subscription-Key": "any"}, timeout=30
-        ).json()
-        if result["status"] not in ("notStarted", "running"):
-            break
-        time.sleep(0.02)
+    result = polled(location, {"Ocp-Apim-Subscription-Key": "any"})
     assert result["status"] == "succeeded"
     page = result["analyzeResult"]["readResults"][0]
     assert (page["unit"], page["page"]) == ("pixel", 1)
@@ -266,6 +273,7 @@ def test_key_check(serve: object) -> None:
 
 
 @has_local
+@pytest.mark.slow
 def test_the_command_serves_the_bundled_engine(tmp_path: Path) -> None:
     """`ocr-pdf serve --port 0` as a user starts it: it names its URL, reads a real page with
     the local engine, and stops cleanly on SIGTERM."""

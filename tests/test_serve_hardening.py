@@ -5,7 +5,10 @@ what reached the engine, exit codes and the lines printed."""
 
 from __future__ import annotations
 
+import http.client
 import io
+import os
+import select
 import signal
 import socket
 import struct
@@ -31,10 +34,11 @@ from ocr_pdf.serve import AzureCompatibleServer, ServeLimits, make_server
 from ocr_pdf.serve.operations import Operations
 from tests import checks, sockets
 from tests.conftest import ROOT
+from tests.events import HANG, wait_for
 from tests.pagegen import geometry_specs, make_pdf
 from tests.serve_process import cheap_engine, serve_command
 from tests.test_local_engines import has_tesseract
-from tests.test_serve import TruthEngine
+from tests.test_serve import TruthEngine, polled
 
 pytestmark = pytest.mark.block_network(allowed_hosts=["127.0.0.1", "::1"])
 OCTETS = {"Content-Type": "application/octet-stream"}
@@ -126,37 +130,52 @@ def error_code(response: requests.Response) -> str:
 # -- connections ----------------------------------------------------------------------------
 
 
-def test_a_hundred_simultaneous_requests_are_all_answered_at_once(
-    serve: Callable[..., Any],
-) -> None:
-    server = serve(GateEngine())
-    url = server.url + "/vision/v3.2/read/analyzeResults/none"
-    barrier = threading.Barrier(100)
-
-    def one(_: int) -> tuple[int, float]:
-        barrier.wait()
-        started = time.monotonic()
-        response = requests.get(url, timeout=10)
-        return response.status_code, time.monotonic() - started
-
-    with ThreadPoolExecutor(100) as pool:
-        answers = list(pool.map(one, range(100)))
-    assert [status for status, _ in answers] == [404] * 100
-    # http.server's listen backlog of 5 left clients waiting 1 s, 3 s, 7 s for a SYN retry.
-    assert max(seconds for _, seconds in answers) < 1.0, sorted(s for _, s in answers)[-5:]
+@pytest.mark.skipif(sys.platform != "linux", reason="reads Linux's TCP_INFO")
+def test_a_hundred_simultaneous_clients_wait_in_the_queue_not_for_a_syn_retry() -> None:
+    """http.server's listen backlog of 5 dropped the SYNs of all but a few of 100 clients
+    arriving at once; each then waited 1 s, 3 s, 7 s for its retry. Here the kernel holds
+    them until the server gets to them: a hundred clients connect while the server is not
+    yet accepting at all, not one SYN is sent twice (counted by the kernel, so a busy machine
+    changes nothing), and all are answered once it serves."""
+    server = make_server(GateEngine(), "127.0.0.1", 0, None, ServeLimits())  # type: ignore[arg-type]
+    clients = []
+    try:
+        for _ in range(100):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex(server.server_address[:2])
+            clients.append(client)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        request = b"GET /vision/v3.2/read/analyzeResults/none HTTP/1.1\r\nHost: x\r\n\r\n"
+        for client in clients:
+            assert select.select([], [client], [], 60)[1], "never connected"
+            assert sockets.retransmissions(client) == 0
+            client.setblocking(True)
+            client.settimeout(60)
+            client.sendall(request)
+        answers = [client.recv(100) for client in clients]
+    finally:
+        for client in clients:
+            client.close()
+        server.shutdown()
+        server.server_close()
+    assert all(answer.startswith(b"HTTP/1.1 404") for answer in answers), answers
 
 
 def test_slow_and_silent_connections_are_closed(serve: Callable[..., Any]) -> None:
+    """Closed by the header timeout (http.server held both for as long as they liked). The
+    timeout is 1 s here; the test waits up to 60 s for the close, so that a busy machine,
+    which delays the server's timer, cannot fail it."""
     server = serve(GateEngine(), header_timeout=1.0)
     host, port = server.server_address[:2]
     silent = socket.create_connection((host, port))
     trickling = socket.create_connection((host, port))
     trickling.sendall(b"POST /vision/v3.2/ocr HTTP/1.1\r\nHost: x\r\n")
     started = time.monotonic()
-    closed: dict[str, float] = {}
+    closed: set[str] = set()
     for sock in (silent, trickling):
         sock.settimeout(0.3)
-    while len(closed) < 2 and time.monotonic() - started < 10:
+    while len(closed) < 2 and time.monotonic() - started < HANG:
         for name, sock in (("silent", silent), ("trickling", trickling)):
             if name in closed:
                 continue
@@ -164,35 +183,38 @@ def test_slow_and_silent_connections_are_closed(serve: Callable[..., Any]) -> No
                 if name == "trickling":
                     sock.sendall(b"X-Slow: 1\r\n")  # a slowloris: one header line at a time
                 if sock.recv(1024) == b"":
-                    closed[name] = time.monotonic() - started
+                    closed.add(name)
             except TimeoutError:
                 pass
             except OSError:
-                closed[name] = time.monotonic() - started
-    assert set(closed) == {"silent", "trickling"}, closed
-    assert max(closed.values()) < 3.0, closed
+                closed.add(name)
+    assert closed == {"silent", "trickling"}
 
 
 def test_an_unfinished_request_line_does_not_hang(serve: Callable[..., Any]) -> None:
     server = serve(GateEngine(), header_timeout=1.0)
-    got, seconds = raw(server, b"GET /\r\n", wait=10)
-    assert seconds < 3.0 and b"200 OK" not in got  # http.server waited 60 s
+    got, seconds = raw(server, b"GET /\r\n", wait=HANG)
+    assert seconds < HANG and b"200 OK" not in got  # closed by the server; http.server waited 60 s
 
 
 def test_keep_alive_answers_are_not_delayed(serve: Callable[..., Any]) -> None:
+    """http.server wrote each answer in two pieces with Nagle's algorithm on, so the second
+    waited for the client's delayed ACK: 40 ms added to every request on a kept-alive
+    connection. The server's side of a connection sends at once (TCP_NODELAY), whatever the
+    machine's load; and answers stay correct over a kept-alive connection."""
     server = serve(GateEngine())
-    with requests.Session() as session:
-        url = server.url + "/vision/v3.2/read/analyzeResults/none"
-        session.get(url, timeout=5)
-        times = []
-        for _ in range(20):
-            started = time.monotonic()
-            assert (
-                session.post(server.url + "/nowhere", data=b"x" * 100, timeout=5).status_code == 404
-            )
-            times.append(time.monotonic() - started)
-    times.sort()
-    assert times[10] < 0.02, times  # Nagle + delayed ACK added 40 ms to each on http.server
+    host, port = server.server_address[:2]
+    connection = http.client.HTTPConnection(host, port, timeout=HANG)
+    try:
+        for _ in range(3):
+            connection.request("POST", "/nowhere", body=b"x")
+            answer = connection.getresponse()
+            assert answer.status == 404 and b"Resource not found" in answer.read()
+        assert connection.sock is not None  # the same connection all along
+        accepted = sockets.accepted_socket(connection.sock)
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        connection.close()
 
 
 @pytest.mark.slow
@@ -255,7 +277,7 @@ def test_beyond_its_queue_the_server_answers_429_as_azure(serve: Callable[..., A
             pool.submit(requests.post, url, data=png(), headers=OCTETS, timeout=30)
             for _ in range(2)
         ]
-        time.sleep(0.5)
+        wait_for(lambda: server.app.work.waiting == 2, "two images in the queue")
         refused = requests.post(url, data=png(), headers=OCTETS, timeout=30)
         read = requests.post(
             server.url + "/vision/v3.2/read/analyze", data=png(), headers=OCTETS, timeout=30
@@ -280,13 +302,14 @@ def test_an_image_not_read_within_max_wait_is_answered_429(serve: Callable[..., 
         first = pool.submit(requests.post, url, data=png(), headers=OCTETS, timeout=30)
         assert engine.started.acquire(timeout=10)
         started = time.monotonic()
-        waited = requests.post(url, data=png(), headers=OCTETS, timeout=30)
+        waited = requests.post(url, data=png(), headers=OCTETS, timeout=HANG)
         assert waited.status_code == 429 and error_code(waited) == "429"
-        assert 0.9 < time.monotonic() - started < 3.0
+        assert time.monotonic() - started > 0.9  # it did wait its max_wait first
         engine.gate.set()
         assert first.result().status_code == 200
-    time.sleep(0.3)
-    assert engine.calls == 1
+    # Images are read in turn: once a later one is answered, the refused one never will be.
+    assert requests.post(url, data=png(), headers=OCTETS, timeout=HANG).status_code == 200
+    assert engine.calls == 2
 
 
 @pytest.mark.slow
@@ -301,11 +324,12 @@ def test_work_for_a_client_that_left_is_dropped(serve: Callable[..., Any]) -> No
         for _ in range(3):  # each waits behind the first, then its client gives up
             with pytest.raises(requests.exceptions.ReadTimeout):
                 requests.post(url, data=image, headers=OCTETS, timeout=0.5)
-        time.sleep(0.5)
+        wait_for(lambda: server.app.work.waiting == 0, "the work of the clients that left to go")
         engine.gate.set()
         assert first.result().status_code == 200
-    time.sleep(0.5)
-    assert engine.calls == 1
+    # Images are read in turn: once a later one is answered, the dropped ones never will be.
+    assert requests.post(url, data=image, headers=OCTETS, timeout=HANG).status_code == 200
+    assert engine.calls == 2
 
 
 def test_unpolled_read_jobs_are_bounded(serve: Callable[..., Any]) -> None:
@@ -350,10 +374,10 @@ def test_a_body_that_trickles_is_cut_off(serve: Callable[..., Any]) -> None:
         server,
         b"POST /vision/v3.2/ocr HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
         b"Content-Length: 5000\r\n\r\n\x89PNG",
-        wait=10,
+        wait=HANG,
     )
     assert got.startswith(b"HTTP/1.1 408") and b'"code": "408"' in got, got[:200]
-    assert seconds < 3.0
+    assert seconds < HANG  # closed by the server after its 1 s body timeout
 
 
 # -- images ----------------------------------------------------------------------------------
@@ -383,13 +407,11 @@ def test_image_size_is_read_from_the_header_before_decoding(
         ("/vision/v3.2/ocr", {}),  # Azure's own limit: 4200 px a side
         ("/computervision/imageanalysis:analyze", {"features": "read"}),  # ours: 60 MP
     ):
-        started = time.monotonic()
         response = requests.post(
             server.url + path, params=params, data=bomb, headers=OCTETS, timeout=60
         )
         assert response.status_code == 400 and error_code(response) == "InvalidImageSize"
-        assert time.monotonic() - started < 2.0
-    assert (13000, 13000) not in decoded and engine.calls == 0
+    assert (13000, 13000) not in decoded and engine.calls == 0  # never decoded, never read
 
 
 # -- error bodies ----------------------------------------------------------------------------
@@ -458,12 +480,8 @@ def test_ipv6_loopback(serve: Callable[..., Any]) -> None:
     )
     location = submitted.headers["Operation-Location"]
     assert location.startswith(server.url)
-    for _ in range(100):
-        polled = requests.get(location, timeout=10).json()
-        if polled["status"] == "succeeded":
-            break
-        time.sleep(0.05)
-    assert polled["analyzeResult"]["readResults"][0]["lines"][0]["text"] == "hello"
+    answer = polled(location)
+    assert answer["analyzeResult"]["readResults"][0]["lines"][0]["text"] == "hello"
 
 
 # -- Read results ----------------------------------------------------------------------------
@@ -496,21 +514,21 @@ def test_read_results_expire_and_are_bounded_by_memory() -> None:
     assert len(ops) == 0 and ops.used == 0
 
 
-@pytest.mark.slow
 def test_read_results_are_kept_for_the_configured_time(serve: Callable[..., Any]) -> None:
     engine = GateEngine()
     engine.gate.set()
     server = serve(engine, keep_results=1.0)
+    assert server.app.operations.keep == 1.0  # --keep-results reaches the results
+    now = [0.0]  # the results' clock, moved by hand: no waiting out the hour here
+    server.app.operations = Operations(1.0, server.app.operations.memory, clock=lambda: now[0])
     location = requests.post(
-        server.url + "/vision/v3.2/read/analyze", data=png(), headers=OCTETS, timeout=10
+        server.url + "/vision/v3.2/read/analyze", data=png(), headers=OCTETS, timeout=HANG
     ).headers["Operation-Location"]
-    for _ in range(100):
-        if requests.get(location, timeout=10).json()["status"] == "succeeded":
-            break
-        time.sleep(0.05)
-    assert requests.get(location, timeout=10).status_code == 200
-    time.sleep(1.5)
-    gone = requests.get(location, timeout=10)
+    assert polled(location)["status"] == "succeeded"
+    now[0] += 0.9
+    assert requests.get(location, timeout=HANG).status_code == 200
+    now[0] += 0.2
+    gone = requests.get(location, timeout=HANG)
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "NotFound"
 
 
@@ -656,12 +674,22 @@ def test_start_up_failures_are_one_line(capsys: pytest.CaptureFixture[str]) -> N
 
 
 @pytest.mark.slow
-def test_quiet_means_quiet() -> None:
-    proc = serve_command("-q", "--port", "0")
-    time.sleep(3)
-    proc.send_signal(signal.SIGTERM)
-    err = proc.communicate(timeout=30)[1]
-    assert proc.returncode == 0 and err == "", err
+def test_quiet_means_quiet_but_port_0_still_names_its_port() -> None:
+    command = [sys.executable, "-m", "ocr_pdf", "serve", "-q", "--port", "0", "--engine",
+               cheap_engine()]  # fmt: skip
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        env={**os.environ, "OCR_PDF_SERVE_KEY": ""},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()  # printed once it listens: the port it picked
+        assert url.startswith("http://127.0.0.1:") and not url.endswith(":0"), url
+        assert requests.get(url + "/x", timeout=HANG).status_code == 404
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=HANG)
+    assert proc.returncode == 0 and err == "" and out == "", (out, err)
 
 
 def test_without_the_serve_extra_the_command_says_what_to_install() -> None:

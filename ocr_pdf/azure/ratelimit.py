@@ -5,6 +5,7 @@ the transport keeps (this process's, or the cluster's when OCR_PDF_REDIS_URL is 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from ocr_pdf import shared_state
 from ocr_pdf.errors import BadArgumentsError
@@ -36,8 +37,14 @@ class RateLimiter(GcraLimiter):
     """One limit of ``calls`` per ``per`` seconds for every thread of this process, and a 429
     pausing all of them (what :func:`limiter_for` gives on a single machine)."""
 
-    def __init__(self, calls: int, per: float, sleep: Sleep = time.sleep) -> None:
-        super().__init__((calls, per), ProcessClock(), sleep)
+    def __init__(
+        self,
+        calls: int,
+        per: float,
+        sleep: Sleep = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__((calls, per), ProcessClock(clock), sleep)
 
 
 def limiter_for(endpoint: str, rate: str | None, sleep: Sleep = time.sleep) -> Limiter | None:

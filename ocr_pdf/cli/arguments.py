@@ -11,6 +11,7 @@ from typing import Any
 from ocr_pdf import resolution
 from ocr_pdf._version import __version__
 from ocr_pdf.azure.apis import LEGACY_DEFAULT_VERSION, LEGACY_OCR
+from ocr_pdf.cli.ocrmypdf_flags import add_ocrmypdf_flags, add_rotate_and_recursive
 from ocr_pdf.engines import DEFAULT_POLICY, EngineConfig, available_engines
 from ocr_pdf.errors import EXIT_CODES, ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
@@ -62,6 +63,20 @@ class Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
+
+    def parse_args(  # type: ignore[override]
+        self, args: list[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """Options may come between the paths (``in.pdf -l deu out.pdf``), and an unknown
+        option is named alone: the value it may take and the paths after it are not "unknown
+        arguments"."""
+        parsed, extras = self.parse_known_intermixed_args(args, namespace)
+        unknown = [word.split("=", 1)[0] for word in extras if word.startswith("-") and word != "-"]
+        if unknown:
+            self.error(f"unknown option {', '.join(unknown)}")
+        if extras:
+            self.error(f"unexpected arguments: {' '.join(extras)}")
+        return parsed
 
     def error(self, message: str) -> None:  # type: ignore[override]
         # One line and a pointer, not the whole usage block: scripts log stderr line by line.
@@ -199,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="OCR a signed PDF anyway (its signature will no longer verify)",
     )
+    add_ocrmypdf_flags(p)
     p.add_argument("--version", action="version", version=f"ocr-pdf {__version__}")
     return p
 
@@ -223,9 +239,11 @@ def page_flags(p: argparse.ArgumentParser) -> None:
         "scripts)",
     )
     modes.add_argument(
+        "-f",
         "--force-ocr",
         action="store_true",
-        help="OCR pages that already have text too (default: leave them alone)",
+        help="OCR pages that already have text too, adding a layer over theirs (default: "
+        "leave them alone)",
     )
     modes.add_argument(
         "--redo-ocr",
@@ -233,19 +251,7 @@ def page_flags(p: argparse.ArgumentParser) -> None:
         help="remove an earlier invisible "
         "OCR layer (ours or another tool's) and OCR those pages again",
     )
-    pages.add_argument(
-        "--rotate-pages",
-        action="store_true",
-        help="turn pages whose text is "
-        "sideways or upside down upright (sets /Rotate; content untouched)",
-    )
-    p.add_argument(
-        "-r",
-        "--recursive",
-        action="store_true",
-        help="with folder inputs, also convert the files in their subfolders (the tree is "
-        "mirrored in the output folder)",
-    )
+    add_rotate_and_recursive(p, pages)
     p.add_argument(
         "--image-dpi",
         type=float,

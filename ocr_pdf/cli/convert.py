@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ocr_pdf.cli.arguments import options_from
+from ocr_pdf.cli.ocrmypdf_flags import check_ocrmypdf_flags, check_short_r
 from ocr_pdf.costs import budget_for, page_list
 from ocr_pdf.errors import BadArgumentsError, ExitCode, FileAccessError, OcrPdfError
 from ocr_pdf.inputs import into_folder
@@ -79,6 +80,7 @@ def pairs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path | None]], int
         raise BadArgumentsError(f"{target}: with several inputs, OUTPUT must be a folder")
     if any(str(p) == STDIO for p in inputs):
         raise BadArgumentsError("- (standard input) takes one OUTPUT file, not a folder")
+    check_short_r(args, inputs)
     return into_folder(inputs, target, args.recursive)
 
 
@@ -171,50 +173,80 @@ def _check_compatible(args: argparse.Namespace, todo: list[tuple[Path, Path | No
         raise BadArgumentsError(f"{' and '.join(given)} {verb} one input file")
     if args.sidecar == STDIO and any(str(dst) == STDIO for _, dst in todo):
         raise BadArgumentsError("--sidecar - and OUTPUT - cannot both be standard output")
+    check_ocrmypdf_flags(args)
     if args.skip_text:
         log.debug("--skip-text: pages with text are left alone, which is our default anyway")
 
 
 def run_convert(args: argparse.Namespace) -> int:
     """The conversion command: each pair converted, the others going on when one fails."""
-    show_progress = not args.quiet and sys.stderr.isatty()
-    failures: list[OcrPdfError] = []
-    done = 0
     todo, unsearched = pairs(args)
     _check_compatible(args, todo)
     sidecar_to_stdout = args.sidecar == STDIO
     with tempfile.TemporaryDirectory(prefix="ocr-pdf-") as spool:
         sidecar = Path(spool) / "sidecar.txt" if sidecar_to_stdout else args.sidecar
         options = options_from(args, in_place=args.in_place, sidecar=sidecar)
-        budget = budget_for(options.budget)  # one budget for every file of the run
-        for src, dst in todo:
-            try:
-                with _progress(show_progress, src.name) as progress:
-                    result = _convert_one(src, dst, options, progress, budget)
-                done += 1
-                if result.dry_run is not None:
-                    print(dry_run_line(str(src), result.dry_run))
-                    continue
-                if sidecar_to_stdout:
-                    _copy_to_stdout(Path(sidecar))
-                if not args.quiet:
-                    name = "stdout" if dst is not None and str(dst) == STDIO else str(result.output)
-                    print(_summary(result, name), file=sys.stderr)
-            except OcrPdfError as err:
-                if len(todo) == 1:
-                    raise
-                if args.verbose:
-                    traceback.print_exc()
-                print(f"ocr-pdf: error: {err}", file=sys.stderr)
-                failures.append(err)
-    if (len(todo) > 1 or unsearched) and not args.quiet:
-        note = (
-            f"; {unsearched} subfolder(s) not searched (--recursive converts them too)"
-            if unsearched
-            else ""
+        return convert_each(
+            todo, options, args, unsearched, Path(sidecar) if sidecar_to_stdout else None
         )
+
+
+def naming(err: OcrPdfError, src: object) -> str:
+    """The error's line, naming its file once: as the message does, or else in front."""
+    message = str(err)
+    return message if str(src) in message else f"{src}: {message}"
+
+
+def convert_each(
+    todo: list[tuple[Path, Path | None]],
+    options: ConversionOptions,
+    args: argparse.Namespace,
+    unsearched: int = 0,
+    sidecar_to_stdout: Path | None = None,
+) -> int:
+    """Each pair converted (or, with --dry-run, estimated), the others going on when one
+    fails; one line per file and a summary; the exit code of the first failure. Local runs
+    and ``enqueue --dry-run`` share it."""
+    show_progress = not args.quiet and sys.stderr.isatty()
+    failures: list[OcrPdfError] = []
+    done = 0
+    budget = budget_for(options.budget)  # one budget for every file of the run
+    for src, dst in todo:
+        try:
+            with _progress(show_progress, src.name) as progress:
+                result = _convert_one(src, dst, options, progress, budget)
+            done += 1
+            if result.dry_run is not None:
+                print(dry_run_line(str(src), result.dry_run), flush=True)
+                continue
+            if sidecar_to_stdout is not None:
+                _copy_to_stdout(sidecar_to_stdout)
+            if not args.quiet:
+                name = "stdout" if dst is not None and str(dst) == STDIO else str(result.output)
+                print(_summary(result, name), file=sys.stderr)
+        except OcrPdfError as err:
+            if len(todo) == 1:
+                raise
+            if args.verbose:
+                traceback.print_exc()
+            print(f"ocr-pdf: error: {naming(err, src)}", file=sys.stderr, flush=True)
+            failures.append(err)
+    if (len(todo) > 1 or unsearched) and not args.quiet:
         print(
-            f"ocr-pdf: {done} of {len(todo)} file(s) converted, {len(failures)} failed{note}",
+            _closing_line(options.dry_run, done, len(todo), len(failures), unsearched),
             file=sys.stderr,
         )
     return failures[0].exit_code if failures else ExitCode.ok
+
+
+def _closing_line(dry_run: bool, done: int, files: int, failed: int, unsearched: int) -> str:
+    if dry_run:
+        line = (
+            f"ocr-pdf: dry run: {done} of {files} file(s) checked, {failed} with an error; "
+            "nothing was called or written"
+        )
+    else:
+        line = f"ocr-pdf: {done} of {files} file(s) converted, {failed} failed"
+    if unsearched:
+        line += f"; {unsearched} subfolder(s) not searched (--recursive or -R converts them too)"
+    return line

@@ -10,13 +10,13 @@ from typing import Any
 
 from ocr_pdf import shared_state
 from ocr_pdf.cli.arguments import options_from
-from ocr_pdf.cli.convert import dry_run_line
+from ocr_pdf.cli.convert import convert_each, naming
+from ocr_pdf.cli.ocrmypdf_flags import check_ocrmypdf_flags, check_short_r
 from ocr_pdf.errors import BadArgumentsError, ConfigurationError, ExitCode
 from ocr_pdf.inputs import into_folder
-from ocr_pdf.pipeline import convert
 
 
-def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
+def _pairs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path | None]], int]:
     if len(args.paths) < 2:
         raise BadArgumentsError("give INPUT... and OUTDIR")
     if "-" in args.paths:
@@ -24,8 +24,8 @@ def _pairs(args: argparse.Namespace) -> list[tuple[Path, Path | None]]:
     *inputs, outdir = (Path(p).absolute() for p in args.paths)
     if outdir.exists() and not outdir.is_dir():
         raise BadArgumentsError(f"{outdir}: OUTDIR must be a folder")
-    pairs, _ = into_folder(inputs, outdir, args.recursive)
-    return pairs
+    check_short_r(args, inputs)
+    return into_folder(inputs, outdir, args.recursive)
 
 
 def run_enqueue(args: argparse.Namespace) -> int:
@@ -35,16 +35,13 @@ def run_enqueue(args: argparse.Namespace) -> int:
             f"enqueue sends files to a cluster: set {shared_state.ENV} to its Redis "
             "(e.g. redis://host:6379/0)"
         )
-    pairs = _pairs(args)
+    pairs, unsearched = _pairs(args)
+    check_ocrmypdf_flags(args)
     options = options_from(args)
     if args.split_pages < 0:
         raise BadArgumentsError(f"--split-pages {args.split_pages} must be 0 or more")
     if options.dry_run:  # here, against the cluster's cache: nothing is sent
-        for src, dst in pairs:
-            plan = convert(src, dst, options).dry_run
-            if plan is not None:
-                print(dry_run_line(str(src), plan))
-        return ExitCode.ok
+        return convert_each(pairs, options, args, unsearched)
     try:
         from ocr_pdf.cluster import client
     except ImportError as exc:  # the cluster extra is not installed
@@ -58,8 +55,9 @@ def run_enqueue(args: argparse.Namespace) -> int:
         return ExitCode.ok
     outcomes = batch.wait(_Reporter(not args.quiet))
     failed = [o for o in outcomes if o.error is not None]
-    for outcome in failed:
-        print(f"ocr-pdf: error: {outcome.input}: {outcome.error}", file=sys.stderr)
+    for outcome in outcomes:
+        if outcome.error is not None:
+            print(f"ocr-pdf: error: {naming(outcome.error, outcome.input)}", file=sys.stderr)
     if not args.quiet:
         print(
             f"ocr-pdf: {len(outcomes) - len(failed)} of {len(outcomes)} file(s) converted, "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ocr_pdf.cli.arguments import Parser, cost_flags, engine_flags, page_flags, verbosity
+from ocr_pdf.cli.ocrmypdf_flags import add_ocrmypdf_flags
 from ocr_pdf.engines import OFFLINE
 from ocr_pdf.serve.limits import ServeLimits as ServeDefaults
 
@@ -35,6 +36,7 @@ def build_enqueue_parser() -> argparse.ArgumentParser:
         help="a file with more than N pages to read is read by several workers, N pages "
         "each (default 32; 0: one worker per file)",
     )
+    add_ocrmypdf_flags(p)
     return p
 
 
@@ -64,7 +66,12 @@ def build_serve_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default loopback; ::1 for IPv6)"
     )
-    p.add_argument("--port", type=int, default=5000, help="port (default 5000; 0 = any free)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=5000,
+        help="port (default 5000; 0 = any free, its URL then printed on standard output)",
+    )
     p.add_argument(
         "--engine",
         default=None,

@@ -46,6 +46,8 @@ def run_serve(args: argparse.Namespace) -> int:
     server = make_server(engine, args.host, args.port, key, limits, args.allow_url_source)
     if not key and not ipaddress.ip_address(server.server_address[0]).is_loopback:
         log.warning("listening on %s without a key: set OCR_PDF_SERVE_KEY", args.host)
+    if args.port == 0:  # the port picked is the result a script needs, even with -q
+        print(server.url, flush=True)
     if not args.quiet:
         print(
             f"ocr-pdf: serving Azure-compatible OCR at {server.url} with the {name} engine"

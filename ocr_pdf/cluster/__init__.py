@@ -36,5 +36,18 @@ def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     import importlib
+    import sys
 
-    return getattr(importlib.import_module(_LAZY[name]), name)
+    from ocr_pdf.errors import ConfigurationError, ExitCode
+
+    try:
+        module = importlib.import_module(_LAZY[name])
+    except ConfigurationError as err:
+        if "celery.bin.celery" not in sys.modules:
+            raise
+        # `celery -A ocr_pdf.cluster worker` without OCR_PDF_REDIS_URL: Celery would wrap this
+        # line in 30 of its own and a traceback. Celery's command is our entry point here, so
+        # it gets what ocr-pdf's own would print: the one line, and the exit code.
+        print(f"ocr-pdf: error: {err}", file=sys.stderr)
+        raise SystemExit(ExitCode.invalid_config) from None
+    return getattr(module, name)

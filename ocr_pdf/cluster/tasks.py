@@ -34,7 +34,10 @@ PROGRESS_EVERY = 0.5
 """Seconds between two progress reports of a document (its last page is always reported)."""
 
 
-@shared_task(bind=True, name="ocr_pdf.convert_document")
+# throws: a document that fails for a reason of its own (encrypted, a budget spent, a service
+# down) is an outcome the client is told about, not a fault of the worker: Celery logs it at
+# INFO in one line ("raised expected"), with no traceback. Anything else stays an ERROR.
+@shared_task(bind=True, name="ocr_pdf.convert_document", throws=(RemoteConversionError,))
 def convert_document(
     self: Task[Any, Any],
     input_path: str,

@@ -51,13 +51,14 @@ class ProcessClock:
     ``sleep`` that does not sleep) still counts as waited, so that such a ``sleep`` skips the
     waits instead of turning them into a busy loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic  # seconds (a test's hand-moved clock, with its sleep)
         self._floor = 0  # no earlier than this: the end of the last wait
         self._paused_until = 0
         self._lock = threading.Lock()
 
     def _now(self) -> int:
-        return max(int(time.monotonic() * 1000), self._floor)
+        return max(int(self._monotonic() * 1000), self._floor)
 
     def now_and_pause(self) -> tuple[int, int]:
         with self._lock:
