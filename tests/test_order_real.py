@@ -12,6 +12,7 @@ import pytest
 
 from ocr_pdf.geometry import engine_order, group_lines
 from ocr_pdf.models import Line, Quad, Word
+from tests import checks
 
 REAL = Path(__file__).resolve().parent / "fixtures" / "real" / "layout"
 
@@ -40,14 +41,13 @@ def text(lines: tuple[Line, ...] | list[Line]) -> str:
 def wer(got: str, expected: str) -> float:
     """Word error rate: the word-level edit distance over the expected words (a line out of
     place costs its words twice; recognition errors cost one each)."""
-    a, b = got.split(), expected.split()
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1] / max(len(b), 1)
+    vocabulary: dict[str, int] = {}
+
+    def code(text: str) -> str:  # each distinct word one character, for checks.levenshtein
+        ids = (vocabulary.setdefault(w, len(vocabulary)) for w in text.split())
+        return "".join(chr(0x10000 + n) for n in ids)
+
+    return checks.levenshtein(code(got), code(expected)) / max(len(expected.split()), 1)
 
 
 @pytest.mark.parametrize(
