@@ -126,17 +126,36 @@ row across it, from which the two sides are a table's or a form's, read row by r
 def _separate(left: list[Item], right: list[Item], height: float) -> bool:
     """Whether two sides of a white channel are columns read one after the other: both hold
     prose, or both hold two lines or more that do not share rows (a sidebar of names beside an
-    article, lines beside a photo, a caption: flows of their own); a table's cells and a
-    form's labels and values share rows, and are read row by row."""
+    article, lines beside a photo, a caption: flows of their own), or the side with fewer
+    lines is prose beside a side whose lines mostly meet none of its rows (an article beside
+    a column holding a table: the article's lines meet the table's rows, not the other way
+    round); a table's cells and a form's labels and values share rows, and are read row by
+    row."""
     if _prose(left, height) and _prose(right, height):
         return True
     a, b = _middles(left), _middles(right)
     if len(a) < 2 or len(b) < 2:
         return False
+    fewer = left
     if len(a) > len(b):
-        a, b = b, a
+        a, b, fewer = b, a, right
     aligned = sum(any(abs(m - n) < ROW * height for n in b) for m in a)
-    return aligned < ALIGNED * len(a)
+    if aligned < ALIGNED * len(a):
+        return True
+    # Its rows (a table's cells on one row count once) on the very baseline of one of the
+    # fewer side's lines: independent flows meet within half of ROW a third of the time.
+    rows = _distinct(b, ROW * height)
+    met = sum(any(abs(m - n) < ROW / 2 * height for n in a) for m in rows)
+    return met < ALIGNED * len(rows) and _prose(fewer, height)
+
+
+def _distinct(middles: list[float], within: float) -> list[float]:
+    """The heights among ``middles`` at least ``within`` apart (the first of each run)."""
+    out: list[float] = []
+    for m in sorted(middles):
+        if not out or m - out[-1] >= within:
+            out.append(m)
+    return out
 
 
 def _middles(items: list[Item]) -> list[float]:
