@@ -77,7 +77,9 @@ def _joined(line: Line) -> Line:
     """``line`` with each pair of neighbours whose boxes overlap along the line by more than
     OVERLAP of the shorter made one word: engines sometimes cut a word and report a piece
     inside the box of the rest (Tesseract: "447" over the whole of "4471", then "1"). Fitted
-    apart, the pieces would be read as two words."""
+    apart, the pieces would be read as two words. Two pieces that both hold letters are two
+    words (see :func:`_two_words`): the first one's box is cut back to where the second's
+    begins."""
     if len(line.words) < 2:
         return line
     angle = math.radians(line_direction(line.words))
@@ -91,12 +93,28 @@ def _joined(line: Line) -> Line:
     for word in line.words[1:]:
         (a0, a1), (b0, b1) = span(words[-1]), span(word)
         overlap = min(a1, b1) - max(a0, b0)
-        if overlap > OVERLAP * min(a1 - a0, b1 - b0) > 0:
+        if not overlap > OVERLAP * min(a1 - a0, b1 - b0) > 0:
+            words.append(word)
+        elif _two_words(words[-1], word) and a0 < b0 < a1:
+            words[-1] = _ending_at(words[-1], word)
+            words.append(word)
+        else:
             start = words[-1] if a0 <= b0 else word
             end = words[-1] if a1 >= b1 else word
             quad: Quad = (start.quad[0], end.quad[1], end.quad[2], start.quad[3])
             known = [c for c in (words[-1].confidence, word.confidence) if c is not None]
             words[-1] = Word(words[-1].text + word.text, quad, min(known) if known else None)
-        else:
-            words.append(word)
     return Line(tuple(words))
+
+
+def _two_words(a: Word, b: Word) -> bool:
+    """Whether two pieces read as two words, whatever their boxes: both hold letters
+    (Tesseract's "Ship" over the whole of "Ship to" on a tight form, then "to"), where a
+    number's pieces ("447" and "1") are one word."""
+    return any(c.isalpha() for c in a.text) and any(c.isalpha() for c in b.text)
+
+
+def _ending_at(a: Word, b: Word) -> Word:
+    """``a`` with its end moved back to where ``b`` begins (its box ran over ``b``)."""
+    (tl, _, _, bl), (btl, _, _, bbl) = a.quad, b.quad
+    return Word(a.text, (tl, btl, bbl, bl), a.confidence)
