@@ -64,7 +64,7 @@ def test_layers_the_architecture_document_states() -> None:
     """Shared state imports only the bottom of the library; nothing imports the command line
     (but ``python -m ocr_pdf``); only the command line reaches the Celery application."""
     edges = import_graph.graph(import_graph.ROOT / "ocr_pdf")
-    bottom = {"ocr_pdf.errors", "ocr_pdf.models", "ocr_pdf.files", "ocr_pdf.formats.pagejson"}
+    bottom = {"ocr_pdf.errors", "ocr_pdf.models", "ocr_pdf._files", "ocr_pdf.formats.pagejson"}
     for module, imported in edges.items():
         if module.startswith("ocr_pdf.shared_state"):
             outside = {m for m in imported if not m.startswith("ocr_pdf.shared_state")}

@@ -14,7 +14,7 @@ from PIL import Image
 import ocr_pdf
 from ocr_pdf import ConversionResult, PageText, make_searchable
 from ocr_pdf.azure.legacy_ocr import LIMITS
-from ocr_pdf.imaging import encode_for_limits
+from ocr_pdf.image.encoding import encode_for_limits
 from ocr_pdf.models import Line, Word, quad_from_box
 from tests import checks
 from tests.conftest import CASSETTES, FAKE_KEY, Service
@@ -230,7 +230,7 @@ def test_colour_pages_render_as_their_luminance(tmp_path: Path) -> None:
     ink is dark grey, yellow nearly white), whatever colour space it was drawn in."""
     from reportlab.pdfgen import canvas
 
-    from ocr_pdf import pdf
+    from ocr_pdf.pdf import pdfium
 
     src = tmp_path / "colours.pdf"
     page = canvas.Canvas(str(src), pagesize=(400, 100))
@@ -239,7 +239,7 @@ def test_colour_pages_render_as_their_luminance(tmp_path: Path) -> None:
         page.setFillColorRGB(*rgb)
         page.rect(i * 100, 0, 100, 100, stroke=0, fill=1)
     page.save()
-    with pdf.Document(src) as doc, doc.page(0) as p:
+    with pdfium.Document(src) as doc, doc.page(0) as p:
         image = p.render(72)
     assert image.mode == "L" and image.size == (400, 100)
     for i, (r, g, b) in enumerate(colours):
