@@ -11,7 +11,6 @@ import pytest
 import yaml
 from PIL import Image
 
-import ocr_pdf
 from ocr_pdf import ConversionResult, PageText, make_searchable
 from ocr_pdf.azure.legacy_ocr import LIMITS
 from ocr_pdf.image.encoding import encode_for_limits
@@ -95,60 +94,6 @@ def test_drawing_and_receipt_fit_the_service(service: Service, tmp_path: Path) -
     for i, truth in enumerate(truths):
         assert checks.page_text(out, i) == checks.expected_text(truth)
         assert all(p.centres_inside for p in checks.word_placements(out, i, truth))
-
-
-def test_public_api_is_pinned() -> None:
-    assert sorted(ocr_pdf.__all__) == sorted(
-        [
-            "BudgetExhaustedError",
-            "CostLimitError",
-            "DryRun",
-            "PageLimitError",
-            "RefusedByWorkerError",
-            "RemoteConversionError",
-            "SharedStateError",
-            "AuthenticationError",
-            "BadArgumentsError",
-            "BadPageData",
-            "ConfigurationError",
-            "ConversionOptions",
-            "ConversionResult",
-            "DigitalSignatureError",
-            "EncryptedPdfError",
-            "Engine",
-            "EngineConfig",
-            "ExitCode",
-            "FileAccessError",
-            "IncompleteAnswerError",
-            "InputFileError",
-            "Line",
-            "MalformedResponseError",
-            "MissingDependencyError",
-            "Mode",
-            "OcrEngine",
-            "OcrEngineError",
-            "OcrPdfError",
-            "OperationFailedError",
-            "OperationLostError",
-            "OutputInvalidError",
-            "PageResult",
-            "PageText",
-            "PagesFailedError",
-            "RateLimitError",
-            "ServiceConfigurationError",
-            "ServiceError",
-            "ServiceResponseError",
-            "ServiceUnavailableError",
-            "Word",
-            "__version__",
-            "available_engines",
-            "convert",
-            "get_engine",
-            "make_searchable",
-        ]
-    )
-    for name in ocr_pdf.__all__:
-        assert hasattr(ocr_pdf, name), name
 
 
 def test_python_dash_m() -> None:

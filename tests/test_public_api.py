@@ -5,59 +5,29 @@ internal with a leading ``_``; everything else lives in a package named for its 
 
 from __future__ import annotations
 
-import importlib
+import os
+import subprocess
+import sys
 from importlib.metadata import entry_points
 
 import ocr_pdf
 from tests import import_graph
 
-PUBLIC_NAMES = [
-    "AuthenticationError",
-    "BadArgumentsError",
-    "BadPageData",
-    "BudgetExhaustedError",
-    "ConfigurationError",
-    "ConversionOptions",
-    "ConversionResult",
-    "CostLimitError",
-    "DigitalSignatureError",
-    "DryRun",
-    "EncryptedPdfError",
-    "Engine",
-    "EngineConfig",
-    "ExitCode",
-    "FileAccessError",
-    "IncompleteAnswerError",
-    "InputFileError",
-    "Line",
-    "MalformedResponseError",
-    "MissingDependencyError",
-    "Mode",
-    "OcrEngine",
-    "OcrEngineError",
-    "OcrPdfError",
-    "OperationFailedError",
-    "OperationLostError",
-    "OutputInvalidError",
-    "PageLimitError",
-    "PageResult",
-    "PageText",
-    "PagesFailedError",
-    "RateLimitError",
-    "RefusedByWorkerError",
-    "RemoteConversionError",
-    "ServiceConfigurationError",
-    "ServiceError",
-    "ServiceResponseError",
-    "ServiceUnavailableError",
-    "SharedStateError",
-    "Word",
-    "__version__",
-    "available_engines",
-    "convert",
-    "get_engine",
-    "make_searchable",
-]
+PUBLIC_NAMES = sorted(
+    """
+    AuthenticationError BadArgumentsError BadPageData BudgetExhaustedError
+    ConfigurationError ConversionOptions ConversionResult CostLimitError
+    DigitalSignatureError DryRun EncryptedPdfError Engine EngineConfig ExitCode
+    FileAccessError IncompleteAnswerError InputFileError Line MalformedResponseError
+    MissingDependencyError Mode OcrEngine OcrEngineError OcrPdfError OperationFailedError
+    OperationLostError OutputInvalidError PageLimitError PageResult PageText
+    PagesFailedError RateLimitError RefusedByWorkerError RemoteConversionError
+    ServiceConfigurationError ServiceError ServiceResponseError ServiceUnavailableError
+    SharedStateError Word __version__ available_engines convert get_engine make_searchable
+    """.split()
+)
+"""What ``import ocr_pdf`` offers (``__all__``), in full: a name added or taken away is a
+change of the public API, made here on purpose."""
 
 TOP_LEVEL_MODULES = {
     # the face and what it re-exports, each a module a user may also name
@@ -79,7 +49,9 @@ TOP_LEVEL_MODULES = {
 """Every module directly under ``ocr_pdf/`` whose name does not start with ``_``."""
 
 
-def test_the_package_offers_exactly_its_public_names() -> None:
+def test_public_api_is_pinned() -> None:
+    """``ocr_pdf.__all__`` is exactly the list above, and each name is there (moved here from
+    test_pipeline.py)."""
     assert sorted(ocr_pdf.__all__) == PUBLIC_NAMES
     for name in PUBLIC_NAMES:
         assert getattr(ocr_pdf, name) is not None, name
@@ -107,9 +79,21 @@ def test_the_entry_points_load() -> None:
     assert ocrmypdf.value == "ocr_pdf.ocrmypdf_plugin:entry_point"
     hooks = ocrmypdf.load()  # the plugin's hooks, as OCRmyPDF's plugin manager registers them
     assert callable(hooks.add_options) and callable(hooks.get_ocr_engine)
-    # `celery -A ocr_pdf.cluster worker` finds the application as the package's `app`
-    cluster = importlib.import_module("ocr_pdf.cluster")
-    assert "app" in cluster.__all__ and "enqueue" in cluster.__all__
+
+
+def test_celery_finds_the_application_and_its_tasks() -> None:
+    """``celery -A ocr_pdf.cluster worker`` (README) finds the package's ``app``, and with it
+    the tasks by the names a sender uses. In a process of its own: the application is made
+    once per process, from the environment."""
+    env = {**os.environ, "OCR_PDF_REDIS_URL": "redis://127.0.0.1:9/0"}  # nothing connects
+    code = (
+        "import ocr_pdf.cluster as c; c.app.loader.import_default_modules(); "
+        "print(c.app.main, *sorted(t for t in c.app.tasks if t.startswith('ocr_pdf.')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["ocr_pdf", "ocr_pdf.convert_document", "ocr_pdf.read_pages"]
 
 
 def test_the_top_level_reads() -> None:
