@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf._pages import check_page_spec
+from ocr_pdf._page_selection import check_page_spec
 from ocr_pdf.azure.ratelimit import parse_rate
 from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import BadArgumentsError

@@ -15,7 +15,7 @@ from typing import Any, cast
 from celery import Task, shared_task
 
 from ocr_pdf import shared_state
-from ocr_pdf._pages import selection
+from ocr_pdf._page_selection import selection
 from ocr_pdf.cluster.messages import result_message
 from ocr_pdf.cluster.policy import WorkerPolicy
 from ocr_pdf.engines import Engine, EngineConfig, engine_for

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from ocr_pdf._pages import page_ranges
+from ocr_pdf._page_selection import page_ranges
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import (
     ExitCode,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from ocr_pdf._pages import selection
+from ocr_pdf._page_selection import selection
 from ocr_pdf.azure.document_intelligence import ResultPage, analyze_result
 from ocr_pdf.engines import Engine
 from ocr_pdf.errors import EncryptedPdfError, InputFileError

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ocr_pdf._pages import page_ranges
+from ocr_pdf._page_selection import page_ranges
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import BudgetExhaustedError, PageLimitError
 from ocr_pdf.reading.page import PageImage

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ocr_pdf._pages import parse_pages
+from ocr_pdf._page_selection import parse_pages
 from ocr_pdf.options import ConversionOptions, Mode
 from ocr_pdf.steps.inputs import Source
 
