@@ -1,8 +1,10 @@
 """Offline engines' speed against OCRmyPDF on the same generated scans, in one run, one table.
 
 Rows: ``ocr-pdf local`` (and, with ``--before DIR``, the local engine of another checkout, e.g.
-``git archive <commit> | tar -x -C DIR``), ``ocr-pdf tesseract`` and OCRmyPDF 17 with tesseract
-(``--output-type pdf --optimize 0 -j 2``), each as its own process with default settings.
+``git archive <commit> | tar -x -C DIR``), ``ocr-pdf tesseract`` (in process when tesserocr is
+installed; then also ``tesseract process``, one process a page, OCR_PDF_TESSERACT_INPROCESS=0)
+and OCRmyPDF 17 with tesseract (``--output-type pdf --optimize 0 -j 2``), each as its own
+process with default settings; ``--rows`` picks some.
 Columns:
   pages/s      wall-clock pages per second over the English set (10 letter pages, 150-300 dpi)
   CPU s/page   user+system CPU of the process and its children, per page
@@ -14,7 +16,8 @@ Columns:
   turned x     OCR time of a page turned 90/180/270 degrees over the same page upright, read
                one page at a time (-j 1); must stay under 1.5
 
-Run from the repository root:  python benchmarks/speed_bench.py [--pages N] [--before DIR]"""
+Run from the repository root:  python benchmarks/speed_bench.py [--pages N] [--before DIR]
+[--rows 'ocr-pdf local,OCRmyPDF 17 -j 2']"""
 
 from __future__ import annotations
 
@@ -67,7 +70,10 @@ def commands(before: Path | None) -> dict[str, tuple[list[str], dict[str, str]]]
             old = [sys.executable, "-c", LAUNCH, str(before)]
             rows["local before"] = ([*old, "--engine", "local", "-q", "--no-cache"], env)
     if shutil.which("tesseract"):
-        rows["ocr-pdf tesseract"] = ([*py, "--engine", "tesseract", "-q", "--no-cache"], env)
+        tesseract = [*py, "--engine", "tesseract", "-q", "--no-cache"]
+        rows["ocr-pdf tesseract"] = (tesseract, env)  # in process when tesserocr is installed
+        if __import__("importlib").util.find_spec("tesserocr"):
+            rows["tesseract process"] = (tesseract, {**env, "OCR_PDF_TESSERACT_INPROCESS": "0"})
         if shutil.which("ocrmypdf"):
             rows["OCRmyPDF 17 -j 2"] = (
                 ["ocrmypdf", "--output-type", "pdf", "--optimize", "0", "-j", "2", "-q"],
@@ -125,6 +131,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", type=int, default=10, help="English pages (default 10)")
     parser.add_argument("--before", type=Path, help="a checkout whose local engine to compare")
+    parser.add_argument("--rows", help="comma-separated rows (default: all)")
     args = parser.parse_args()
     rng = random.Random(7)
     english = [english_page(n, rng) for n in range(args.pages)]
@@ -143,7 +150,10 @@ def main() -> None:
         )
         tiny = folder / "tiny.pdf"
         tiny.write_bytes(tiny_data)
-        for name, (cmd, env) in commands(args.before).items():
+        chosen = commands(args.before)
+        if args.rows:
+            chosen = {k: v for k, v in chosen.items() if k in args.rows.split(",")}
+        for name, (cmd, env) in chosen.items():
             out = folder / "out.pdf"
             try:
                 wall, cpu, rss = run([*cmd, str(src), str(out)], env)

@@ -172,3 +172,33 @@ def test_pages_read_in_parallel_threads_match_reading_one_at_a_time(
     for t in threads:
         t.join()
     assert together == alone
+
+
+@has_local
+def test_a_pages_lines_are_read_on_the_shared_pool_as_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One page alone keeps every core reading (its lines spread over the line pool), and the
+    words are exactly those read one line after another."""
+    from ocr_pdf.engines import local, ppocr
+
+    image = _draw(PAGE)[0]
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    one_by_one = local.RapidOcrEngine()
+    alone = one_by_one.recognize(image)
+    one_by_one.close()
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    engine = local.RapidOcrEngine()
+    assert engine.default_jobs == 4
+    readers: set[str] = set()
+    read = ppocr.Recognizer.probabilities
+
+    def noted(self: ppocr.Recognizer, line: object) -> object:
+        readers.add(threading.current_thread().name)
+        return read(self, line)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ppocr.Recognizer, "probabilities", noted)
+    assert engine.recognize(image) == alone
+    assert readers and all(name.startswith("local-lines") for name in readers)
+    engine.close()
+    assert engine.recognize(image) == alone  # a closed engine makes its pool again

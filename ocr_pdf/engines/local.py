@@ -8,6 +8,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import numpy as np
 from PIL import Image
@@ -31,6 +34,7 @@ from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Quad, Word
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # -l values this model reads, in the spellings users bring (ours, Azure's, Tesseract's).
 LANGUAGES = {
@@ -69,11 +73,12 @@ class RapidOcrEngine(Engine):
     """PaddleOCR's models (as RapidOCR ships them) on onnxruntime, word-level results, any
     orientation.
 
-    Each page is read on one thread, ``default_jobs`` pages at once (one per core): on two
-    cores, onnxruntime spreading one page over both threads cost 35% more CPU per page than
-    one thread per page, since these models' layers are too small to split well. When the
-    pipeline reads fewer pages at once (``EngineConfig.workers``, from -j), each page gets the
-    cores left over.
+    Pages are detected on their own threads, ``default_jobs`` at once (one per core); their
+    lines are read on one pool of a thread per core shared by all pages, each line on one
+    onnxruntime thread (spread over two, it cost 35% more CPU: the layers are too small to
+    split well). The pool keeps every core reading while fewer pages than cores are left (a
+    one-page document, the last of an odd number), the readings the same as one by one.
+    With fewer pages at once (``EngineConfig.workers``, from -j), detection gets more threads.
 
     Pages whose text is sideways or upside down are found before recognition (see
     :func:`ocr_pdf.engines.orientation.turn_from_lines`): the 0/180 classifier is only asked
@@ -115,13 +120,14 @@ class RapidOcrEngine(Engine):
         self.default_jobs = max(1, cores // threads)
         det, rec, latin, self.precision = choose_models(models, precision)
         self._detector = ppocr.Detector(det, threads)
-        self._full = ppocr.Recognizer(rec, threads)
-        self._latin = ppocr.Recognizer(latin, threads) if latin else None
+        self._full = ppocr.Recognizer(rec, 1)  # one thread a line: the pool spreads the lines
+        self._latin = ppocr.Recognizer(latin, 1) if latin else None
+        self._pool: ThreadPoolExecutor | None = None  # the line pool, made on first use
         self._latin_columns = self._full.columns_of(self._latin.characters if self._latin else [])
         self._script = _script(self.config.language) if self._latin else False
-        self._cls_path, self._threads = models / CLS_MODEL, threads
+        self._cls_path, self._threads, self._cores = models / CLS_MODEL, threads, cores
         self._classifier: ppocr.Classifier | None = None
-        self._cls_lock = threading.Lock()
+        self._lock = threading.Lock()  # the classifier and the line pool, each made once
         # The derived models are named by a digest of their source and recipe: a new wheel, a
         # new recipe or the float fallback each make a new id, so cached pages never mix them.
         self._cache_id = (
@@ -175,6 +181,24 @@ class RapidOcrEngine(Engine):
         cuts = (textlines.cut_line(page, quad) for quad in quads)
         return [cut for cut in cuts if textlines.line_has_ink(cut.pixels)]
 
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _on_pool(
+        self, job: Callable[[int], T], lines: list[int], cuts: list[textlines.Cut]
+    ) -> dict[int, T]:
+        """``job(i)`` for each of ``lines`` on the line pool, the widest first (so that no core
+        is left alone with a long line at the end)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self._cores, thread_name_prefix="local-lines")
+            pool = self._pool
+        order = sorted(lines, key=lambda i: -cuts[i].pixels.shape[1])
+        return dict(zip(order, pool.map(job, order), strict=True))
+
     def _read(self, cuts: list[textlines.Cut]) -> list[Line]:
         """Each line's words, read with the Latin-only classifier when the language is a Latin
         one or the sampled lines say so."""
@@ -182,7 +206,7 @@ class RapidOcrEngine(Engine):
         latin = self._script
         if latin is None and cuts:
             sample = sorted({round(i) for i in np.linspace(0, len(cuts) - 1, SAMPLE_LINES)})
-            probs = {i: self._full.probabilities(cuts[i].pixels) for i in sample}
+            probs = self._on_pool(lambda i: self._full.probabilities(cuts[i].pixels), sample, cuts)
             read = {i: self._full.decode(p, cuts[i].pixels) for i, p in probs.items()}
             latin = not any(foreign_letters(r.text) for r in read.values())
             readings = read
@@ -192,9 +216,11 @@ class RapidOcrEngine(Engine):
                     kept /= kept.sum(axis=1, keepdims=True)
                     readings[i] = self._latin.decode(kept, cuts[i].pixels)
         reader = self._latin if latin and self._latin is not None else self._full
+        rest = [i for i in range(len(cuts)) if i not in readings]
+        readings.update(self._on_pool(lambda i: reader.read(cuts[i].pixels), rest, cuts))
         lines = []
         for i, cut in enumerate(cuts):
-            reading = readings.get(i) or reader.read(cut.pixels)
+            reading = readings[i]
             if reading.confidence >= TEXT_SCORE and reading.pieces and _plausible(reading, cut):
                 lines.append(Line(tuple(_word(piece, cut.quad) for piece in reading.pieces)))
         return lines
@@ -211,7 +237,7 @@ class RapidOcrEngine(Engine):
         return turn if sure else self._check([cuts[i].pixels for i in order[:CHECK_LINES]], turn)
 
     def _upside_down(self, lines: list[np.ndarray]) -> list[float]:
-        with self._cls_lock:
+        with self._lock:
             if self._classifier is None:
                 self._classifier = ppocr.Classifier(self._cls_path, self._threads)
         return self._classifier(lines)

@@ -1,4 +1,5 @@
-"""Engine `tesseract`: the system Tesseract binary, read through its TSV output."""
+"""Engine `tesseract`: Tesseract read through its TSV output, in this process when tesserocr
+is installed (:mod:`ocr_pdf.engines.tessapi`), else the system program, one process a page."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from functools import lru_cache
 from PIL import Image
 
 from ocr_pdf import ink
+from ocr_pdf.engines import tessapi
 from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import engine_order, rescale
@@ -47,6 +49,15 @@ def installed_languages(exe: str) -> frozenset[str]:
     done = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, check=False)
     lines = (done.stdout or done.stderr).splitlines()
     return frozenset(ln.strip() for ln in lines[1:] if ln.strip())
+
+
+@lru_cache(maxsize=4)
+def tessdata(exe: str) -> str:
+    """The folder the program reads its language data from (as ``--list-langs`` names it:
+    ``List of available languages in "/usr/share/tesseract-ocr/5/tessdata/" (3):``)."""
+    done = subprocess.run([exe, "--list-langs"], capture_output=True, text=True, check=False)
+    first = ((done.stdout or done.stderr).splitlines() or [""])[0]
+    return first.split('"')[1] if first.count('"') >= 2 else ""
 
 
 @lru_cache(maxsize=4)
@@ -87,7 +98,9 @@ def parse_tsv(tsv: str, width: int, height: int) -> PageText:
 
 
 class TesseractEngine(Engine):
-    """One ``tesseract`` process per page image, PNG on stdin, TSV on stdout.
+    """Tesseract's API in this process when tesserocr is installed (``in_process``: see
+    :mod:`ocr_pdf.engines.tessapi`), else one ``tesseract`` process per page image, PNG on
+    stdin, TSV on stdout.
 
     OMP_THREAD_LIMIT=1 on every call: Tesseract's own OpenMP threads fight each other and our
     page-level parallelism (measured here: 6 to 13 times faster on 2 cores)."""
@@ -104,11 +117,18 @@ class TesseractEngine(Engine):
         self.languages = languages
         self.psm = psm
         self.default_jobs = os.cpu_count() or 1
+        folder = tessdata(exe) if tessapi.available() else ""
+        self.in_process = tessapi.InProcess(folder, languages, TIMEOUT) if folder else None
 
     @property
     def cache_id(self) -> str:
         # "+6": a page that shows print but reads empty is read again as one block.
-        return f"tesseract|{_version(self.exe)}|{self.languages}|psm{self.psm}+6"
+        version = tessapi.version() if self.in_process else _version(self.exe)
+        return f"tesseract|{version}|{self.languages}|psm{self.psm}+6"
+
+    def close(self) -> None:
+        if self.in_process is not None:
+            self.in_process.close()
 
     def recognize(self, image: Image.Image) -> PageText:
         # Tesseract refuses images over 32767 pixels a side (a 200-inch strip at 300 dpi).
@@ -132,6 +152,9 @@ class TesseractEngine(Engine):
         return again
 
     def _read(self, image: Image.Image, psm: int) -> PageText:
+        if self.in_process is not None:
+            tsv = self.in_process.tsv(image, psm)
+            return parse_tsv(tsv, image.width, image.height)
         buf = io.BytesIO()
         image.save(buf, "PNG", compress_level=1)
         env = {**os.environ, "OMP_THREAD_LIMIT": "1"}

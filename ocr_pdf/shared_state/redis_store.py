@@ -150,7 +150,9 @@ class RedisPages:
             time.sleep(WAIT_EVERY)
         self._leases.hold(name, token)
         try:
-            yield None
+            # Looked at again now that the claim is ours: its last holder may have put the
+            # page and let go between our look and our claim (read twice, paid twice).
+            yield self.get(key)
         finally:
             self._leases.release(name, token)
 
