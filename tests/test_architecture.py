@@ -154,3 +154,14 @@ def test_the_document_check_sees_a_stale_name() -> None:
     assert _doc_problem("reading/workers.py") is None
     assert _doc_problem("rescue.reread") == "no module rescue"
     assert _doc_problem("ocr_pdf.engines.Engine") is None
+
+
+def test_the_ocrmypdf_plugin_goes_through_the_library_steps() -> None:
+    """The plugin (and its pages) reads, straightens and assembles through the library's steps;
+    it reaches none of the layer writer, the PDF libraries, the geometry, the ink fitting or
+    the cache itself (issue 24's target)."""
+    edges = import_graph.graph(import_graph.ROOT / "ocr_pdf")
+    below = ("ocr_pdf.textlayer", "ocr_pdf.pdf", "ocr_pdf.geometry", "ocr_pdf.inkfit")
+    for module in ("ocr_pdf.ocrmypdf_plugin", "ocr_pdf._ocrmypdf_pages"):
+        reached = {m for m in edges[module] if m.startswith(below) or m == "ocr_pdf.reading.cache"}
+        assert reached == set(), (module, reached)
