@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class RenderedPage:
+class PageImageInfo:
     """What is known of a page image besides its pixels: ``index`` 0-based, its ``width`` x
     ``height`` pixels, ``to_user`` the map from them (origin top-left, y down) to the page's
     user space (points), the ``dpi`` it was rendered at (or the scan's own), ``from_scan``
@@ -50,7 +50,7 @@ class PageImage:
     image the engine takes as it is (``image``); and for an image encoded from a render, the
     render (``pixels``), on which the words are fitted to their ink."""
 
-    page: RenderedPage
+    page: PageImageInfo
     image: Image.Image | EncodedImage
     pixels: Image.Image | None = None
 
@@ -60,7 +60,7 @@ class Reading:
     """What the engine read on one page: ``text`` in the pixels of the image it read,
     ``seconds`` of wall time in the engine (0 from the cache)."""
 
-    page: RenderedPage
+    page: PageImageInfo
     text: PageText
     seconds: float
     from_cache: bool

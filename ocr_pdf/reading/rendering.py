@@ -28,7 +28,7 @@ from ocr_pdf.image.encoding import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.pdf import pdfium, scans
 from ocr_pdf.reading.cache import PageStore, bytes_digest, cache_key, pixel_digest, scan_key
-from ocr_pdf.reading.page import PageImage, RenderedPage
+from ocr_pdf.reading.page import PageImage, PageImageInfo
 from ocr_pdf.reading.resolution import page_dpi
 from ocr_pdf.steps.inputs import Source
 
@@ -64,7 +64,7 @@ def render(doc: pdfium.Document, job: RenderJob) -> PageImage:
         dpi = page_dpi(job.dpi, job.preferred, page.native_dpi(), job.saved)
         image = page.render(dpi)
     digest = pixel_digest(image) if job.hash_pixels else ""
-    rendered = RenderedPage(
+    rendered = PageImageInfo(
         job.index,
         geometry,
         image.width,
@@ -101,7 +101,7 @@ def _as_sent(
     with doc.page(index) as page:
         geometry = page.geometry()
     digest = bytes_digest(scan.data) if hash_it else ""
-    rendered = RenderedPage(
+    rendered = PageImageInfo(
         index,
         geometry,
         scan.width,

@@ -19,7 +19,7 @@ from ocr_pdf.errors import (
 )
 from ocr_pdf.models import PageText
 from ocr_pdf.reading.cache import PageStore
-from ocr_pdf.reading.page import PageImage, Reading, RenderedPage, read_page
+from ocr_pdf.reading.page import PageImage, PageImageInfo, Reading, read_page
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class PageReader:
         )
 
     def read(self, pages: Iterable[PageImage]) -> Iterator[Reading]:
-        in_flight: deque[tuple[RenderedPage, Future[tuple[PageText, float, bool]]]] = deque()
+        in_flight: deque[tuple[PageImageInfo, Future[tuple[PageText, float, bool]]]] = deque()
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             self._pool = pool
             try:
@@ -105,7 +105,7 @@ class PageReader:
                     future.cancel()
 
     def _collect(
-        self, entry: tuple[RenderedPage, Future[tuple[PageText, float, bool]]]
+        self, entry: tuple[PageImageInfo, Future[tuple[PageText, float, bool]]]
     ) -> Iterator[Reading]:
         page, future = entry
         try:
