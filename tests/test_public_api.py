@@ -6,6 +6,7 @@ internal with a leading ``_``; everything else lives in a package named for its 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import entry_points
@@ -42,11 +43,13 @@ TOP_LEVEL_MODULES = {
     "ocr_pdf.testing",
     "ocr_pdf.ocrmypdf_plugin",
     "ocr_pdf.preview",
-    # the parts of the text layer that stay at the top until they join their packages
+    # imported by textlayer/ and inkfit/, which are being changed on another branch: they
+    # join textlayer/ and image/ once that work has landed
     "ocr_pdf.fonts",
     "ocr_pdf.ink",
 }
-"""Every module directly under ``ocr_pdf/`` whose name does not start with ``_``."""
+"""Every module directly under ``ocr_pdf/`` not marked internal (``_name``; ``__main__`` is
+Python's name, not a mark)."""
 
 
 def test_public_api_is_pinned() -> None:
@@ -104,8 +107,8 @@ def test_the_top_level_reads() -> None:
         for name, path in import_graph.modules(import_graph.ROOT / "ocr_pdf").items()
         if (name.count(".") <= 1 and path.name != "__init__.py") or name == "ocr_pdf"
     }
-    public = {name for name in top if not name.rpartition(".")[2].startswith("_")}
-    assert public | {"ocr_pdf.__main__"} == TOP_LEVEL_MODULES
+    internal = {name for name in top if re.fullmatch(r"_[^_].*", name.rpartition(".")[2])}
+    assert top - internal == TOP_LEVEL_MODULES
 
 
 def test_no_module_imports_the_face() -> None:
