@@ -134,16 +134,16 @@ def stages() -> dict[str, dict[str, float]]:
 
 
 def _stages(src: Path, target: Path, as_scan: bool, truth: TruthPage) -> dict[str, float]:
-    from ocr_pdf import inkfit, pdf, textlayer
-    from ocr_pdf.assembly import to_layer_page
+    from ocr_pdf import inkfit, textlayer
     from ocr_pdf.azure.apis import LEGACY_OCR
-    from ocr_pdf.cache import bytes_digest, pixel_digest
-    from ocr_pdf.imaging import encode_for_limits
+    from ocr_pdf.image.encoding import encode_for_limits
     from ocr_pdf.models import Line, PageText, Word
-    from ocr_pdf.qpdf import graft, original, scans
+    from ocr_pdf.pdf import graft, original, pdfium, pdfium_checks, scans
+    from ocr_pdf.reading.cache import bytes_digest, pixel_digest
+    from ocr_pdf.steps.assembly import to_layer_page
 
     row: dict[str, float] = {}
-    with pdf.Document(src) as doc, original.open_original(src) as opened:
+    with pdfium.Document(src) as doc, original.open_original(src) as opened:
         with doc.page(0) as p:
             geometry = p.geometry()
             if as_scan:
@@ -178,7 +178,7 @@ def _stages(src: Path, target: Path, as_scan: bool, truth: TruthPage) -> dict[st
         layer_pdf = writer.finish()
         placement = [graft.Placement(0, 0, geometry.mediabox[:2], 0)]
         row["graft and save"] = _ms(lambda: graft.graft(opened, layer_pdf, placement, target), 1)
-    row["output check"] = _ms(lambda: pdf.check_output(target, 1))
+    row["output check"] = _ms(lambda: pdfium_checks.check_output(target, 1))
     return row
 
 

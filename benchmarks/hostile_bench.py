@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ocr_pdf.qpdf import original  # noqa: E402
+from ocr_pdf.pdf import original  # noqa: E402
 from tests import hostile, imagemodes  # noqa: E402
 from tests.pagegen import Block, PageSpec, make_pdf  # noqa: E402
 

@@ -381,7 +381,7 @@ def refine_cost(specs: list[PageSpec]) -> tuple[float, float] | None:
     except ImportError:
         return None
     from ocr_pdf.models import Line, PageText, Word
-    from ocr_pdf.pdf import Document
+    from ocr_pdf.pdf.pdfium import Document
 
     data, truths = make_pdf(specs)
     costs = []

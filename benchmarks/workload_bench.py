@@ -27,11 +27,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ocr_pdf import make_searchable, pdf, textlayer
-from ocr_pdf.assembly import to_layer_page
+from ocr_pdf import make_searchable, textlayer
 from ocr_pdf.azure.legacy_ocr import LIMITS, parse_ocr_result
-from ocr_pdf.imaging import encode_for_limits
-from ocr_pdf.qpdf import graft, original
+from ocr_pdf.image.encoding import encode_for_limits
+from ocr_pdf.pdf import graft, original, pdfium, pdfium_checks
+from ocr_pdf.steps.assembly import to_layer_page
 from tests.pagegen import Block, PageSpec, TruthPage, make_pdf
 from tests.standin import StandIn
 
@@ -120,7 +120,7 @@ def stages(pages: int) -> None:
             k: [] for k in ("render", "encode", "text layer", "graft+save", "check")
         }
         layers, placements = [], []
-        with pdf.Document(src) as doc, original.open_original(src) as opened:
+        with pdfium.Document(src) as doc, original.open_original(src) as opened:
             for i in range(pages):
                 t = time.thread_time()
                 with doc.page(i) as page:
@@ -147,7 +147,7 @@ def stages(pages: int) -> None:
             graft.graft(opened, layer_pdf, placements, Path(tmp) / "out.pdf")
             cpu["graft+save"].append((time.thread_time() - t) / pages)
         t = time.thread_time()
-        pdf.check_output(Path(tmp) / "out.pdf", pages)
+        pdfium_checks.check_output(Path(tmp) / "out.pdf", pages)
         cpu["check"].append((time.thread_time() - t) / pages)
     total = 0.0
     for name, values in cpu.items():

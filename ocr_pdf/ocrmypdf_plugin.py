@@ -10,7 +10,7 @@ model (``generate_ocr``, used by its default renderer), hOCR, and a text-only PD
 ``--pdf-renderer sandwich``, which is our own text layer. Results go through our OCR cache.
 Each page is read once: OCRmyPDF's orientation and deskew questions are answered from the
 reading of the first image it shows us of the page, and its OCR gets that reading carried
-onto the turned and deskewed image (:mod:`ocr_pdf.straighten`)."""
+onto the turned and deskewed image (:mod:`ocr_pdf.reading.straighten`)."""
 
 from __future__ import annotations
 
@@ -29,15 +29,16 @@ from ocrmypdf.models.ocr_element import BoundingBox, OcrClass, OcrElement
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 from PIL import Image
 
-from ocr_pdf import __version__, straighten
-from ocr_pdf.assembly import layer_pdf
+from ocr_pdf._ocrmypdf_pages import Pages
+from ocr_pdf._version import __version__
 from ocr_pdf.engines import EngineConfig, default_engine_name, get_engine
 from ocr_pdf.errors import ExitCode, OcrPdfError
 from ocr_pdf.formats.text import hocr, textangle
 from ocr_pdf.models import PageText, quad_bounds
-from ocr_pdf.ocrmypdf_pages import Pages
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.reading import ImageReader, ImageReading
+from ocr_pdf.reading import straighten
+from ocr_pdf.reading.page import ImageReader, ImageReading
+from ocr_pdf.steps.assembly import layer_pdf
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from ocr_pdf._page_selection import check_page_spec
 from ocr_pdf.azure.ratelimit import parse_rate
 from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import BadArgumentsError
-from ocr_pdf.pages import check_page_spec
-from ocr_pdf.resolution import DPI_RANGE, check_dpi
+from ocr_pdf.reading.resolution import DPI_RANGE, check_dpi
 
 __all__ = [
     "DPI_RANGE",

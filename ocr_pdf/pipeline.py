@@ -14,21 +14,24 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import costs, files, images, pdf
-from ocr_pdf.assembly import Assembly
-from ocr_pdf.cache import PageStore, open_cache
+from ocr_pdf import _files
 from ocr_pdf.engines import as_engine, engine_for
 from ocr_pdf.engines.base import Billed, Engine, Recognizer
 from ocr_pdf.errors import BadArgumentsError, BudgetExhaustedError
 from ocr_pdf.formats import document, text
-from ocr_pdf.inputs import Source, open_input
+from ocr_pdf.image import to_pdf
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.planning import Plan, plan_pages
-from ocr_pdf.qpdf import graft, original
-from ocr_pdf.reading import GiveUpPolicy, PageImage, PageReader, Reading, read_one
-from ocr_pdf.rendering import page_images, rendered
+from ocr_pdf.pdf import graft, original, pdfium_checks
+from ocr_pdf.reading.cache import PageStore, open_cache
+from ocr_pdf.reading.page import PageImage, Reading, read_one
+from ocr_pdf.reading.rendering import page_images, rendered
+from ocr_pdf.reading.workers import GiveUpPolicy, PageReader
 from ocr_pdf.results import ConversionResult, PageResult, ProgressCallback
 from ocr_pdf.shared_state import Budget
+from ocr_pdf.steps import costs
+from ocr_pdf.steps.assembly import Assembly
+from ocr_pdf.steps.inputs import Source, open_input
+from ocr_pdf.steps.planning import Plan, plan_pages
 
 log = logging.getLogger(__name__)
 
@@ -82,11 +85,11 @@ def convert(
     given = Path(input_path)
     dst = _destination(given, output_path, options)
     # Every output checked before the first paid call, not found unwritable after the last.
-    files.check_source(given)
-    files.check_targets((dst, ""), *options.side_outputs())
+    _files.check_source(given)
+    _files.check_targets((dst, ""), *options.side_outputs())
     store = open_cache(options.cache)
     with ExitStack() as stack:
-        src = stack.enter_context(images.as_pdf(given, options.image_dpi))
+        src = stack.enter_context(to_pdf.as_pdf(given, options.image_dpi))
         if options.in_place and src != given:
             raise BadArgumentsError(f"{given}: --in-place replaces PDFs; this is an image")
         signed_ok = options.invalidate_signatures
@@ -104,7 +107,7 @@ def convert(
         handle = stack.enter_context(EngineHandle(options, engine, budget))
         if options.dry_run:
             return dry_run(source, plan, handle, store, dst)
-        out, tmp = stack.enter_context(files.temporary_beside(dst))
+        out, tmp = stack.enter_context(_files.temporary_beside(dst))
         assembly = Assembly(options, len(source))
         assembly.start(plan.selected, plan.has_text, progress)
         if plan.to_read:
@@ -117,14 +120,14 @@ def convert(
             graft.graft(source.original, assembly.layers.finish(), assembly.placements, out)
         out.close()
         if not unchanged:
-            pdf.check_output(tmp, len(source))
+            pdfium_checks.check_output(tmp, len(source))
         page_results = assembly.results()
-        staged = stack.enter_context(files.Staged())  # published with the PDF, or not at all
+        staged = stack.enter_context(_files.Staged())  # published with the PDF, or not at all
         write_side_outputs(source, assembly, page_results, options, staged)
         if unchanged:
             tmp.unlink()
         else:
-            files.publish(tmp, dst, like=src if options.in_place else None)
+            _files.publish(tmp, dst, like=src if options.in_place else None)
         staged.publish()
         added = dst.stat().st_size - src.stat().st_size if not options.in_place else 0
         calls = handle.calls
@@ -232,7 +235,7 @@ class EngineHandle:
     all have text already loads no model and opens no connection. ``given`` is a ready engine
     to use instead of the one ``options`` name; closed at the end only if the run made it. A
     paid service's engine charges ``budget`` (given, or ``options.budget`` calls for this
-    run: :func:`ocr_pdf.costs.budget_for`)."""
+    run: :func:`ocr_pdf.steps.costs.budget_for`)."""
 
     def __init__(
         self,
@@ -275,7 +278,7 @@ def write_side_outputs(
     assembly: Assembly,
     results: tuple[PageResult, ...],
     options: ConversionOptions,
-    staged: files.Staged,
+    staged: _files.Staged,
 ) -> None:
     """The sidecar (what we read, or for a page left alone the text it already had) and the
     --ocr-json document, written to ``staged`` to be published with the PDF."""

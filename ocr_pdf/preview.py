@@ -13,14 +13,14 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ocr_pdf import files
-from ocr_pdf.cache import open_cache
+from ocr_pdf import _files
 from ocr_pdf.errors import BadArgumentsError, InputFileError
-from ocr_pdf.imaging import EncodedImage, as_grey
-from ocr_pdf.inputs import open_input
+from ocr_pdf.image.encoding import EncodedImage, as_grey
 from ocr_pdf.models import PageText, Quad, quad_angle
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.pipeline import EngineHandle, read_one_page
+from ocr_pdf.reading.cache import open_cache
+from ocr_pdf.steps.inputs import open_input
 
 BOX = (220, 20, 60)  # crimson: visible on black, white and grey scans alike
 FAINT = (255, 190, 200)
@@ -65,7 +65,7 @@ def preview(
         drawn = _in_page_frame(drawn, image.page.width, image.page.height)
     png = io.BytesIO()
     draw_words(drawn, text).save(png, "PNG")
-    files.write_atomically(dst, png.getvalue())  # a preview is either complete or absent
+    _files.write_atomically(dst, png.getvalue())  # a preview is either complete or absent
     return text, cached
 
 

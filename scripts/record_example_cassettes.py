@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ocr_pdf.engines.local import RapidOcrEngine  # noqa: E402
-from ocr_pdf.pdf import Document  # noqa: E402
+from ocr_pdf.pdf.pdfium import Document  # noqa: E402
 from tests.standin import StandIn, truth_from_reading  # noqa: E402
 
 with Document(ROOT / "samples" / "letter.pdf") as doc, doc.page(0) as page:

@@ -4,6 +4,8 @@ it claims to."""
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 from tests import import_graph
@@ -64,7 +66,7 @@ def test_layers_the_architecture_document_states() -> None:
     """Shared state imports only the bottom of the library; nothing imports the command line
     (but ``python -m ocr_pdf``); only the command line reaches the Celery application."""
     edges = import_graph.graph(import_graph.ROOT / "ocr_pdf")
-    bottom = {"ocr_pdf.errors", "ocr_pdf.models", "ocr_pdf.files", "ocr_pdf.formats.pagejson"}
+    bottom = {"ocr_pdf.errors", "ocr_pdf.models", "ocr_pdf._files", "ocr_pdf.formats.pagejson"}
     for module, imported in edges.items():
         if module.startswith("ocr_pdf.shared_state"):
             outside = {m for m in imported if not m.startswith("ocr_pdf.shared_state")}
@@ -73,3 +75,93 @@ def test_layers_the_architecture_document_states() -> None:
             assert not any(m.startswith("ocr_pdf.cli") for m in imported), module
         if not module.startswith(("ocr_pdf.cli", "ocr_pdf.__main__", "ocr_pdf.cluster")):
             assert not any(m.startswith("ocr_pdf.cluster") for m in imported), module
+
+
+NEW_IN_EXAMPLES = {
+    "ocr_pdf/formats/alto.py",
+    "tests/test_alto.py",
+    "ocr_pdf/shared_state/postgres.py",
+    "ocr_pdf/rq/",
+    "azure/<api>.py",
+}
+"""The files docs/architecture.md's "where to add" asks a newcomer to create (an ALTO sidecar
+added as it says must not need this test changed)."""
+
+
+def _names_in(path: Path, name: str) -> bool:
+    """Whether the module at ``path`` defines, assigns or imports ``name`` at its top level."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update(alias.asname or alias.name for alias in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return name in names
+
+
+def _module_file(dotted: str) -> Path | None:
+    """The file of our module ``dotted`` (``ocr_pdf.`` before it or not), if there is one."""
+    parts = dotted.split(".")
+    base = import_graph.ROOT.joinpath("ocr_pdf", *(parts[1:] if parts[0] == "ocr_pdf" else parts))
+    return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.exists()), None)
+
+
+def _doc_problem(code: str) -> str | None:
+    """What is wrong with a name in backquotes of the architecture document, if it names a
+    file, a folder, ``file.py:name``, a module or ``module.name`` of ours: it must exist."""
+    roots = (import_graph.ROOT, import_graph.ROOT / "ocr_pdf")
+    if code in NEW_IN_EXAMPLES:  # there or not: a newcomer following the document adds them
+        return None
+    if m := re.fullmatch(r"([\w/*]+\.(?:py|md|toml))(?::(\w+))?", code):
+        found = [p for r in roots for p in r.glob(m.group(1))]
+        if not found:
+            return f"no file {m.group(1)}"
+        if m.group(2) and not _names_in(found[0], m.group(2)):
+            return f"{m.group(1)} has no {m.group(2)}"
+    elif m := re.fullmatch(r"([\w/]+)/", code):
+        if not any((r / m.group(1)).is_dir() for r in roots):
+            return f"no folder {code}"
+    elif m := re.fullmatch(r"([a-z_]+(?:[./][a-z_]+)*)\.(\w+)(?:\(\))?", code):
+        module, name = m.group(1).replace("/", "."), m.group(2)
+        source = _module_file(module)
+        if _module_file(f"{module}.{name}") is not None or (name == "__all__" and source):
+            return None
+        if source is None:
+            return f"no module {module}"
+        if not _names_in(source, name):
+            return f"{module} has no {name}"
+    return None
+
+
+def test_every_path_the_architecture_document_names_exists() -> None:
+    """The layout, the steps and "where to add" name files, folders and functions that are
+    there (but the files a newcomer is asked to create): a module moved or renamed without its
+    document fails here."""
+    text = (import_graph.ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    problems = [(code, p) for code in re.findall(r"`([^`\n]+)`", text) if (p := _doc_problem(code))]
+    assert problems == []
+
+
+def test_the_document_check_sees_a_stale_name() -> None:
+    assert _doc_problem("reading.py") == "no file reading.py"
+    assert _doc_problem("qpdf/") == "no folder qpdf/"
+    assert _doc_problem("pdf/graft.py:no_such_function") == "pdf/graft.py has no no_such_function"
+    assert _doc_problem("pipeline.no_such_step") == "pipeline has no no_such_step"
+    assert _doc_problem("steps/assembly.py:to_layer_page") is None
+    assert _doc_problem("reading/workers.py") is None
+    assert _doc_problem("rescue.reread") == "no module rescue"
+    assert _doc_problem("ocr_pdf.engines.Engine") is None
+
+
+def test_the_ocrmypdf_plugin_goes_through_the_library_steps() -> None:
+    """The plugin (and its pages) reads, straightens and assembles through the library's steps;
+    it reaches none of the layer writer, the PDF libraries, the geometry, the ink fitting or
+    the cache itself (issue 24's target)."""
+    edges = import_graph.graph(import_graph.ROOT / "ocr_pdf")
+    below = ("ocr_pdf.textlayer", "ocr_pdf.pdf", "ocr_pdf.geometry", "ocr_pdf.inkfit")
+    for module in ("ocr_pdf.ocrmypdf_plugin", "ocr_pdf._ocrmypdf_pages"):
+        reached = {m for m in edges[module] if m.startswith(below) or m == "ocr_pdf.reading.cache"}
+        assert reached == set(), (module, reached)

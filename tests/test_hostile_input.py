@@ -19,10 +19,11 @@ import pikepdf
 import pytest
 from pikepdf import Name
 
-from ocr_pdf import Engine, EngineConfig, PageText, get_engine, make_searchable, pdf
+from ocr_pdf import Engine, EngineConfig, PageText, get_engine, make_searchable
 from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
 from ocr_pdf.models import Line, Word, quad_from_box
+from ocr_pdf.pdf import pdfium
 from tests import checks, hostile
 from tests.conftest import ROOT
 from tests.pagegen import Block, PageSpec, make_pdf
@@ -210,7 +211,7 @@ def test_pages_200_inches_long(tmp_path: Path) -> None:
     engine = Middle()
     make_searchable(src, out, engine=engine, dpi=300, cache=False)
     # Rendered below the pixel ceiling instead of at 60000 x 60000 pixels.
-    assert all(w * h <= pdf.MAX_RENDER_PIXELS for w, h in engine.sizes), engine.sizes
+    assert all(w * h <= pdfium.MAX_RENDER_PIXELS for w, h in engine.sizes), engine.sizes
     assert abs(engine.sizes[0][0] - 60000) <= 1  # the strip fits at full resolution
     for index, (width, height) in enumerate([(14400, 144), (14400, 14400)]):
         boxes = checks.char_boxes(out, index)

@@ -12,10 +12,10 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from ocr_pdf import images
 from ocr_pdf.cli import main
-from ocr_pdf.imaging import EncodedImage, as_grey
-from ocr_pdf.reading import SentImage
+from ocr_pdf.image import to_pdf
+from ocr_pdf.image.encoding import EncodedImage, as_grey
+from ocr_pdf.reading.page import SentImage
 from ocr_pdf.serve.images import decode
 from tests import checks, imagemodes
 
@@ -48,14 +48,14 @@ def _rendered_reference(tmp_path: Path) -> np.ndarray:
     """The 8-bit original's page as converted and rendered (the same resampling)."""
     path = tmp_path / "reference.png"
     path.write_bytes(VARIANTS["grey8.png"])
-    return _ink(_rendered(images.to_pdf(path, None)).crop((0, 0, 900, 240)))
+    return _ink(_rendered(to_pdf.to_pdf(path, None)).crop((0, 0, 900, 240)))
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
 def test_every_mode_and_depth_makes_the_same_page(name: str, tmp_path: Path) -> None:
     path = tmp_path / name
     path.write_bytes(VARIANTS[name])
-    page = _rendered(images.to_pdf(path, None))
+    page = _rendered(to_pdf.to_pdf(path, None))
     # pHYs stores dots per metre: 150 dpi comes back as 150.01, a pixel more when rendered.
     assert abs(page.width - 900) <= 1 and abs(page.height - 240) <= 1
     page = page.crop((0, 0, 900, 240))
@@ -134,7 +134,7 @@ def _frames(path: Path, count: int, size: tuple[int, int], mode: str = "RGBA") -
 def test_a_multi_frame_image_is_converted_one_frame_at_a_time(tmp_path: Path) -> None:
     path = tmp_path / "frames.tif"
     _frames(path, 5, (1200, 900))
-    doc = pdfium.PdfDocument(images.to_pdf(path, None))
+    doc = pdfium.PdfDocument(to_pdf.to_pdf(path, None))
     try:
         assert len(doc) == 5
     finally:
@@ -161,7 +161,7 @@ def test_too_much_is_refused_in_one_line_before_it_is_decoded(
 ) -> None:
     path = tmp_path / "frames.tif"
     _frames(path, 5, (1200, 900))
-    monkeypatch.setattr(images, limit, value)
+    monkeypatch.setattr(to_pdf, limit, value)
     code = main([str(path), str(tmp_path / "out.pdf"), "--engine", "tesseract", "--no-cache"])
     err = capsys.readouterr().err.strip()
     assert code == 2 and needle in err and len(err.splitlines()) == 1, err

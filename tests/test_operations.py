@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from ocr_pdf import make_searchable
-from ocr_pdf.cache import NOTE_SECONDS, OcrCache
 from ocr_pdf.models import PageText
+from ocr_pdf.reading.cache import NOTE_SECONDS, OcrCache
 from tests import checks
 from tests.conftest import FAKE_KEY, ROOT
 from tests.events import HANG, wait_for

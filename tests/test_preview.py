@@ -12,7 +12,7 @@ from PIL import Image
 from ocr_pdf import Engine, Line, PageText, Word, make_searchable, preview
 from ocr_pdf.cli import main
 from ocr_pdf.errors import ExitCode
-from ocr_pdf.imaging import EncodedImage, ImageLimits
+from ocr_pdf.image.encoding import EncodedImage, ImageLimits
 from ocr_pdf.models import quad_from_box
 from tests import hostile
 from tests.pagegen import Block, PageSpec, make_pdf

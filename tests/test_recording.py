@@ -61,7 +61,7 @@ def letter_standin(key: str = FAKE_KEY) -> StandIn:
     """The stand-in answering for samples/letter.pdf with the words of the committed cassette
     (what the bundled engine read on it), so that no model is loaded here."""
     from ocr_pdf.azure.image_analysis import parse_image_analysis
-    from ocr_pdf.pdf import Document
+    from ocr_pdf.pdf.pdfium import Document
 
     with Document(ROOT / "samples" / "letter.pdf") as doc, doc.page(0) as page:
         image = page.render(300)  # what the default Azure engine sends

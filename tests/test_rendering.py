@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ocr_pdf import make_searchable, pdf
+from ocr_pdf import make_searchable
 from ocr_pdf.azure.legacy_ocr import LIMITS
-from ocr_pdf.cache import pixel_digest
 from ocr_pdf.engines import Engine, choose_dpi
-from ocr_pdf.inputs import open_input
 from ocr_pdf.models import PageText
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.rendering import page_images
+from ocr_pdf.pdf import pdfium
+from ocr_pdf.reading.cache import pixel_digest
+from ocr_pdf.reading.rendering import page_images
+from ocr_pdf.steps.inputs import open_input
 from tests import checks
 from tests.conftest import FAKE_KEY
 from tests.pagegen import Block, PageSpec, make_pdf
@@ -51,7 +52,7 @@ def test_threads_render_what_one_thread_renders(tmp_path: Path) -> None:
     with open_input(src) as source:
         made = list(page_images(source, list(range(7)), Encoded(), None, options))
     alone = []
-    with pdf.Document(src) as doc:
+    with pdfium.Document(src) as doc:
         for i in range(7):
             with doc.page(i) as page:
                 alone.append(page.render(choose_dpi(None, page.native_dpi())))

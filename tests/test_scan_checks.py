@@ -17,12 +17,12 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from ocr_pdf.cache import OcrCache
 from ocr_pdf.cli import main
 from ocr_pdf.engines.base import Engine
-from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.image.encoding import EncodedImage
 from ocr_pdf.models import Line, PageText, Word
-from ocr_pdf.reading import read_page
+from ocr_pdf.reading.cache import OcrCache
+from ocr_pdf.reading.page import read_page
 from tests import checks
 from tests.conftest import FAKE_KEY
 from tests.pagegen import TruthPage

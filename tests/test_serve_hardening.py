@@ -344,7 +344,7 @@ def test_unpolled_read_jobs_are_bounded(serve: Callable[..., Any]) -> None:
     engine.gate.set()
     # One is being read, four wait; the rest are told to come back, never queued.
     assert statuses.count(202) <= 6 and statuses.count(429) >= 24, statuses
-    assert server.app.budget.used <= 6 * len(png())
+    assert server.app.body_memory.used <= 6 * len(png())
 
 
 def test_request_bodies_are_bounded_in_memory(serve: Callable[..., Any]) -> None:

@@ -1,7 +1,7 @@
-"""Straightening a page from its one reading (ocr_pdf.straighten): the turn and skew answered
-from a reading are the ones that set generated scans upright and level (measured on the image
-by an independent projection profile), and a reading carried onto the page once it has been
-turned, scaled and deskewed lands where the words are printed there."""
+"""Straightening a page from its one reading (ocr_pdf.reading.straighten): the turn and skew
+answered from a reading are the ones that set generated scans upright and level (measured on
+the image by an independent projection profile), and a reading carried onto the page once it
+has been turned, scaled and deskewed lands where the words are printed there."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from ocr_pdf import ink, straighten
+from ocr_pdf import ink
 from ocr_pdf.models import Line, PageText, Quad, Word
+from ocr_pdf.reading import straighten
 from tests import straightness
 from tests.pagegen import BODY, Block, PageSpec, TruthPage, make_pdf
 

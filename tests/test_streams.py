@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pikepdf import Array, Name
 
-from ocr_pdf import rawpdf
-from ocr_pdf.streams import decoded_size
+from ocr_pdf.pdf import raw
+from ocr_pdf.pdf.streams import decoded_size
 from tests import hostile
 
 
@@ -159,8 +159,8 @@ def test_object_streams_are_found_however_they_are_written(disguise: bytes, tmp_
     """qpdf reads all of these as the object stream they are: so does the check, before it."""
     path = tmp_path / "bomb.pdf"
     path.write_bytes(hostile.object_stream_bomb_pdf(disguise))
-    assert rawpdf.structure_size(path, 500_000_000) is None
-    size = rawpdf.structure_size(path, 2 << 30)  # the object stream and the 42-byte xref
+    assert raw.structure_size(path, 500_000_000) is None
+    size = raw.structure_size(path, 2 << 30)  # the object stream and the 42-byte xref
     assert size is not None and (1 << 30) - (4 << 20) < size < (1 << 30) + 100
 
 
@@ -176,7 +176,7 @@ def test_a_stream_length_past_a_false_endstream_is_followed(tmp_path: Path) -> N
     )  # fmt: skip
     path = tmp_path / "x.pdf"
     path.write_bytes(pdf)
-    assert rawpdf.structure_size(path, 100_000_000) is None
+    assert raw.structure_size(path, 100_000_000) is None
 
 
 def test_ordinary_files_have_small_structures(tmp_path: Path) -> None:
@@ -185,7 +185,7 @@ def test_ordinary_files_have_small_structures(tmp_path: Path) -> None:
         pdf.add_blank_page()
     path = tmp_path / "plain.pdf"
     pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    size = rawpdf.structure_size(path, 500_000_000)
+    size = raw.structure_size(path, 500_000_000)
     assert size is not None and 0 < size < 100_000
     pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.disable)
-    assert rawpdf.structure_size(path, 500_000_000) == 0
+    assert raw.structure_size(path, 500_000_000) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ocr_pdf.imaging import ImageLimits
+from ocr_pdf.image.encoding import ImageLimits
 
 
 @dataclass(frozen=True)

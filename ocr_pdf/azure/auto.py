@@ -10,7 +10,7 @@ from ocr_pdf.azure.apis import IMAGE_ANALYSIS, LEGACY_OCR
 from ocr_pdf.azure.polling import AzureEngine
 from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ServiceConfigurationError
-from ocr_pdf.imaging import EncodedImage, ImageLimits
+from ocr_pdf.image.encoding import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
 from ocr_pdf.shared_state import Budget
 

@@ -12,7 +12,7 @@ from ocr_pdf.azure import wire
 from ocr_pdf.azure.apis import DOCUMENT_INTELLIGENCE
 from ocr_pdf.azure.polling import PollingEngine, transport_for
 from ocr_pdf.engines.base import EngineConfig
-from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.image.encoding import EncodedImage
 from ocr_pdf.models import Line, PageText, Word
 
 

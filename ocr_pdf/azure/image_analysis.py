@@ -11,7 +11,7 @@ from ocr_pdf.azure.polling import AzureEngine, transport_for
 from ocr_pdf.azure.transport import AzureTransport, json_body
 from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.geometry import group_lines
-from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.image.encoding import EncodedImage
 from ocr_pdf.models import Line, PageText, Quad, Word
 
 PATH = IMAGE_ANALYSIS.path

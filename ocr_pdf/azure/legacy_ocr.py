@@ -13,7 +13,7 @@ from ocr_pdf.azure.transport import AzureTransport, json_body
 from ocr_pdf.engines.base import EngineConfig
 from ocr_pdf.errors import ConfigurationError, ServiceConfigurationError
 from ocr_pdf.geometry import order_blocks, rotate_quad
-from ocr_pdf.imaging import EncodedImage
+from ocr_pdf.image.encoding import EncodedImage
 from ocr_pdf.models import Line, PageText, Quad, Word
 
 # The service's language enum (identical in v2.1 and v3.2); "unk" asks it to detect.

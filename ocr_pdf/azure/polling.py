@@ -24,9 +24,9 @@ from ocr_pdf.errors import (
     ServiceUnavailableError,
 )
 from ocr_pdf.geometry import rescale
-from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
+from ocr_pdf.image.encoding import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.models import PageText
-from ocr_pdf.resolution import SERVICE_DPI
+from ocr_pdf.reading.resolution import SERVICE_DPI
 from ocr_pdf.shared_state import Budget
 
 if TYPE_CHECKING:

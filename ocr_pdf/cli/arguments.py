@@ -8,13 +8,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from ocr_pdf import resolution
 from ocr_pdf._version import __version__
 from ocr_pdf.azure.apis import LEGACY_DEFAULT_VERSION, LEGACY_OCR
 from ocr_pdf.cli.ocrmypdf_flags import add_ocrmypdf_flags, add_rotate_and_recursive
 from ocr_pdf.engines import DEFAULT_POLICY, EngineConfig, available_engines
 from ocr_pdf.errors import EXIT_CODES, ExitCode
 from ocr_pdf.options import ConversionOptions, Mode
+from ocr_pdf.reading import resolution
 
 
 def exit_code_summary(width: int = 88) -> str:

@@ -18,13 +18,13 @@ from typing import Any
 
 from ocr_pdf.cli.arguments import options_from
 from ocr_pdf.cli.ocrmypdf_flags import check_ocrmypdf_flags, check_short_r
-from ocr_pdf.costs import budget_for, page_list
 from ocr_pdf.errors import BadArgumentsError, ExitCode, FileAccessError, OcrPdfError
-from ocr_pdf.inputs import into_folder
 from ocr_pdf.options import SIDE_OUTPUTS, ConversionOptions
 from ocr_pdf.pipeline import convert
 from ocr_pdf.results import ConversionResult, DryRun
 from ocr_pdf.shared_state import Budget
+from ocr_pdf.steps.costs import budget_for, page_list
+from ocr_pdf.steps.inputs import into_folder
 
 log = logging.getLogger("ocr_pdf")
 

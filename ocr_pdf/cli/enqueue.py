@@ -13,7 +13,7 @@ from ocr_pdf.cli.arguments import options_from
 from ocr_pdf.cli.convert import convert_each, naming
 from ocr_pdf.cli.ocrmypdf_flags import check_ocrmypdf_flags, check_short_r
 from ocr_pdf.errors import BadArgumentsError, ConfigurationError, ExitCode
-from ocr_pdf.inputs import into_folder
+from ocr_pdf.steps.inputs import into_folder
 
 
 def _pairs(args: argparse.Namespace) -> tuple[list[tuple[Path, Path | None]], int]:

@@ -27,10 +27,10 @@ from ocr_pdf.errors import (
     RemoteConversionError,
     SharedStateError,
 )
-from ocr_pdf.inputs import into_folder
 from ocr_pdf.options import ConversionOptions
 from ocr_pdf.results import ConversionResult
 from ocr_pdf.shared_state.redis_store import connection, guarded, where
+from ocr_pdf.steps.inputs import into_folder
 
 PathLike = str | os.PathLike[str]
 

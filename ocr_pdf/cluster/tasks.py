@@ -15,12 +15,12 @@ from typing import Any, cast
 from celery import Task, shared_task
 
 from ocr_pdf import shared_state
+from ocr_pdf._page_selection import selection
 from ocr_pdf.cluster.messages import result_message
 from ocr_pdf.cluster.policy import WorkerPolicy
 from ocr_pdf.engines import Engine, EngineConfig, engine_for
 from ocr_pdf.errors import OcrPdfError, RemoteConversionError
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.pages import selection
 from ocr_pdf.pipeline import convert, pages_to_read, prefetch
 from ocr_pdf.shared_state import Budget
 

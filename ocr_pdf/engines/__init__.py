@@ -10,7 +10,7 @@ from importlib.metadata import entry_points
 
 from ocr_pdf.engines.base import Engine, EngineConfig, OcrEngine, PlainEngine, Recognizer
 from ocr_pdf.errors import BadArgumentsError, ConfigurationError, MissingDependencyError
-from ocr_pdf.resolution import choose_dpi
+from ocr_pdf.reading.resolution import choose_dpi
 
 __all__ = [
     "ENTRY_POINT_GROUP",

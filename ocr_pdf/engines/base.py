@@ -11,7 +11,7 @@ from typing import Protocol, runtime_checkable
 from PIL import Image
 
 from ocr_pdf.errors import ConfigurationError
-from ocr_pdf.imaging import EncodedImage, ImageLimits
+from ocr_pdf.image.encoding import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
 from ocr_pdf.shared_state import Budget, OperationNotes
 
@@ -138,7 +138,7 @@ class Engine:
     - ``default_jobs``: pages read at once (network engines wait, CPU engines compete for
       cores).
     - ``render_dpi``: the resolution pages are rendered at for this engine; None means the
-      scan's own resolution (:func:`ocr_pdf.resolution.page_dpi` decides).
+      scan's own resolution (:func:`ocr_pdf.reading.resolution.page_dpi` decides).
     - ``upright_only``: True when the engine reads only upright text; such an engine is
       wrapped in :class:`ocr_pdf.engines.orientation.OrientationCorrected`, which finds the
       quarter turn of sideways and upside-down pages.

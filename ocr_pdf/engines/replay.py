@@ -6,12 +6,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from ocr_pdf.cache import bytes_digest, pixel_digest
 from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import ConfigurationError, OcrEngineError
 from ocr_pdf.formats import document
-from ocr_pdf.imaging import EncodedImage, ImageLimits
+from ocr_pdf.image.encoding import EncodedImage, ImageLimits
 from ocr_pdf.models import PageText
+from ocr_pdf.reading.cache import bytes_digest, pixel_digest
 
 
 class ReplayEngine(Engine):

@@ -27,8 +27,8 @@ VERSION = 1
 class SavedPage:
     """One page of the document: ``index`` 0-based, ``dpi`` it was rendered at (the scan's
     own when ``from_scan``), ``digest`` the SHA-256 that identifies the image the engine read
-    (:func:`ocr_pdf.cache.pixel_digest` of a render, :func:`ocr_pdf.cache.bytes_digest` of a
-    scan sent as stored)."""
+    (:func:`ocr_pdf.reading.cache.pixel_digest` of a render,
+    :func:`ocr_pdf.reading.cache.bytes_digest` of a scan sent as stored)."""
 
     index: int
     dpi: float

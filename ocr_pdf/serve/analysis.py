@@ -15,14 +15,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from ocr_pdf import pdf
+from ocr_pdf._page_selection import selection
 from ocr_pdf.azure.document_intelligence import ResultPage, analyze_result
 from ocr_pdf.engines import Engine
 from ocr_pdf.errors import EncryptedPdfError, InputFileError
 from ocr_pdf.formats import document
 from ocr_pdf.models import PageText
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.pages import selection
+from ocr_pdf.pdf import pdfium
 from ocr_pdf.pipeline import convert
 from ocr_pdf.serve.documents import Document
 from ocr_pdf.serve.replies import encode
@@ -93,7 +93,7 @@ def page_spec(pages: tuple[int, ...]) -> str:
 
 
 def _result_page(
-    page: pdf.Page, saved: document.SavedPage | None, frame: tuple[int, int] | None
+    page: pdfium.Page, saved: document.SavedPage | None, frame: tuple[int, int] | None
 ) -> ResultPage:
     """Page ``page`` as Document Intelligence reports it: in inches for a PDF page, in pixels
     of its frame for an image; the engine's reading when it was read, else its own text."""
@@ -131,7 +131,7 @@ def analyze(engine: Engine, doc: Document, request: Request) -> Analysis | Failu
             return Failure("InvalidContent", str(exc).replace(str(src), "the document"))
         read = {p.index: p for p in document.load(readings)}
         pages = []
-        with pdf.Document(out) as converted:
+        with pdfium.Document(out) as converted:
             for index in request.pages:
                 frame = doc.frames[index] if doc.is_image else None
                 with converted.page(index) as page:

@@ -22,7 +22,7 @@ from ocr_pdf.serve.replies import (
     internal_error,
     method_not_allowed,
 )
-from ocr_pdf.serve.work import Budget, WorkQueue
+from ocr_pdf.serve.work import BodyMemory, WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class ServeApp:
         self.allow_urls = allow_urls
         self.jobs: dict[str, Future[Any]] = {}  # unfinished document operations by id
         self.work = WorkQueue(limits.queue, limits.max_wait)
-        self.budget = Budget(limits.body_memory)
+        self.body_memory = BodyMemory(limits.body_memory)
         self.operations = Operations(limits.keep_results, limits.results_memory)
 
     def close(self) -> None:

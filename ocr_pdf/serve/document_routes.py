@@ -126,14 +126,14 @@ async def _document(app: App, ex: Exchange, upload: Upload) -> documents.Documen
                 "unless started with --allow-url-source; send the document as base64Source.",
             )
         cap = min(DOCUMENT_INTELLIGENCE.accepted_bytes, app.limits.max_body)
-        if not app.budget.take(cap):
+        if not app.body_memory.take(cap):
             return too_many_requests(app.work.seconds_per_page)
         try:
             found = await asyncio.to_thread(
                 documents.fetch, found.url, cap, app.limits.body_timeout
             )
         finally:
-            app.budget.give(cap)
+            app.body_memory.give(cap)
     if isinstance(found, Refusal):
         return failure(found.code, found.message or None)
     checked = await asyncio.to_thread(documents.check, found, app.limits.max_pixels)
@@ -173,24 +173,24 @@ async def analyze(app: App, ex: Exchange, path: str) -> Reply | None:
     try:
         accepted = await _accept(app, ex, upload, model, version)
     except BaseException:
-        app.budget.give(reserved)
+        app.body_memory.give(reserved)
         raise
     del upload  # the document holds the bytes now
     if isinstance(accepted, Reply):
-        app.budget.give(reserved)
+        app.body_memory.give(reserved)
         return accepted
     doc, request = accepted
     op = app.operations.create(f"{prefix}/{model}")
     future = app.work.submit(partial(_job, app, op, doc, request), len(request.pages))
     if future is None:
         app.operations.discard(op)
-        app.budget.give(reserved)
+        app.body_memory.give(reserved)
         return too_many_requests(app.work.seconds_per_page)
     app.jobs[op] = future
 
     def done(_: object) -> None:
         app.jobs.pop(op, None)
-        app.budget.give(reserved)
+        app.body_memory.give(reserved)
 
     future.add_done_callback(done)
     where = f"{ex.origin()}/{prefix}/documentModels/{model}/analyzeResults/{op}"

@@ -13,9 +13,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from ocr_pdf import pdf
 from ocr_pdf.azure.apis import DOCUMENT_INTELLIGENCE
 from ocr_pdf.errors import EncryptedPdfError, InputFileError
+from ocr_pdf.pdf import pdfium_checks
 from ocr_pdf.serve import images
 from ocr_pdf.serve.images import Refusal
 
@@ -94,7 +94,7 @@ def check(data: bytes, max_pixels: int) -> Document | Refusal:
         return Refusal("InvalidContent", "The file is empty.")
     if b"%PDF-" in data[:1024]:
         try:
-            return Document(data, pdf.page_count(data))
+            return Document(data, pdfium_checks.page_count(data))
         except EncryptedPdfError:
             return Refusal("InvalidContent", "The PDF is protected by a password.")
         except InputFileError:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from ocr_pdf.azure.apis import Api
-from ocr_pdf.imaging import as_grey
+from ocr_pdf.image.encoding import as_grey
 
 _UNREADABLE = (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError)
 

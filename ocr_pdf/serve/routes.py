@@ -16,7 +16,7 @@ from ocr_pdf.azure import image_analysis, legacy_ocr, read
 from ocr_pdf.azure.apis import IMAGE_ANALYSIS, LEGACY_OCR, READ, Api
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.models import PageText
-from ocr_pdf.reading import read_page
+from ocr_pdf.reading.page import read_page
 from ocr_pdf.serve import images, language
 from ocr_pdf.serve.exchange import TOO_BIG, TOO_SLOW, Exchange
 from ocr_pdf.serve.limits import ServeLimits
@@ -31,7 +31,7 @@ from ocr_pdf.serve.replies import (
     json_reply,
     too_many_requests,
 )
-from ocr_pdf.serve.work import Budget, WorkQueue
+from ocr_pdf.serve.work import BodyMemory, WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class App(Protocol):
     allow_urls: bool
     jobs: dict[str, Future[Any]]
     work: WorkQueue
-    budget: Budget
+    body_memory: BodyMemory
     operations: Operations
 
 
@@ -103,11 +103,11 @@ async def receive_body(
         return await ex.finish(refusal)
     cap = min(api.accepted_bytes, app.limits.max_body)
     reserved = cap if ex.content_length is None else ex.content_length
-    if app.work.full() or not app.budget.take(reserved):
+    if app.work.full() or not app.body_memory.take(reserved):
         return await ex.finish(too_many_requests(app.work.seconds_per_page))
     body = await ex.read_body(cap, app.limits.body_timeout)
     if not isinstance(body, bytearray):
-        app.budget.give(reserved)
+        app.body_memory.give(reserved)
         if body == TOO_BIG:
             too_big = cap == api.accepted_bytes
             reply = too_large if too_big else gateway_error(413, "The body is too large here.")
@@ -115,7 +115,7 @@ async def receive_body(
         if body == TOO_SLOW:
             return gateway_error(408, "The request body did not arrive in time.", close=True)
         return None
-    app.budget.give(reserved - len(body))
+    app.body_memory.give(reserved - len(body))
     return Upload(body, len(body))
 
 
@@ -127,7 +127,7 @@ async def _receive_image(app: App, ex: Exchange, api: Api, flat: bool) -> Upload
         return upload
     found = await asyncio.to_thread(images.check, upload.data, api, app.limits.max_pixels)
     if found is not None:
-        app.budget.give(upload.reserved)
+        app.body_memory.give(upload.reserved)
         return image_error(found.code, found.message, flat=flat)
     return upload
 
@@ -170,9 +170,9 @@ async def _answer_now(
     """Queue the image, wait for its answer; a client that leaves takes its job with it."""
     future = app.work.submit(partial(_answer_job, app, upload.data, write, flat))
     if future is None:
-        app.budget.give(upload.reserved)
+        app.body_memory.give(upload.reserved)
         return too_many_requests(app.work.seconds_per_page)
-    future.add_done_callback(lambda _: app.budget.give(upload.reserved))
+    future.add_done_callback(lambda _: app.body_memory.give(upload.reserved))
     # Not read within max_wait: 429 now rather than a client's timeout later.
     reply = await ex.wait_for(future, app.work.cancel, app.limits.max_wait)
     if reply == TOO_SLOW:
@@ -213,9 +213,9 @@ async def read_analyze(app: App, ex: Exchange, _: str) -> Reply | None:
     future = app.work.submit(partial(_read_job, app, op, upload.data))
     if future is None:
         app.operations.discard(op)
-        app.budget.give(upload.reserved)
+        app.body_memory.give(upload.reserved)
         return too_many_requests(app.work.seconds_per_page)
-    future.add_done_callback(lambda _: app.budget.give(upload.reserved))
+    future.add_done_callback(lambda _: app.body_memory.give(upload.reserved))
     return Reply(202, headers=(("Operation-Location", f"{ex.origin()}{READ.results}{op}"),))
 
 

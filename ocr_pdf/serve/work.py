@@ -1,7 +1,7 @@
 """The engine's work for `ocr-pdf serve`: a bounded queue read by one thread (local engines
-already use every core), and the budget of request-body bytes held at once (stdlib only).
+already use every core), and the request-body bytes held at once, ``BodyMemory`` (stdlib only).
 
-A full queue or an exhausted budget is the caller's cue to answer 429; a job whose client has
+A full queue or no room for the body is the caller's cue to answer 429; a job whose client has
 gone is taken out of the queue before the engine sees it."""
 
 from __future__ import annotations
@@ -135,8 +135,9 @@ class WorkQueue:
                 self.seconds_per_page = 0.7 * self.seconds_per_page + 0.3 * took / pages
 
 
-class Budget:
-    """Bytes that may be held at once; ``take`` reserves (False when they do not fit),
+class BodyMemory:
+    """Request-body bytes that may be held at once (``ServeLimits.body_memory``, not a
+    :class:`ocr_pdf.shared_state.Budget` of calls); ``take`` reserves (False when they do not fit),
     ``give`` returns them."""
 
     def __init__(self, total: int) -> None:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+from ocr_pdf._files import write_atomically
 from ocr_pdf.errors import BadArgumentsError, BadPageData, FileAccessError
-from ocr_pdf.files import write_atomically
 from ocr_pdf.formats.pagejson import page_from_dict, page_to_dict
 from ocr_pdf.models import PageText
 from ocr_pdf.shared_state.limits import GcraLimiter, ProcessClock

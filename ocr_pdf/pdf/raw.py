@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ocr_pdf import streams
+from ocr_pdf.pdf import streams
 
 _READ = 1 << 20  # bytes read at a time
 _AROUND = 1 << 16  # longer than any real stream dictionary

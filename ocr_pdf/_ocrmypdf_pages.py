@@ -1,7 +1,7 @@
 """The pages OCRmyPDF has the plugin read (Pillow), each read once however many times OCRmyPDF
 asks about it: the first image OCRmyPDF shows us of a page is read; its orientation and deskew
 are answered from that reading, and the image OCRmyPDF finally OCRs gets the reading carried
-through the turn and deskew applied (:func:`ocr_pdf.straighten.carry`). Kept apart from the
+through the turn and deskew applied (:func:`ocr_pdf.reading.straighten.carry`). Kept apart from the
 plugin's hooks (``ocrmypdf_plugin``), which say what OCRmyPDF asks; this says what a page
 costs."""
 
@@ -17,9 +17,9 @@ from typing import Any
 
 from PIL import Image, ImageFilter
 
-from ocr_pdf import straighten
 from ocr_pdf.models import PageText
-from ocr_pdf.reading import ImageReading
+from ocr_pdf.reading import straighten
+from ocr_pdf.reading.page import ImageReading
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ocr_pdf import pdf
 from ocr_pdf.errors import BadArgumentsError, DigitalSignatureError, FileAccessError
-from ocr_pdf.images import IMAGE_SUFFIXES
+from ocr_pdf.image.to_pdf import IMAGE_SUFFIXES
+from ocr_pdf.pdf import pdfium, pdfium_checks
 
 if TYPE_CHECKING:
     import pikepdf
-from ocr_pdf.qpdf import original
+from ocr_pdf.pdf import original
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Source:
 
     path: Path
     original: pikepdf.Pdf
-    doc: pdf.Document
+    doc: pdfium.Document
 
     def __len__(self) -> int:
         return len(self.doc)
@@ -41,7 +41,7 @@ def open_input(path: Path, *, invalidate_signatures: bool = False) -> Iterator[S
     """``path`` opened for a conversion, or the InputFileError, EncryptedPdfError or
     DigitalSignatureError that says why it cannot be converted."""
     with ExitStack() as stack:
-        pdf.check_header(path)
+        pdfium_checks.check_header(path)
         # qpdf first: it tells an encrypted, page-less or signed file from a damaged one.
         opened = stack.enter_context(original.open_original(path))
         if original.is_signed(opened) and not invalidate_signatures:
@@ -59,7 +59,7 @@ def open_input(path: Path, *, invalidate_signatures: bool = False) -> Iterator[S
                 path,
                 claim,
             )
-        doc = stack.enter_context(pdf.Document(path))
+        doc = stack.enter_context(pdfium.Document(path))
         repaired = original.repairs(opened)
         if repaired:  # said once both libraries could read the file, else the error says it all
             log.warning("%s: the PDF is damaged; repaired it (%s)", path, repaired)

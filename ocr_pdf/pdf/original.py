@@ -12,8 +12,8 @@ from typing import Any, BinaryIO
 import pikepdf
 from pikepdf import Name
 
-from ocr_pdf import rawpdf, streams
 from ocr_pdf.errors import EncryptedPdfError, InputFileError
+from ocr_pdf.pdf import raw, streams
 
 MAX_PAGE_DECODED = 100_000_000
 """Bytes a page's streams may decode to (content, forms, fonts, colour profiles; images
@@ -47,7 +47,7 @@ def open_original(path: Path) -> pikepdf.Pdf:
     is used as repaired (see :func:`repairs`); one it cannot is an input error, and so is one
     whose object or cross-reference streams decode to more than MAX_STRUCTURE (qpdf would
     decode them as it opens the file)."""
-    if rawpdf.structure_size(path, MAX_STRUCTURE) is None:
+    if raw.structure_size(path, MAX_STRUCTURE) is None:
         raise InputFileError(
             f"{path}: its object and cross-reference streams decode to more than "
             f"{MAX_STRUCTURE // 1_000_000} MB (a decompression bomb?); not reading it"
@@ -128,7 +128,7 @@ def check_decoding(pdf: pikepdf.Pdf, path: Path) -> None:
     """An InputFileError unless the XMP metadata decodes to at most MAX_XMP bytes, every page
     to at most MAX_PAGE_DECODED (a form counted as many times as the page draws it) and all
     of them to at most MAX_DOCUMENT_DECODED: found by decoding each stream once, piece by
-    piece with a ceiling (see :mod:`ocr_pdf.streams`), never holding it."""
+    piece with a ceiling (see :mod:`ocr_pdf.pdf.streams`), never holding it."""
     xmp = pdf.Root.get(Name.Metadata)
     if isinstance(xmp, pikepdf.Stream) and _decoded_size(xmp, MAX_XMP) is None:
         raise InputFileError(

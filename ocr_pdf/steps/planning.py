@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from ocr_pdf.inputs import Source
+from ocr_pdf._page_selection import parse_pages
 from ocr_pdf.options import ConversionOptions, Mode
-from ocr_pdf.pages import parse_pages
+from ocr_pdf.steps.inputs import Source
 
 log = logging.getLogger(__name__)
 

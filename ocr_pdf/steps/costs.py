@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from ocr_pdf._page_selection import page_ranges
 from ocr_pdf.engines.base import Engine
 from ocr_pdf.errors import BudgetExhaustedError, PageLimitError
-from ocr_pdf.pages import page_ranges
-from ocr_pdf.reading import PageImage
+from ocr_pdf.reading.page import PageImage
 from ocr_pdf.results import DryRun
 from ocr_pdf.shared_state import Budget, PageStore
 from ocr_pdf.shared_state.local import CallBudget

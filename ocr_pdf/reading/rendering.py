@@ -4,7 +4,7 @@ displayed at the engine's resolution, with the digest that identifies it and its
 
 For an engine that reads encoded images (a service), pages are rendered, fitted to its limits
 and hashed on RENDER_THREADS threads ahead of the thread that sends them, in order, with a
-bounded number in flight. PDFium takes one call at a time in a process (:mod:`ocr_pdf.pdf`),
+bounded number in flight. PDFium takes one call at a time in a process (:mod:`ocr_pdf.pdf.pdfium`),
 but a render lets other threads run meanwhile, and so do Pillow's encoders and hashlib: one
 thread renders while another encodes and hashes, two cores busy. Threads, not processes: no
 interpreter to start and library to import again per run (0.3 s of CPU each, which a short
@@ -23,15 +23,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-from ocr_pdf import pdf
-from ocr_pdf.cache import PageStore, bytes_digest, cache_key, pixel_digest, scan_key
 from ocr_pdf.engines.base import Engine, Replaying
-from ocr_pdf.imaging import EncodedImage, ImageLimits, encode_for_limits
-from ocr_pdf.inputs import Source
+from ocr_pdf.image.encoding import EncodedImage, ImageLimits, encode_for_limits
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.qpdf import scans
-from ocr_pdf.reading import PageImage, RenderedPage
-from ocr_pdf.resolution import page_dpi
+from ocr_pdf.pdf import pdfium, scans
+from ocr_pdf.reading.cache import PageStore, bytes_digest, cache_key, pixel_digest, scan_key
+from ocr_pdf.reading.page import PageImage, PageImageInfo
+from ocr_pdf.reading.resolution import page_dpi
+from ocr_pdf.steps.inputs import Source
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +42,7 @@ a third would only wait for PDFium."""
 @dataclass(frozen=True)
 class RenderJob:
     """One page to render: the page (0-based), what decides the resolution
-    (:func:`ocr_pdf.resolution.page_dpi`: the ``saved`` one of a replay, the user's ``dpi``,
+    (:func:`ocr_pdf.reading.resolution.page_dpi`: the ``saved`` one of a replay, the user's ``dpi``,
     the engine's ``preferred`` one, or the scan's own), the limits to fit the image to (None:
     send the pixels), and whether to hash it and how to key it."""
 
@@ -56,7 +55,7 @@ class RenderJob:
     cache_id: str | None
 
 
-def render(doc: pdf.Document, job: RenderJob) -> PageImage:
+def render(doc: pdfium.Document, job: RenderJob) -> PageImage:
     """One page as its engine gets it: rendered as displayed, hashed, and encoded to the
     engine's limits when it takes encoded images (the render kept beside it, for fitting the
     words to their ink)."""
@@ -65,7 +64,7 @@ def render(doc: pdf.Document, job: RenderJob) -> PageImage:
         dpi = page_dpi(job.dpi, job.preferred, page.native_dpi(), job.saved)
         image = page.render(dpi)
     digest = pixel_digest(image) if job.hash_pixels else ""
-    rendered = RenderedPage(
+    rendered = PageImageInfo(
         job.index,
         geometry,
         image.width,
@@ -97,12 +96,12 @@ def _scan(source: Source, index: int, engine: Engine, dpi: float | None) -> scan
 
 
 def _as_sent(
-    doc: pdf.Document, index: int, scan: scans.Scan, hash_it: bool, cache_id: str | None
+    doc: pdfium.Document, index: int, scan: scans.Scan, hash_it: bool, cache_id: str | None
 ) -> PageImage:
     with doc.page(index) as page:
         geometry = page.geometry()
     digest = bytes_digest(scan.data) if hash_it else ""
-    rendered = RenderedPage(
+    rendered = PageImageInfo(
         index,
         geometry,
         scan.width,

@@ -5,7 +5,7 @@ format allows (img2pdf); the PDF then goes through the conversion like any other
 Every frame's size is read from the file's headers before any pixel is decoded, and a file
 whose frames would take too much memory or time is refused in one line. Images img2pdf cannot
 embed as they are (16-bit TIFF samples, 32-bit and float ones, transparency) are converted to
-8-bit samples as displayed on white (:func:`ocr_pdf.imaging.eight_bit`) one frame at a time,
+8-bit samples as displayed on white (:func:`ocr_pdf.image.encoding.eight_bit`) one frame at a time,
 each stored as a lossless PNG (or CCITT G4 for bilevel frames) before the next is decoded."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ocr_pdf.errors import FileAccessError, InputFileError
-from ocr_pdf.imaging import ORIENTATION, eight_bit
+from ocr_pdf.image.encoding import ORIENTATION, eight_bit
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from ocr_pdf.formats import document
 from ocr_pdf.geometry import dominant_angle
 from ocr_pdf.models import Line, Matrix, PageGeometry, PageText, Word, apply
 from ocr_pdf.options import ConversionOptions
-from ocr_pdf.qpdf import graft
-from ocr_pdf.reading import Reading
+from ocr_pdf.pdf import graft
+from ocr_pdf.reading.page import Reading
 from ocr_pdf.results import PageResult, ProgressCallback
 
 if TYPE_CHECKING:  # reportlab (70 ms to import) is loaded with the first reading, not before

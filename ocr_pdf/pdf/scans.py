@@ -21,7 +21,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Name
 
-from ocr_pdf.imaging import header
+from ocr_pdf.image.encoding import header
 from ocr_pdf.models import Matrix, apply, then
 
 MAX_CONTENT = 4096
