@@ -109,6 +109,10 @@ def _module_file(dotted: str) -> Path | None:
     return next((p for p in (base.with_suffix(".py"), base / "__init__.py") if p.exists()), None)
 
 
+def _has_files(folder: Path) -> bool:
+    return folder.is_dir() and any(p.name != "__pycache__" for p in folder.iterdir())
+
+
 def _doc_problem(code: str) -> str | None:
     """What is wrong with a name in backquotes of the architecture document, if it names a
     file, a folder, ``file.py:name``, a module or ``module.name`` of ours: it must exist."""
@@ -122,7 +126,8 @@ def _doc_problem(code: str) -> str | None:
         if m.group(2) and not _names_in(found[0], m.group(2)):
             return f"{m.group(1)} has no {m.group(2)}"
     elif m := re.fullmatch(r"([\w/]+)/", code):
-        if not any((r / m.group(1)).is_dir() for r in roots):
+        # A folder left behind holding only bytecode (a package moved away) is not there.
+        if not any(_has_files(r / m.group(1)) for r in roots):
             return f"no folder {code}"
     elif m := re.fullmatch(r"([a-z_]+(?:[./][a-z_]+)*)\.(\w+)(?:\(\))?", code):
         module, name = m.group(1).replace("/", "."), m.group(2)

@@ -1,5 +1,5 @@
-"""The shipped glyphless font is exactly what ocr_pdf.fonts builds (so anyone can rebuild and
-audit it), and it has what the text layer relies on."""
+"""The shipped glyphless font is exactly what ocr_pdf.textlayer.fonts builds (so anyone can
+rebuild and audit it), and it has what the text layer relies on."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from ocr_pdf import fonts
+from ocr_pdf.textlayer import fonts
 
 
 @pytest.mark.slow  # builds 65,000 glyphs

@@ -43,10 +43,6 @@ TOP_LEVEL_MODULES = {
     "ocr_pdf.testing",
     "ocr_pdf.ocrmypdf_plugin",
     "ocr_pdf.preview",
-    # imported by textlayer/ and inkfit/, which are being changed on another branch: they
-    # join textlayer/ and image/ once that work has landed
-    "ocr_pdf.fonts",
-    "ocr_pdf.ink",
 }
 """Every module directly under ``ocr_pdf/`` not marked internal (``_name``; ``__main__`` is
 Python's name, not a mark)."""

@@ -113,7 +113,7 @@ def test_pages_without_print_are_read_once(
 
 
 def test_a_grey_page_with_a_few_lines_of_print_is_print() -> None:
-    from ocr_pdf.ink import text_box
+    from ocr_pdf.image.ink import text_box
 
     image = Image.new("L", (1275, 1650), 215)
     font = ImageFont.truetype(SERIF, 13) if Path(SERIF).exists() else ImageFont.load_default(13)

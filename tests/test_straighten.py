@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from ocr_pdf import ink
+from ocr_pdf.image import ink
 from ocr_pdf.models import Line, PageText, Quad, Word
 from ocr_pdf.reading import straighten
 from tests import straightness

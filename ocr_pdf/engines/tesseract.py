@@ -13,11 +13,11 @@ from functools import lru_cache
 
 from PIL import Image
 
-from ocr_pdf import ink
 from ocr_pdf.engines import tessapi
 from ocr_pdf.engines.base import Engine, EngineConfig
 from ocr_pdf.errors import MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import box_skew, engine_order, rescale, rotate_quad
+from ocr_pdf.image import ink
 from ocr_pdf.models import Line, PageText, Word, quad_from_box
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ocr_pdf import ink
+from ocr_pdf.image import ink
 
 if TYPE_CHECKING:
     import numpy as np

@@ -13,8 +13,8 @@ import logging
 
 from PIL import Image
 
-from ocr_pdf import ink
 from ocr_pdf.engines.base import Engine
+from ocr_pdf.image import ink
 from ocr_pdf.models import Line, PageText, Quad, Word
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ MARGIN = 0.25
 
 def reread(engine: Engine, image: Image.Image, text: PageText) -> PageText:
     """``text``, ``engine``'s reading of ``image``; if it holds no words although the image
-    shows print (:func:`ocr_pdf.ink.text_box`), the reading of the print's crop, in the pixels
+    shows print (:func:`ocr_pdf.image.ink.text_box`), the reading of the print's crop, in the pixels
     of ``image``. Logged at INFO when the second reading finds words, WARNING when it does
     not."""
     if text.words:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from ocr_pdf import ink, inkfit
+from ocr_pdf import inkfit
 from ocr_pdf.geometry import box_skew, dominant_angle, line_direction, rotate_point, weighted_median
+from ocr_pdf.image import ink
 from ocr_pdf.models import Line, PageText, Point, Quad, Word, quad_angle
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def skew(text: PageText, image: Image.Image | None = None) -> float:
     the engine's own boxes, before they are fitted to the ink (which levels axis-aligned
     boxes). Engines' boxes are good to a few tenths of a degree; with the ``image`` read,
     the answer is made exact within a degree of that by the ink of the text's region
-    (:func:`ocr_pdf.ink.profile_skew`)."""
+    (:func:`ocr_pdf.image.ink.profile_skew`)."""
     lines = [ln for ln in text.lines if ln.words]
     estimate = box_skew(lines)
     if estimate is None:

@@ -15,8 +15,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from ocr_pdf import fonts
 from ocr_pdf.models import Line
+from ocr_pdf.textlayer import fonts
 from ocr_pdf.textlayer.layout import SNAP_DEGREES, line_heights, write_line
 from ocr_pdf.textlayer.one_string import MAX_OVERLAP
 from ocr_pdf.textlayer.word_by_word import SPACE_OVERLAP, VERTICAL_SPACE

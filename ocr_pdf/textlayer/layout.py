@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from reportlab.pdfgen.textobject import PDFTextObject
 
-from ocr_pdf import fonts
 from ocr_pdf.models import Line, Word, needs_space
+from ocr_pdf.textlayer import fonts
 from ocr_pdf.textlayer.one_string import write_as_one_string
 from ocr_pdf.textlayer.operators import LineLayout, Place
 from ocr_pdf.textlayer.word_by_word import write_word_by_word

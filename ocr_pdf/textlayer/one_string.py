@@ -10,8 +10,8 @@ from typing import Any
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.textobject import PDFTextObject
 
-from ocr_pdf import fonts
 from ocr_pdf.models import needs_space
+from ocr_pdf.textlayer import fonts
 from ocr_pdf.textlayer.operators import LineLayout, num, set_matrix, set_scale, shown
 
 MAX_OVERLAP = 0.15  # ems by which a character may overlap the one before in one string

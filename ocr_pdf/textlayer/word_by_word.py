@@ -8,8 +8,8 @@ from collections.abc import Callable
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.textobject import PDFTextObject
 
-from ocr_pdf import fonts
 from ocr_pdf.models import needs_space
+from ocr_pdf.textlayer import fonts
 from ocr_pdf.textlayer.operators import LineLayout, num, set_matrix, set_scale, shown
 
 VERTICAL_SPACE = 4.4  # points: the widest space PDFium keeps inside a line set vertically

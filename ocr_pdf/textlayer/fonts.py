@@ -1,8 +1,8 @@
 """The glyphless font of the text layer: every BMP character, nothing to paint, fixed width.
 
-The font ships generated in ``ocr_pdf/data``; ``python -m ocr_pdf.fonts`` rebuilds it (needs
-fontTools, which is a build-time dependency only) and the tests check that the shipped file is
-exactly what this code builds."""
+The font ships generated in ``ocr_pdf/data``; ``python -m ocr_pdf.textlayer.fonts`` rebuilds
+it (needs fontTools, which is a build-time dependency only) and the tests check that the shipped
+file is exactly what this code builds."""
 
 from __future__ import annotations
 
