@@ -42,7 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.recall_bench import DEFAULT_SET, pages, recall  # noqa: E402
+from benchmarks.recall_bench import chosen_pages, page_arguments, recall  # noqa: E402
 from ocr_pdf.engines import int8, local, localmodels, ppocr, textlines  # noqa: E402
 
 RECHECK = 0.55  # least character probability below which the bf16 reading is redone in float
@@ -174,13 +174,8 @@ def cut_pages(found: dict[str, list[Path]]) -> list[Page]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="the recall set's folder")
-    parser.add_argument("--kinds", help="comma-separated kinds (default: all)")
-    parser.add_argument("--limit", type=int, default=0, help="at most N pages per kind")
-    parser.add_argument("--rows", help="comma-separated rows (default: all)")
-    args = parser.parse_args()
-    found = pages(args.set, args.kinds.split(",") if args.kinds else None, args.limit)
-    book = cut_pages(found)
+    page_arguments(parser)
+    book = cut_pages(chosen_pages(args := parser.parse_args()))
     rows = readers(args.rows.split(",") if args.rows else None)
     latin = int8.latin_model(localmodels.models_dir() / localmodels.REC_MODEL)
     characters = ppocr.Recognizer(latin, 1).characters
