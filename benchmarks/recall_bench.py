@@ -126,15 +126,24 @@ def rows(extra: list[str]) -> dict[str, tuple[list[str], dict[str, str]]]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def page_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose a recall set's pages, and --rows (recognizer_bench's too)."""
     parser.add_argument("--set", type=Path, default=DEFAULT_SET, help="the recall set's folder")
     parser.add_argument("--kinds", help="comma-separated kinds (default: all)")
     parser.add_argument("--limit", type=int, default=0, help="at most N pages per kind")
     parser.add_argument("--rows", help="comma-separated rows (default: all)")
+
+
+def chosen_pages(args: argparse.Namespace) -> dict[str, list[Path]]:
+    return pages(args.set, args.kinds.split(",") if args.kinds else None, args.limit)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    page_arguments(parser)
     parser.add_argument("--env", action="append", default=[], help="NAME=KEY=VALUE: a local row")
     args = parser.parse_args()
-    found = pages(args.set, args.kinds.split(",") if args.kinds else None, args.limit)
+    found = chosen_pages(args)
     chosen = rows(args.env)
     if args.rows:
         chosen = {k: v for k, v in chosen.items() if k in args.rows.split(",")}
