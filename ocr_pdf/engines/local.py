@@ -28,7 +28,7 @@ from ocr_pdf.engines.localmodels import (
     models_dir,
 )
 from ocr_pdf.engines.orientation import LineVote, turn_from_lines, unturn
-from ocr_pdf.engines.scripts import foreign_letters, unspaced_letters
+from ocr_pdf.engines.scripts import foreign_letters, looks_unread
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
 from ocr_pdf.geometry import group_lines
 from ocr_pdf.models import Line, PageText, Quad, Word
@@ -309,38 +309,6 @@ def _rescaled(page: PageText, width: int, height: int) -> PageText:
         for line in page.lines
     )
     return PageText(width, height, lines, page.angle, page.language)
-
-
-def looks_unread(page: PageText) -> bool:
-    """Whether a fifth of the lines read as fragments, with little confidence (two lines, or
-    one of a foreign script's letters): every word of two letters or fewer, or mostly letters
-    of neither Latin nor Chinese and Japanese script. That is what
-    the model makes of a script it was not trained on (a Russian line comes out as ":" or ",",
-    a Greek one as Greek-looking pieces), and never what it makes of text it reads."""
-    lines = [ln for ln in page.lines if ln.words]
-    if len(lines) < 2:
-        return False
-
-    def confidence(line: Line) -> float:
-        return sum(w.confidence or 0.0 for w in line.words) / len(line.words)
-
-    def guessed(line: Line) -> bool:
-        # Letters of a script the model guesses at (a Greek line read as Greek-looking
-        # fragments, "ζωτην", "ελυγ"): never what it makes of Latin or CJK text, so one such
-        # line is enough.
-        text = "".join(w.text for w in line.words)
-        return confidence(line) < 0.9 and foreign_letters(text) > unspaced_letters(text)
-
-    def short(line: Line) -> bool:
-        # Short pieces (a Russian line read as ":" and ","). Text it reads comes with 0.97 and
-        # more, short words included ("No. 5"). A line read with less than TEXT_SCORE is not
-        # here at all (a Russian line often is not), so what is left is counted as it is.
-        pieces = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
-        return pieces and confidence(line) < 0.95
-
-    foreign = sum(guessed(ln) for ln in lines)
-    fragments = foreign + sum(short(ln) and not guessed(ln) for ln in lines)
-    return fragments >= 0.2 * len(lines) and (fragments >= 2 or foreign >= 1)
 
 
 def create(config: EngineConfig) -> RapidOcrEngine:

@@ -1,4 +1,5 @@
-"""Which characters belong to Latin-script text, and which are written without spaces (stdlib).
+"""Which characters belong to Latin-script text, which are written without spaces, and what a
+page the local model could not read looks like (stdlib).
 
 The local engine reads Latin-script pages with a recognizer whose classifier keeps only these
 characters (see :mod:`ocr_pdf.engines.int8`): the letters of every Latin alphabet, digits,
@@ -7,6 +8,8 @@ punctuation, and the symbols Latin text uses (currency, maths, arrows, bullets, 
 from __future__ import annotations
 
 import unicodedata
+
+from ocr_pdf.models import Line, PageText
 
 LATIN_RANGES = (
     (0x0020, 0x024F),  # Basic Latin, Latin-1, Latin Extended-A and -B
@@ -51,3 +54,35 @@ def unspaced_letters(text: str) -> int:
     """How many characters of ``text`` are of a script written without spaces (Chinese,
     Japanese), which the model reads."""
     return sum(1 for ch in text if unspaced(ch))
+
+
+def looks_unread(page: PageText) -> bool:
+    """Whether a fifth of the lines read as fragments, with little confidence (two lines, or
+    one of a foreign script's letters): every word of two letters or fewer, or mostly letters
+    of neither Latin nor Chinese and Japanese script. That is what
+    the model makes of a script it was not trained on (a Russian line comes out as ":" or ",",
+    a Greek one as Greek-looking pieces), and never what it makes of text it reads."""
+    lines = [ln for ln in page.lines if ln.words]
+    if len(lines) < 2:
+        return False
+
+    def confidence(line: Line) -> float:
+        return sum(w.confidence or 0.0 for w in line.words) / len(line.words)
+
+    def guessed(line: Line) -> bool:
+        # Letters of a script the model guesses at (a Greek line read as Greek-looking
+        # fragments, "ζωτην", "ελυγ"): never what it makes of Latin or CJK text, so one such
+        # line is enough.
+        text = "".join(w.text for w in line.words)
+        return confidence(line) < 0.9 and foreign_letters(text) > unspaced_letters(text)
+
+    def short(line: Line) -> bool:
+        # Short pieces (a Russian line read as ":" and ","). Text it reads comes with 0.97 and
+        # more, short words included ("No. 5"). A line read with less than the engine's TEXT_SCORE
+        # is not here at all (a Russian line often is not), so what is left is counted as it is.
+        pieces = all(sum(ch.isalnum() for ch in w.text) <= 2 for w in line.words)
+        return pieces and confidence(line) < 0.95
+
+    foreign = sum(guessed(ln) for ln in lines)
+    fragments = foreign + sum(short(ln) and not guessed(ln) for ln in lines)
+    return fragments >= 0.2 * len(lines) and (fragments >= 2 or foreign >= 1)
