@@ -1,0 +1,135 @@
+"""Where one written line meets the next: the order of a page's lines in the layer, put right
+where pdf.js (Firefox) would run two lines together. Points, PDF user space, y up.
+
+pdf.js compares the first character of a piece of text with where the last one ended. When the
+new one starts more than a fifth of an em back (to the left, in the new text's direction) and
+less than half the last text's size above or below, it ends the last piece there with neither
+a line break nor a space (the space that ends each of our lines is dropped with it): "WEST" and
+"520" on a street sign, the second a little lower and to the left, came out "WEST520"; a word
+set sideways whose end sits at the height of the next line came out glued to that line's first
+word. Poppler, PDFium and MuPDF sort such pieces by position and read them apart.
+
+Two lines in reading order that pdf.js would glue are two lines on one row read right before
+left (or a sideways word beside a line): written the other way round, left before right, each
+is read as a line of its own in every reader."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from itertools import pairwise
+
+from reportlab.pdfbase import pdfmetrics
+
+from ocr_pdf.textlayer import fonts
+from ocr_pdf.textlayer.operators import LineLayout, shown
+
+BACK = 0.2
+"""pdf.js's NEGATIVE_SPACE_FACTOR: a start this many ems behind the last end goes back."""
+ACROSS = 0.5
+"""pdf.js starts a new line at a step back only past this many of the last text's sizes."""
+
+Pen = tuple[float, float, float, float, float]
+"""A character's text transform as pdf.js sees it: its origin (x, y), direction (cos, sin)
+and horizontal scale (Tz as a fraction)."""
+
+
+def _hscale(layout: LineLayout, i: int) -> float:
+    start, end, _ = layout.places[i]
+    natural = pdfmetrics.stringWidth(shown(layout.words[i]), fonts.FONT_NAME, layout.size)
+    return max(end - start, 0.01 * layout.size) / natural if natural else 1.0
+
+
+def _pen(layout: LineLayout, i: int, at_end: bool) -> Pen:
+    start, end, across = layout.places[i]
+    along = end if at_end else start
+    cos, sin = layout.cos, layout.sin
+    return along * cos - across * sin, along * sin + across * cos, cos, sin, _hscale(layout, i)
+
+
+def _in_frame(pen: Pen, frame: Pen) -> tuple[float, float]:
+    """``pen``'s origin as pdf.js measures it in ``frame``'s direction: raw for text set along
+    an axis (swapped or negated), else turned back by the frame's own rotation (the across
+    part divided by the horizontal scale, as pdf.js's inverse rotation does)."""
+    x, y = pen[0], pen[1]
+    cos, sin, scale = frame[2], frame[3], frame[4]
+    m0, m1, m2, m3 = cos * scale, sin * scale, -sin, cos
+    if m0 and not m1 and not m2:
+        return (x, y) if m0 > 0 else (-x, -y)
+    if m1 and not m0 and not m3:
+        return (y, x) if m1 > 0 else (-y, -x)
+    norm = math.hypot(m0, m1)
+    return (m0 * x + m1 * y) / norm, (m2 * x + m3 * y) / norm
+
+
+def _num(value: float) -> float:
+    """A direction component as written in the content stream (see operators.set_matrix)."""
+    return round(value, 4) + 0.0
+
+
+def glued(a: LineLayout, b: LineLayout) -> bool:
+    """Whether pdf.js runs line ``b``, written right after ``a``, into ``a``'s last word."""
+    end = _pen(a, len(a.words) - 1, at_end=True)
+    start = _pen(b, 0, at_end=False)
+    end = (end[0], end[1], _num(end[2]), _num(end[3]), end[4])
+    start = (start[0], start[1], _num(start[2]), _num(start[3]), start[4])
+    axis = (start[2] == 0) != (start[3] == 0)  # set along an axis: pdf.js uses its frame
+    last = _in_frame(end, start if axis else end)
+    now = _in_frame(start, start)
+    return now[0] - last[0] < -BACK * a.size and abs(now[1] - last[1]) <= ACROSS * a.size
+
+
+REACH = 8
+"""Farthest (in lines) a line is moved from its place in reading order to come apart."""
+
+
+def untangle(layouts: Sequence[LineLayout]) -> list[int]:
+    """The order (indices into ``layouts``, given in reading order) to write the lines in:
+    reading order, except where pdf.js would glue two neighbours. Then one of the two is moved
+    the least distance (at most REACH lines; the earlier one first when distances tie, the
+    line that ended where the next begins: a sign's right half, a sideways word) that glues
+    fewer lines together around it."""
+    order = list(range(len(layouts)))
+
+    def glues(run: Sequence[int]) -> int:
+        return sum(glued(layouts[a], layouts[b]) for a, b in pairwise(run))
+
+    i = 0
+    while i < len(order) - 1:
+        a, b = layouts[order[i]], layouts[order[i + 1]]
+        if glued(a, b) and _one_row(a, b):
+            order = _moved(order, i, glues) or order
+        i += 1
+    return order
+
+
+def _one_row(a: LineLayout, b: LineLayout) -> bool:
+    """Whether ``b`` starts on ``a``'s row (its first baseline within ACROSS of ``a``'s first),
+    or runs another way (a word set sideways beside a line). Not so for the next line of a
+    skewed paragraph, whose last step (see layout._level) may end where the next line begins:
+    pdf.js runs those together too, but the lines' order is right and stays."""
+    if a.cos * b.cos + a.sin * b.sin < math.cos(math.radians(ROW_DEGREES)):
+        return True
+    (x0, y0, *_), (x1, y1, *_) = _pen(a, 0, at_end=False), _pen(b, 0, at_end=False)
+    return abs((y1 - y0) * a.cos - (x1 - x0) * a.sin) <= ACROSS * a.size
+
+
+ROW_DEGREES = 30.0
+"""Lines whose directions differ by more than this run different ways."""
+
+
+def _moved(order: list[int], i: int, glues: Callable[[Sequence[int]], int]) -> list[int] | None:
+    """``order`` with line ``i`` or ``i + 1`` moved so that fewer junctions glue, or None."""
+    tries = sorted(
+        (abs(to - at), at != i, at, to)
+        for at in (i, i + 1)
+        for to in range(max(0, at - REACH), min(len(order), at + REACH + 1))
+        if to != at
+    )
+    for _, _, at, to in tries:
+        trial = order[:at] + order[at + 1 :]
+        trial.insert(to, order[at])
+        lo, hi = max(0, min(at, to) - 1), min(len(order), max(at, to) + 2)
+        if glues(trial[lo:hi]) < glues(order[lo:hi]):
+            return trial
+    return None
