@@ -85,10 +85,11 @@ REACH = 8
 
 def untangle(layouts: Sequence[LineLayout]) -> list[int]:
     """The order (indices into ``layouts``, given in reading order) to write the lines in:
-    reading order, except where pdf.js would glue two neighbours. Then one of the two is moved
-    the least distance (at most REACH lines; the earlier one first when distances tie, the
-    line that ended where the next begins: a sign's right half, a sideways word) that glues
-    fewer lines together around it."""
+    reading order, except where pdf.js would glue two neighbours (see :func:`_one_row`). Then
+    one of the two is moved the least distance (at most REACH lines) that glues fewer lines
+    together around it: the later one first when distances tie (the left half of a row, put
+    before the right half), else the earlier (a sideways word, put before the line it
+    ended beside)."""
     order = list(range(len(layouts)))
 
     def glues(run: Sequence[int]) -> int:
@@ -104,14 +105,19 @@ def untangle(layouts: Sequence[LineLayout]) -> list[int]:
 
 
 def _one_row(a: LineLayout, b: LineLayout) -> bool:
-    """Whether ``b`` starts on ``a``'s row (its first baseline within ACROSS of ``a``'s first),
-    or runs another way (a word set sideways beside a line). Not so for the next line of a
-    skewed paragraph, whose last step (see layout._level) may end where the next line begins:
-    pdf.js runs those together too, but the lines' order is right and stays."""
+    """Whether ``b`` is on ``a``'s row and wholly before it (its first baseline within ACROSS
+    of the smaller size of ``a``'s first, its end before ``a``'s start: two halves of a sign
+    read right first), or runs another way (a word set sideways beside a line). Not so for
+    the next line of a skewed paragraph, whose last step (see layout._level) may end where
+    the next line begins, nor for the second line of a heading set tight: pdf.js runs those
+    together too, but the lines' order is right and stays."""
     if a.cos * b.cos + a.sin * b.sin < math.cos(math.radians(ROW_DEGREES)):
         return True
     (x0, y0, *_), (x1, y1, *_) = _pen(a, 0, at_end=False), _pen(b, 0, at_end=False)
-    return abs((y1 - y0) * a.cos - (x1 - x0) * a.sin) <= ACROSS * a.size
+    (x2, y2, *_) = _pen(b, len(b.words) - 1, at_end=True)
+    across = abs((y1 - y0) * a.cos - (x1 - x0) * a.sin)
+    before = (x2 - x0) * a.cos + (y2 - y0) * a.sin <= 0
+    return before and across <= ACROSS * min(a.size, b.size)
 
 
 ROW_DEGREES = 30.0
@@ -121,7 +127,7 @@ ROW_DEGREES = 30.0
 def _moved(order: list[int], i: int, glues: Callable[[Sequence[int]], int]) -> list[int] | None:
     """``order`` with line ``i`` or ``i + 1`` moved so that fewer junctions glue, or None."""
     tries = sorted(
-        (abs(to - at), at != i, at, to)
+        (abs(to - at), at == i, at, to)
         for at in (i, i + 1)
         for to in range(max(0, at - REACH), min(len(order), at + REACH + 1))
         if to != at
