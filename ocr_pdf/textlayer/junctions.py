@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from itertools import pairwise
 
 from reportlab.pdfbase import pdfmetrics
@@ -43,23 +44,35 @@ def _hscale(layout: LineLayout, i: int) -> float:
 def _pen(layout: LineLayout, i: int, at_end: bool) -> Pen:
     start, end, across = layout.places[i]
     along = end if at_end else start
-    cos, sin = layout.cos, layout.sin
-    return along * cos - across * sin, along * sin + across * cos, cos, sin, _hscale(layout, i)
+    x = along * layout.cos - across * layout.sin
+    y = along * layout.sin + across * layout.cos
+    cos, sin = layout.direction(i)
+    return x, y, cos, sin, _hscale(layout, i)
 
 
-def _in_frame(pen: Pen, frame: Pen) -> tuple[float, float]:
-    """``pen``'s origin as pdf.js measures it in ``frame``'s direction: raw for text set along
-    an axis (swapped or negated), else turned back by the frame's own rotation (the across
-    part divided by the horizontal scale, as pdf.js's inverse rotation does)."""
+def _matrix(pen: Pen) -> tuple[float, float, float, float]:
+    cos, sin, scale = pen[2], pen[3], pen[4]
+    return cos * scale, sin * scale, -sin, cos
+
+
+def _in_frame(pen: Pen, frame: Pen) -> tuple[float, float] | None:
+    """``pen``'s origin as pdf.js measures it where ``frame`` runs along an axis: swapped or
+    negated to that axis; None when ``frame`` does not."""
     x, y = pen[0], pen[1]
-    cos, sin, scale = frame[2], frame[3], frame[4]
-    m0, m1, m2, m3 = cos * scale, sin * scale, -sin, cos
+    m0, m1, m2, m3 = _matrix(frame)
     if m0 and not m1 and not m2:
         return (x, y) if m0 > 0 else (-x, -y)
     if m1 and not m0 and not m3:
         return (y, x) if m1 > 0 else (-y, -x)
+    return None
+
+
+def _turned_back(pen: Pen) -> tuple[float, float]:
+    """``pen``'s origin turned back by its own rotation, as pdf.js does where the new text
+    runs along no axis: the across part divided by the horizontal scale too."""
+    m0, m1, m2, m3 = _matrix(pen)
     norm = math.hypot(m0, m1)
-    return (m0 * x + m1 * y) / norm, (m2 * x + m3 * y) / norm
+    return (m0 * pen[0] + m1 * pen[1]) / norm, (m2 * pen[0] + m3 * pen[1]) / norm
 
 
 def _num(value: float) -> float:
@@ -73,9 +86,9 @@ def glued(a: LineLayout, b: LineLayout) -> bool:
     start = _pen(b, 0, at_end=False)
     end = (end[0], end[1], _num(end[2]), _num(end[3]), end[4])
     start = (start[0], start[1], _num(start[2]), _num(start[3]), start[4])
-    axis = (start[2] == 0) != (start[3] == 0)  # set along an axis: pdf.js uses its frame
-    last = _in_frame(end, start if axis else end)
-    now = _in_frame(start, start)
+    now, last = _in_frame(start, start), _in_frame(end, start)
+    if now is None or last is None:
+        now, last = _turned_back(start), _turned_back(end)
     return now[0] - last[0] < -BACK * a.size and abs(now[1] - last[1]) <= ACROSS * a.size
 
 
@@ -139,3 +152,28 @@ def _moved(order: list[int], i: int, glues: Callable[[Sequence[int]], int]) -> l
         if glues(trial[lo:hi]) < glues(order[lo:hi]):
             return trial
     return None
+
+
+TURNS = (0.01, -0.01, 0.02, -0.02, 0.05, -0.05)
+"""Degrees a line's first word may be turned by (see :func:`settle`): nothing a reader shows."""
+
+
+def settle(layouts: Sequence[LineLayout]) -> list[LineLayout]:
+    """``layouts`` in the order they are written, each line that pdf.js would still run into
+    the one before (the next line of a skewed paragraph, whose level steps end at the height
+    where it begins; see layout._level) with its first word turned by a hundredth of a degree
+    or so, where that keeps them apart. pdf.js measures a piece of text that runs along no
+    axis in its own turned frame, where the height is divided by the horizontal scale, so the
+    two no longer look like one line to it; no other reader sees the turn."""
+    out = list(layouts)
+    for i in range(1, len(out)):
+        if not glued(out[i - 1], out[i]) or out[i].turn:
+            continue
+        for turn in TURNS:
+            trial = replace(out[i], turn=turn)
+            nxt = out[i + 1] if i + 1 < len(out) else None
+            worse = nxt is not None and glued(trial, nxt) and not glued(out[i], nxt)
+            if not glued(out[i - 1], trial) and not worse:
+                out[i] = trial
+                break
+    return out
