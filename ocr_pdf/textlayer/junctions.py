@@ -9,9 +9,11 @@ a line break nor a space (the space that ends each of our lines is dropped with 
 set sideways whose end sits at the height of the next line came out glued to that line's first
 word. Poppler, PDFium and MuPDF sort such pieces by position and read them apart.
 
-Two lines in reading order that pdf.js would glue are two lines on one row read right before
+Two lines in reading order that pdf.js would glue are either on one row, read right before
 left (or a sideways word beside a line): written the other way round, left before right, each
-is read as a line of its own in every reader."""
+is read as a line of its own in every reader (:func:`untangle`); or consecutive lines of a
+skewed paragraph, whose last level step (see layout._level) ends at the height where the next
+line begins: the next line's first word is turned by a hundredth of a degree (:func:`settle`)."""
 
 from __future__ import annotations
 
