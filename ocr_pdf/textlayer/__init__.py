@@ -9,7 +9,7 @@ both writers emit. Coordinates are PDF points, origin bottom-left of the MediaBo
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
@@ -17,7 +17,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ocr_pdf.models import Line
 from ocr_pdf.textlayer import fonts
-from ocr_pdf.textlayer.layout import SNAP_DEGREES, line_heights, write_line
+from ocr_pdf.textlayer.junctions import settle, untangle
+from ocr_pdf.textlayer.layout import SNAP_DEGREES, lay_out, line_heights, write_line
 from ocr_pdf.textlayer.one_string import MAX_OVERLAP
 from ocr_pdf.textlayer.word_by_word import SPACE_OVERLAP, VERTICAL_SPACE
 
@@ -77,12 +78,18 @@ class LayerWriter:
         """Write ``page``; return its index in the layer document."""
         canvas = self._canvas
         canvas.setPageSize((page.width, page.height))
-        for line, height in zip(page.lines, line_heights(page.lines), strict=True):
-            if height is None:
-                continue  # a line with no words
+        laid = [
+            lay_out(line, page.rotation, height)
+            for line, height in zip(page.lines, line_heights(page.lines), strict=True)
+            if height is not None  # a line with no words
+        ]
+        lines = [line for line in laid if line is not None]
+        ordered = [lines[i] for i in untangle([line.layout for line in lines])]
+        settled = settle([line.layout for line in ordered])
+        for line, layout in zip(ordered, settled, strict=True):
             text = canvas.beginText()
             text.setTextRenderMode(INVISIBLE)
-            write_line(text, line, page.rotation, height)
+            write_line(text, replace(line, layout=layout))
             canvas.drawText(text)
         canvas.showPage()
         self.pages += 1

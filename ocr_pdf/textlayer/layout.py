@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from reportlab.pdfgen.textobject import PDFTextObject
 
@@ -20,14 +21,24 @@ _CENTRE_FRACTION = (fonts.ASCENT + fonts.DESCENT) / 2 / fonts.UNITS_PER_EM  # ab
 _MIN_SIZE = 0.5  # points; smaller boxes are noise, and some readers choke on near-zero sizes
 
 
-def write_line(text: PDFTextObject, line: Line, rotation: int, height: float) -> None:
-    """Write one line: one font size for all its words (extractors join words into lines by
+@dataclass(frozen=True)
+class LaidLine:
+    """A line ready to write: its layout, and whether it runs leftwards on the displayed page
+    (then it is written as one string, see :mod:`one_string`)."""
+
+    layout: LineLayout
+    leftwards: bool
+
+
+def lay_out(line: Line, rotation: int, height: float) -> LaidLine | None:
+    """Lay out one line: one font size for all its words (extractors join words into lines by
     baseline and size), each word stretched over its own extent along the line. ``height`` is
-    the line's selection height (see :func:`line_heights`), its top at the top of its ink."""
+    the line's selection height (see :func:`line_heights`), its top at the top of its ink.
+    None when the line has no words or is too small to write."""
     words = [w for w in line.words if w.text]
     frame = _line_frame(words)
     if frame is None or frame[3] < _MIN_SIZE:
-        return
+        return None
     cos, sin, bottom, own = frame
     bottom += own - height
     size = height / fonts.BOX
@@ -41,12 +52,16 @@ def write_line(text: PDFTextObject, line: Line, rotation: int, height: float) ->
         cos, sin = snapped
         places = _level(words, places, cos, sin, own, size)
     places = _open_gaps(words, _close_unspaced(words, places), size)
-    text.setFont(fonts.FONT_NAME, size)
-    layout = LineLayout(words, places, cos, sin, size)
-    if leftwards:
-        write_as_one_string(text, layout)
+    return LaidLine(LineLayout(words, places, cos, sin, size), leftwards)
+
+
+def write_line(text: PDFTextObject, laid: LaidLine) -> None:
+    """Write a laid-out line with the writer that suits its direction."""
+    text.setFont(fonts.FONT_NAME, laid.layout.size)
+    if laid.leftwards:
+        write_as_one_string(text, laid.layout)
     else:
-        write_word_by_word(text, layout)
+        write_word_by_word(text, laid.layout)
 
 
 SKEW_GROWTH = 1.15

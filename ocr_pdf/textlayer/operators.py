@@ -4,6 +4,7 @@ scale, numbers written short). Points, in the frame of the line's direction."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from reportlab.pdfgen.textobject import PDFTextObject
@@ -18,13 +19,26 @@ Place = tuple[float, float, float]
 @dataclass(frozen=True)
 class LineLayout:
     """One line ready to write: its words, where each goes, the line's direction (cos, sin)
-    and its font size in points."""
+    and its font size in points; ``turn``: degrees (counter-clockwise) the first word alone
+    is turned by, a hundredth or two where pdf.js would otherwise run the line into the one
+    before (see junctions.py)."""
 
     words: list[Word]
     places: list[Place]
     cos: float
     sin: float
     size: float
+    turn: float = 0.0
+
+    def direction(self, i: int) -> tuple[float, float]:
+        """The direction word ``i`` is written in."""
+        if i or not self.turn:
+            return self.cos, self.sin
+        t = math.radians(self.turn)
+        return (
+            self.cos * math.cos(t) - self.sin * math.sin(t),
+            self.sin * math.cos(t) + self.cos * math.sin(t),
+        )
 
 
 def shown(word: Word) -> str:

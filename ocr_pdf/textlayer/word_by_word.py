@@ -40,7 +40,10 @@ def write_word_by_word(text: PDFTextObject, layout: LineLayout) -> None:
     for i, (word, (start, end, baseline)) in enumerate(zip(words, places, strict=True)):
         chars = shown(word)
         natural = pdfmetrics.stringWidth(chars, fonts.FONT_NAME, size)
-        move(start, baseline)
+        if i == 0 and layout.turn:
+            _turned(text, layout, start, baseline)
+        else:
+            move(start, baseline)
         set_scale(text, 100 * max(end - start, 0.01 * size) / natural)
         text.textOut(chars)
         if i + 1 < len(words) and needs_space(word.text, words[i + 1].text):
@@ -61,6 +64,16 @@ def write_word_by_word(text: PDFTextObject, layout: LineLayout) -> None:
             set_scale(text, 100 * width / space, places=0)
             text.textOut(" ")
     _end_line(text, layout, move, space)
+
+
+def _turned(text: PDFTextObject, layout: LineLayout, along: float, across: float) -> None:
+    """Start the line's first word at (along, across) in the line's frame, in its own turned
+    direction (see LineLayout.turn). The pen is left unset, so that the next piece starts a
+    new text matrix in the line's own direction."""
+    x = along * layout.cos - across * layout.sin
+    y = along * layout.sin + across * layout.cos
+    c, s = layout.direction(0)
+    set_matrix(text, c, s, x * c + y * s, -x * s + y * c)
 
 
 LINE_END = 0.25
