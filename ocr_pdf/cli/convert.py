@@ -233,13 +233,14 @@ def convert_each(
             failures.append(err)
     if (len(todo) > 1 or unsearched) and not args.quiet:
         print(
-            _closing_line(options.dry_run, done, len(todo), len(failures), unsearched),
+            closing_line(options.dry_run, done, len(todo), len(failures), unsearched),
             file=sys.stderr,
         )
     return failures[0].exit_code if failures else ExitCode.ok
 
 
-def _closing_line(dry_run: bool, done: int, files: int, failed: int, unsearched: int) -> str:
+def closing_line(dry_run: bool, done: int, files: int, failed: int, unsearched: int) -> str:
+    """The summary a run over several files ends with (local runs and enqueue alike)."""
     if dry_run:
         line = (
             f"ocr-pdf: dry run: {done} of {files} file(s) checked, {failed} with an error; "

@@ -10,7 +10,7 @@ from typing import Any
 
 from ocr_pdf import shared_state
 from ocr_pdf.cli.arguments import options_from
-from ocr_pdf.cli.convert import convert_each, naming
+from ocr_pdf.cli.convert import closing_line, convert_each, naming
 from ocr_pdf.cli.ocrmypdf_flags import check_ocrmypdf_flags, check_short_r
 from ocr_pdf.errors import BadArgumentsError, ConfigurationError, ExitCode
 from ocr_pdf.steps.inputs import into_folder
@@ -54,18 +54,13 @@ def run_enqueue(args: argparse.Namespace) -> int:
     if not args.wait:
         return ExitCode.ok
     outcomes = batch.wait(_Reporter(not args.quiet))
-    failed = [o for o in outcomes if o.error is not None]
-    for outcome in outcomes:
-        if outcome.error is not None:
-            print(f"ocr-pdf: error: {naming(outcome.error, outcome.input)}", file=sys.stderr)
+    failed = [(o.input, o.error) for o in outcomes if o.error is not None]
+    for src, error in failed:
+        print(f"ocr-pdf: error: {naming(error, src)}", file=sys.stderr)
     if not args.quiet:
-        print(
-            f"ocr-pdf: {len(outcomes) - len(failed)} of {len(outcomes)} file(s) converted, "
-            f"{len(failed)} failed",
-            file=sys.stderr,
-        )
-    first = next((o.error for o in failed if o.error is not None), None)
-    return first.exit_code if first is not None else ExitCode.ok
+        done = len(outcomes) - len(failed)
+        print(closing_line(False, done, len(outcomes), len(failed), 0), file=sys.stderr)
+    return failed[0][1].exit_code if failed else ExitCode.ok
 
 
 class _Reporter:
