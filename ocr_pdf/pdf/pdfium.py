@@ -1,7 +1,7 @@
 """pypdfium2: open and check PDFs, read page geometry, render pages as displayed.
 
 PDFium is not thread-safe, not even for two documents (pypdfium2 says so): every call into it,
-from any thread of the process, is made holding one lock (``_PDFIUM``), so that pages can be
+from any thread of the process, is made holding one lock (``PDFIUM_LOCK``), so that pages can be
 rendered on worker threads while the pipeline reads other pages' geometry. A render lets
 other threads run meanwhile (ctypes releases the GIL), only not other PDFium calls."""
 
@@ -33,7 +33,7 @@ MAX_RENDER_PIXELS = 60_000_000
 drawing at 300 dpi would need gigabytes); OCR services take at most about 10-100 MP anyway."""
 
 
-_PDFIUM = threading.RLock()
+PDFIUM_LOCK = threading.RLock()
 """Held for every call into PDFium: opening and closing a document, and the whole time a page
 is loaded (:meth:`Document.page`)."""
 
@@ -43,7 +43,7 @@ US_LETTER: Box = (0.0, 0.0, 612.0, 792.0)
 NOTHING: Box = (0.0, 0.0, 0.0, 0.0)
 
 
-def _normalised(box: tuple[float, ...]) -> Box | None:
+def normalised(box: tuple[float, ...]) -> Box | None:
     """(left, bottom, right, top) from two corners in any order, or None without area."""
     x0, y0, x1, y1 = (float(v) for v in box)
     left, bottom, right, top = min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
@@ -75,9 +75,9 @@ class Page:
         taken as US Letter. A CropBox outside the MediaBox leaves nothing visible."""
         # PDFium's own bounding box is what it renders; its box getters neither inherit nor
         # normalise (pypdfium2 says so), so the MediaBox is read only when the page has its own.
-        shown = _normalised(self._raw.get_bbox())
+        shown = normalised(self._raw.get_bbox())
         own = self._raw.get_mediabox(fallback_ok=False)
-        media = (_normalised(own) or US_LETTER) if own is not None else shown
+        media = (normalised(own) or US_LETTER) if own is not None else shown
         if shown is None:
             return PageGeometry(media or US_LETTER, NOTHING, self._raw.get_rotation() % 360)
         if media is None or not _contains(media, shown):
@@ -226,7 +226,7 @@ class Document:
     def __init__(self, path: Path) -> None:
         self.path = path
         try:
-            with _PDFIUM:
+            with PDFIUM_LOCK:
                 self._doc = pdfium.PdfDocument(str(path))
         except pdfium.PdfiumError as exc:
             code = getattr(exc, "err_code", None)
@@ -245,7 +245,7 @@ class Document:
     def page(self, index: int) -> Iterator[Page]:
         """Page ``index`` (0-based), loaded once for the block, reopening the document now
         and then to keep memory flat. The block holds PDFium: keep it to PDFium's work."""
-        with _PDFIUM:
+        with PDFIUM_LOCK:
             self._loads += 1
             if self._loads % REOPEN_EVERY == 0:
                 self._doc.close()
@@ -261,11 +261,11 @@ class Document:
             return page.text()
 
     def __len__(self) -> int:
-        with _PDFIUM:
+        with PDFIUM_LOCK:
             return len(self._doc)
 
     def close(self) -> None:
-        with _PDFIUM:
+        with PDFIUM_LOCK:
             self._doc.close()
 
     def __enter__(self) -> Document:

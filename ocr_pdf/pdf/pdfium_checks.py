@@ -1,6 +1,6 @@
 """Whole PDF files checked with PDFium (pypdfium2): that an input starts like a PDF, that an
 output we wrote opens and every page of it parses, and how many pages a PDF in memory has.
-Every call into PDFium holds :data:`ocr_pdf.pdf.pdfium._PDFIUM` (see there)."""
+Every call into PDFium holds :data:`ocr_pdf.pdf.pdfium.PDFIUM_LOCK` (see there)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from ocr_pdf.errors import EncryptedPdfError, FileAccessError, InputFileError, OutputInvalidError
-from ocr_pdf.pdf.pdfium import _PDFIUM, REOPEN_EVERY, _normalised
+from ocr_pdf.pdf.pdfium import PDFIUM_LOCK, REOPEN_EVERY, normalised
 
 
 def _read_head(path: Path) -> bytes:
@@ -41,7 +41,7 @@ def check_output(path: Path, expected_pages: int) -> None:
     layer included (its text page is built, which reads every content stream and form but
     decodes no image: rendering a scan to check it cost more than the rest of a page's
     work); raise OutputInvalidError otherwise."""
-    with _PDFIUM:
+    with PDFIUM_LOCK:
         _check_output(path, expected_pages)
 
 
@@ -67,7 +67,7 @@ def _check_output(path: Path, expected_pages: int) -> None:
                 raise OutputInvalidError(
                     f"page {i + 1} of the output does not load ({exc}); nothing was written"
                 ) from None
-            if _normalised(page.get_bbox()) is None:  # nothing of it shows, in the input too
+            if normalised(page.get_bbox()) is None:  # nothing of it shows, in the input too
                 page.close()
                 continue
             try:
