@@ -10,6 +10,7 @@ folder the ``tesseract`` program reads."""
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from typing import Any
@@ -35,8 +36,10 @@ def available() -> bool:
     return True
 
 
+@functools.cache
 def version() -> str:
-    """The Tesseract that tesserocr runs (its first line: ``tesseract 5.5.4``)."""
+    """The Tesseract that tesserocr runs (its first line: ``tesseract 5.5.4``); asked once, as
+    every page's cache key names it."""
     import tesserocr
 
     return str(tesserocr.tesseract_version()).splitlines()[0].strip()
