@@ -30,7 +30,7 @@ from ocr_pdf.engines.localmodels import (
 from ocr_pdf.engines.orientation import LineVote, turn_from_lines, unturn
 from ocr_pdf.engines.scripts import foreign_letters, looks_unread
 from ocr_pdf.errors import ConfigurationError, MissingDependencyError, OcrEngineError
-from ocr_pdf.geometry import group_lines
+from ocr_pdf.geometry import group_lines, resized
 from ocr_pdf.models import Line, PageText, Quad, Word
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ class RapidOcrEngine(Engine):
             raise OcrEngineError(f"the local engine failed: {exc}") from None
         if turn:
             text = unturn(text, turn, width, height)
-        return _rescaled(text, image.width, image.height)
+        return resized(text, image.width, image.height)
 
     def _lines(self, page: np.ndarray) -> list[textlines.Cut]:
         """The page's text lines, cut out for reading, in reading order; none on a page
@@ -294,21 +294,6 @@ def _word(piece: ppocr.Piece, quad: np.ndarray) -> Word:
         at(bl, br, piece.start),
     )
     return Word(piece.text, corners, piece.confidence)
-
-
-def _rescaled(page: PageText, width: int, height: int) -> PageText:
-    """``page``, read on a scaled copy, in the pixels of the ``width`` x ``height`` image."""
-    sx, sy = width / page.width, height / page.height
-    lines = tuple(
-        Line(
-            tuple(
-                Word(w.text, tuple((x * sx, y * sy) for x, y in w.quad), w.confidence)  # type: ignore[arg-type]
-                for w in line.words
-            )
-        )
-        for line in page.lines
-    )
-    return PageText(width, height, lines, page.angle, page.language)
 
 
 def create(config: EngineConfig) -> RapidOcrEngine:

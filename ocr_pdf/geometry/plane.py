@@ -169,10 +169,18 @@ def text_angle(lines: Sequence[Line]) -> float:
 
 def rescale(page: PageText, factor: float, width: int, height: int) -> PageText:
     """A PageText measured on a scaled copy of an image, expressed on the original image."""
+    return _scaled(page, factor, factor, width, height)
+
+
+def resized(page: PageText, width: int, height: int) -> PageText:
+    """A PageText measured on a copy of an image resized to ``page``'s size (each side by its
+    own factor), expressed on the ``width`` x ``height`` original."""
+    return _scaled(page, width / page.width, height / page.height, width, height)
+
+
+def _scaled(page: PageText, sx: float, sy: float, width: int, height: int) -> PageText:
     lines = tuple(
-        Line(
-            tuple(Word(w.text, scale_quad(w.quad, factor, factor), w.confidence) for w in ln.words)
-        )
+        Line(tuple(Word(w.text, scale_quad(w.quad, sx, sy), w.confidence) for w in ln.words))
         for ln in page.lines
     )
     return PageText(width, height, lines, page.angle, page.language)
