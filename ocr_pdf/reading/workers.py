@@ -81,6 +81,21 @@ class PageReader:
 
     def read(self, pages: Iterable[PageImage]) -> Iterator[Reading]:
         in_flight: deque[tuple[PageImageInfo, Future[tuple[PageText, float, bool]]]] = deque()
+        try:
+            yield from self._read(pages, in_flight)
+        finally:
+            # Stopped early (a spent budget met on one page while later ones were already
+            # being read): the pool has let those finish, and each read is paid for and
+            # cached, so it counts as read in what the run says is left.
+            for page, future in in_flight:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    self.done.add(page.index)
+
+    def _read(
+        self,
+        pages: Iterable[PageImage],
+        in_flight: deque[tuple[PageImageInfo, Future[tuple[PageText, float, bool]]]],
+    ) -> Iterator[Reading]:
         with ThreadPoolExecutor(max_workers=self.workers) as pool:
             self._pool = pool
             try:
